@@ -1,0 +1,20 @@
+//! Database schema, as an ordered list of sea-orm migrations. Run at start-up
+//! and by `portal migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_accounts;
+mod m0002_outbox_and_audit;
+
+/// All migrations in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_accounts::Migration),
+            Box::new(m0002_outbox_and_audit::Migration),
+        ]
+    }
+}

@@ -1,0 +1,707 @@
+//! Accounts: sign-up, email verification, sign-in with lockout, sessions,
+//! password reset and change, and accounts created by administrators.
+//!
+//! Every function that changes state runs in one transaction that also writes
+//! its audit record and queues its email, so either all of it happens or none.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    audit::{self, AuditContext, AuditRecord, RequestMeta},
+    entities::{account, account_link, session},
+    ids::{AccountId, Email, Role},
+    mail::{self, templates},
+    passwords,
+    secrets::Secret,
+    validation::FieldErrors,
+};
+
+/// The API Terms of Service version a new account accepts.
+pub const CURRENT_TERMS_VERSION: &str = "2019-11-14";
+pub const VERIFY_LINK_TTL: Duration = Duration::days(7);
+pub const RESET_LINK_TTL: Duration = Duration::hours(1);
+pub const SET_PASSWORD_LINK_TTL: Duration = Duration::days(7);
+pub const MAX_FAILED_LOGINS: i32 = 5;
+pub const LOCKOUT: Duration = Duration::minutes(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    #[error("sign-in is paused until {until}")]
+    Locked { until: DateTime<Utc> },
+    #[error("{0}")]
+    Link(LinkProblem),
+    #[error("account not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<FieldErrors> for AccountError {
+    fn from(errors: FieldErrors) -> Self {
+        AccountError::Invalid(errors)
+    }
+}
+
+/// Why an emailed link did not work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkProblem {
+    #[error("This link is not valid. Check that you copied the whole address.")]
+    Unknown,
+    #[error("This link has expired. Ask for a new one.")]
+    Expired,
+    #[error("This link was already used. Ask for a new one if you still need it.")]
+    Used,
+}
+
+/// What an emailed link is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPurpose {
+    VerifyEmail,
+    ResetPassword,
+    SetPassword,
+}
+
+impl LinkPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::VerifyEmail => "verify_email",
+            LinkPurpose::ResetPassword => "reset_password",
+            LinkPurpose::SetPassword => "set_password",
+        }
+    }
+}
+
+/// The signed-in account, as pages and server functions see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: AccountId,
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub role: Role,
+    pub verified: bool,
+}
+
+impl CurrentUser {
+    fn from_model(m: &account::Model) -> Self {
+        Self {
+            id: AccountId(m.id),
+            email: m.email.clone(),
+            name: m.name.clone(),
+            organization: m.organization.clone(),
+            role: Role::parse(&m.role).unwrap_or(Role::Developer),
+            verified: m.verified_at.is_some(),
+        }
+    }
+
+    pub fn audit(&self, meta: RequestMeta) -> AuditContext {
+        AuditContext { actor: Some((self.id, self.role)), meta }
+    }
+}
+
+/// A new session's cookie value and when it stops working.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: Secret,
+    pub expires_at: DateTime<Utc>,
+    pub user: CurrentUser,
+}
+
+/// The sign-up form.
+#[derive(Clone, Debug, Validate)]
+pub struct SignUp {
+    #[validate(length(min = 1, max = 200, message = "Enter your full name (up to 200 characters)."))]
+    pub name: String,
+    pub email: String,
+    #[validate(length(min = 1, max = 200, message = "Enter your organization's name (up to 200 characters)."))]
+    pub organization: String,
+    pub password: String,
+    pub password_confirm: String,
+    pub accept_terms: bool,
+}
+
+fn check_new_password(errors: &mut FieldErrors, password: &str, confirm: &str, email: &str, name: &str) {
+    if let Some(problem) = passwords::weakness(password, email, name) {
+        errors.add("password", problem);
+    }
+    if password != confirm {
+        errors.add("password_confirm", "The two passwords do not match.");
+    }
+}
+
+fn account_snapshot(m: &account::Model) -> serde_json::Value {
+    serde_json::json!({
+        "email": m.email, "name": m.name, "organization": m.organization, "role": m.role,
+        "verified": m.verified_at.is_some(), "locked_until": m.locked_until,
+    })
+}
+
+async fn find_by_email(db: &impl ConnectionTrait, email: &Email) -> Result<Option<account::Model>, DbErr> {
+    account::Entity::find().filter(account::Column::Email.eq(email.as_str())).one(db).await
+}
+
+async fn create_link(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    purpose: LinkPurpose,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<Secret, DbErr> {
+    let token = Secret::generate();
+    account_link::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        token_hash: Set(token.digest().as_str().to_string()),
+        account_id: Set(account_id),
+        purpose: Set(purpose.as_str().into()),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Marks the link used and returns it; the conditional update makes a link
+/// work exactly once even when two requests present it at the same moment.
+async fn consume_link(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purposes: &[LinkPurpose],
+    now: DateTime<Utc>,
+) -> Result<account_link::Model, AccountError> {
+    let digest = Secret::from_presented(token).digest();
+    let link = account_link::Entity::find()
+        .filter(account_link::Column::TokenHash.eq(digest.as_str()))
+        .one(db)
+        .await?
+        .filter(|l| purposes.iter().any(|p| p.as_str() == l.purpose))
+        .ok_or(AccountError::Link(LinkProblem::Unknown))?;
+    if link.used_at.is_some() {
+        return Err(AccountError::Link(LinkProblem::Used));
+    }
+    if link.expires_at <= now {
+        return Err(AccountError::Link(LinkProblem::Expired));
+    }
+    let claimed = account_link::Entity::update_many()
+        .col_expr(account_link::Column::UsedAt, Expr::value(now))
+        .filter(account_link::Column::Id.eq(link.id))
+        .filter(account_link::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(AccountError::Link(LinkProblem::Used));
+    }
+    Ok(link)
+}
+
+/// Checks a link without using it, so a page can say up front that it is stale.
+pub async fn check_link(
+    db: &DatabaseConnection,
+    token: &str,
+    purposes: &[LinkPurpose],
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let txn = db.begin().await?;
+    let result = consume_link(&txn, token, purposes, now).await.map(|_| ());
+    txn.rollback().await?;
+    result
+}
+
+async fn start_session(
+    db: &impl ConnectionTrait,
+    account: &account::Model,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<NewSession, DbErr> {
+    let token = Secret::generate();
+    let expires_at = now + ttl;
+    session::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        token_hash: Set(token.digest().as_str().to_string()),
+        account_id: Set(account.id),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        ip: Set(meta.ip.clone()),
+        user_agent: Set(meta.user_agent.clone()),
+    }
+    .insert(db)
+    .await?;
+    Ok(NewSession { token, expires_at, user: CurrentUser::from_model(account) })
+}
+
+async fn end_all_sessions(db: &impl ConnectionTrait, account_id: Uuid) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Creates a developer account and emails a verification link.
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    form: SignUp,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<AccountId, AccountError> {
+    let mut errors: FieldErrors = form.validate().err().map(Into::into).unwrap_or_default();
+    let email = Email::parse(&form.email);
+    if email.is_none() {
+        errors.add("email", "Enter a valid email address, like name@example.com.");
+    }
+    check_new_password(&mut errors, &form.password, &form.password_confirm, &form.email, &form.name);
+    if !form.accept_terms {
+        errors.add("accept_terms", "You must accept the API Terms of Service to create an account.");
+    }
+    if let Some(email) = &email {
+        if find_by_email(db, email).await?.is_some() {
+            errors.add("email", "An account with this email already exists. Sign in, or reset your password.");
+        }
+    }
+    errors.into_result()?;
+    let email = email.expect("checked above");
+
+    let password_hash = passwords::hash(&form.password);
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    let created = account::ActiveModel {
+        id: Set(id),
+        email: Set(email.as_str().to_string()),
+        name: Set(form.name.trim().to_string()),
+        organization: Set(form.organization.trim().to_string()),
+        password_hash: Set(Some(password_hash)),
+        role: Set(Role::Developer.as_str().into()),
+        verified_at: Set(None),
+        tos_version: Set(Some(CURRENT_TERMS_VERSION.into())),
+        tos_accepted_at: Set(Some(now)),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Two sign-ups with one email racing past the check above.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            let mut errors = FieldErrors::new();
+            errors.add("email", "An account with this email already exists. Sign in, or reset your password.");
+            AccountError::Invalid(errors)
+        }
+        _ => AccountError::Db(e),
+    })?;
+    let token = create_link(&txn, id, LinkPurpose::VerifyEmail, VERIFY_LINK_TTL, now).await?;
+    let link = format!("{public_url}/verify-email?token={}", token.expose());
+    mail::enqueue(&txn, templates::verify_email(&created.email, &created.name, &link), now).await?;
+    let actor = ctx.as_actor(AccountId(id), Role::Developer);
+    audit::record(
+        &txn,
+        &actor,
+        now,
+        AuditRecord::new("account.sign_up", "account", id).after(serde_json::json!({
+                "account": account_snapshot(&created),
+                "terms_version": CURRENT_TERMS_VERSION,
+                "terms_accepted_at": now,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(AccountId(id))
+}
+
+/// Sends a fresh verification link to a signed-in account that is not verified yet.
+pub async fn resend_verification(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    account: AccountId,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let txn = db.begin().await?;
+    let model = account::Entity::find_by_id(account.0).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    if model.verified_at.is_some() {
+        return Ok(());
+    }
+    let token = create_link(&txn, model.id, LinkPurpose::VerifyEmail, VERIFY_LINK_TTL, now).await?;
+    let link = format!("{public_url}/verify-email?token={}", token.expose());
+    mail::enqueue(&txn, templates::verify_email(&model.email, &model.name, &link), now).await?;
+    audit::record(&txn, ctx, now, AuditRecord::new("account.verification_resent", "account", model.id)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Marks the account's email as verified.
+pub async fn verify_email(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<AccountId, AccountError> {
+    let txn = db.begin().await?;
+    let link = consume_link(&txn, token, &[LinkPurpose::VerifyEmail], now).await?;
+    let model = account::Entity::find_by_id(link.account_id).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    let role = Role::parse(&model.role).unwrap_or(Role::Developer);
+    if model.verified_at.is_none() {
+        let mut row = model.into_active_model();
+        row.verified_at = Set(Some(now));
+        row.updated_at = Set(now);
+        row.update(&txn).await?;
+    }
+    audit::record(
+        &txn,
+        &ctx.as_actor(AccountId(link.account_id), role),
+        now,
+        AuditRecord::new("account.email_verified", "account", link.account_id)
+            .before(serde_json::json!({ "verified": false }))
+            .after(serde_json::json!({ "verified": true })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(AccountId(link.account_id))
+}
+
+/// Signs in: checks the password, applies the lockout rule, starts a new session.
+pub async fn log_in(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+    session_ttl: Duration,
+) -> Result<NewSession, AccountError> {
+    let parsed = Email::parse(email);
+    let account = match &parsed {
+        Some(email) => find_by_email(db, email).await?,
+        None => None,
+    };
+    let Some(account) = account else {
+        passwords::verify(password, passwords::decoy_hash());
+        let txn = db.begin().await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord { action: "account.login_failed", target_type: "account", target_id: None, before: None,
+                after: Some(serde_json::json!({ "email": email.trim().to_lowercase(), "reason": "unknown email" })) },
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(AccountError::InvalidCredentials);
+    };
+    if let Some(until) = account.locked_until.filter(|until| *until > now) {
+        return Err(AccountError::Locked { until });
+    }
+    let password_ok = account.password_hash.as_deref().is_some_and(|hash| passwords::verify(password, hash));
+    let role = Role::parse(&account.role).unwrap_or(Role::Developer);
+    let actor = ctx.as_actor(AccountId(account.id), role);
+
+    let txn = db.begin().await?;
+    // Re-read inside the transaction so concurrent failures all count.
+    let account = account::Entity::find_by_id(account.id).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    if !password_ok {
+        let failures = account.failed_logins + 1;
+        let locks = failures >= MAX_FAILED_LOGINS;
+        let mut row = account.clone().into_active_model();
+        row.failed_logins = Set(if locks { 0 } else { failures });
+        row.locked_until = Set(locks.then(|| now + LOCKOUT));
+        row.updated_at = Set(now);
+        row.update(&txn).await?;
+        audit::record(
+            &txn,
+            &actor,
+            now,
+            AuditRecord::new("account.login_failed", "account", account.id)
+                .after(serde_json::json!({ "failed_logins": failures })),
+        )
+        .await?;
+        if locks {
+            audit::record(
+                &txn,
+                &actor,
+                now,
+                AuditRecord::new("account.locked", "account", account.id)
+                    .after(serde_json::json!({ "locked_until": now + LOCKOUT })),
+            )
+            .await?;
+            mail::enqueue(&txn, templates::account_locked(&account.email, &account.name, LOCKOUT.num_minutes()), now)
+                .await?;
+        }
+        txn.commit().await?;
+        return Err(if locks { AccountError::Locked { until: now + LOCKOUT } } else { AccountError::InvalidCredentials });
+    }
+    let account = if account.failed_logins != 0 || account.locked_until.is_some() {
+        let mut row = account.into_active_model();
+        row.failed_logins = Set(0);
+        row.locked_until = Set(None);
+        row.updated_at = Set(now);
+        row.update(&txn).await?
+    } else {
+        account
+    };
+    let session = start_session(&txn, &account, &ctx.meta, now, session_ttl).await?;
+    audit::record(&txn, &actor, now, AuditRecord::new("account.login", "account", account.id)).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// The account behind a session cookie, if the session is current.
+pub async fn session_user(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<CurrentUser>, DbErr> {
+    let digest = Secret::from_presented(token).digest();
+    let Some(found) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(digest.as_str()))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(account::Entity::find_by_id(found.account_id).one(db).await?.map(|a| CurrentUser::from_model(&a)))
+}
+
+/// Ends the session behind `token`.
+pub async fn log_out(db: &DatabaseConnection, ctx: &AuditContext, token: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let digest = Secret::from_presented(token).digest();
+    let txn = db.begin().await?;
+    let Some(found) = session::Entity::find().filter(session::Column::TokenHash.eq(digest.as_str())).one(&txn).await?
+    else {
+        return Ok(());
+    };
+    session::Entity::delete_by_id(found.id).exec(&txn).await?;
+    audit::record(&txn, ctx, now, AuditRecord::new("account.logout", "account", found.account_id)).await?;
+    txn.commit().await
+}
+
+/// Emails a reset link if the address belongs to an account. Says nothing
+/// either way, so the form cannot be used to find out who has an account.
+pub async fn request_password_reset(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    email: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let Some(email) = Email::parse(email) else {
+        let mut errors = FieldErrors::new();
+        errors.add("email", "Enter a valid email address, like name@example.com.");
+        return Err(errors.into());
+    };
+    let Some(account) = find_by_email(db, &email).await? else {
+        return Ok(());
+    };
+    let txn = db.begin().await?;
+    let token = create_link(&txn, account.id, LinkPurpose::ResetPassword, RESET_LINK_TTL, now).await?;
+    let link = format!("{public_url}/reset-password?token={}", token.expose());
+    mail::enqueue(&txn, templates::password_reset(&account.email, &account.name, &link), now).await?;
+    audit::record(&txn, ctx, now, AuditRecord::new("account.password_reset_requested", "account", account.id)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password through a reset (or set-password) link: ends every
+/// session, lifts any lockout, and — since the link proved the address — verifies it.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    token: &str,
+    password: &str,
+    password_confirm: &str,
+    now: DateTime<Utc>,
+) -> Result<AccountId, AccountError> {
+    let txn = db.begin().await?;
+    let link = consume_link(&txn, token, &[LinkPurpose::ResetPassword, LinkPurpose::SetPassword], now).await?;
+    let account = account::Entity::find_by_id(link.account_id).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    check_new_password(&mut errors, password, password_confirm, &account.email, &account.name);
+    // Dropping the transaction un-uses the link, so a weak password does not burn it.
+    errors.into_result()?;
+    let role = Role::parse(&account.role).unwrap_or(Role::Developer);
+    let before = account_snapshot(&account);
+    let mut row = account.clone().into_active_model();
+    row.password_hash = Set(Some(passwords::hash(password)));
+    row.failed_logins = Set(0);
+    row.locked_until = Set(None);
+    row.verified_at = Set(account.verified_at.or(Some(now)));
+    row.updated_at = Set(now);
+    let updated = row.update(&txn).await?;
+    let ended = end_all_sessions(&txn, account.id).await?;
+    mail::enqueue(&txn, templates::password_changed(&account.email, &account.name), now).await?;
+    audit::record(
+        &txn,
+        &ctx.as_actor(AccountId(account.id), role),
+        now,
+        AuditRecord::new("account.password_reset", "account", account.id)
+            .before(before)
+            .after(serde_json::json!({ "account": account_snapshot(&updated), "sessions_ended": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(AccountId(account.id))
+}
+
+/// Changes the password of a signed-in account after checking the current one.
+/// Every session ends and a new one is returned, so the caller stays signed in
+/// on this device only.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    user: AccountId,
+    current: &str,
+    password: &str,
+    password_confirm: &str,
+    now: DateTime<Utc>,
+    session_ttl: Duration,
+) -> Result<NewSession, AccountError> {
+    let account = account::Entity::find_by_id(user.0).one(db).await?.ok_or(AccountError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    if !account.password_hash.as_deref().is_some_and(|h| passwords::verify(current, h)) {
+        errors.add("current_password", "Your current password is not right.");
+    }
+    check_new_password(&mut errors, password, password_confirm, &account.email, &account.name);
+    if current == password && errors.get("password").is_none() {
+        errors.add("password", "Choose a password different from your current one.");
+    }
+    errors.into_result()?;
+    let hash = passwords::hash(password);
+    let txn = db.begin().await?;
+    let mut row = account.clone().into_active_model();
+    row.password_hash = Set(Some(hash));
+    row.updated_at = Set(now);
+    let updated = row.update(&txn).await?;
+    let ended = end_all_sessions(&txn, account.id).await?;
+    let session = start_session(&txn, &updated, &ctx.meta, now, session_ttl).await?;
+    mail::enqueue(&txn, templates::password_changed(&account.email, &account.name), now).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("account.password_changed", "account", account.id)
+            .after(serde_json::json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// An account made by an administrator (CLI or admin page).
+#[derive(Clone, Debug)]
+pub struct NewStaffAccount {
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub role: Role,
+}
+
+/// Creates an account with no password and returns a one-time link (7 days)
+/// for its owner to choose one; the link is also emailed.
+pub async fn create_account(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    input: NewStaffAccount,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(AccountId, String), AccountError> {
+    let mut errors = FieldErrors::new();
+    let email = Email::parse(&input.email);
+    if email.is_none() {
+        errors.add("email", "Enter a valid email address, like name@example.com.");
+    }
+    if input.name.trim().is_empty() {
+        errors.add("name", "Enter the person's name.");
+    }
+    if let Some(email) = &email {
+        if find_by_email(db, email).await?.is_some() {
+            errors.add("email", "An account with this email already exists.");
+        }
+    }
+    errors.into_result()?;
+    let email = email.expect("checked above");
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    let created = account::ActiveModel {
+        id: Set(id),
+        email: Set(email.as_str().into()),
+        name: Set(input.name.trim().into()),
+        organization: Set(input.organization.trim().into()),
+        password_hash: Set(None),
+        role: Set(input.role.as_str().into()),
+        verified_at: Set(None),
+        tos_version: Set(None),
+        tos_accepted_at: Set(None),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let token = create_link(&txn, id, LinkPurpose::SetPassword, SET_PASSWORD_LINK_TTL, now).await?;
+    let link = format!("{public_url}/reset-password?token={}", token.expose());
+    mail::enqueue(&txn, templates::set_password(&created.email, &created.name, input.role.as_str(), &link), now)
+        .await?;
+    audit::record(&txn, ctx, now, AuditRecord::new("account.created", "account", id).after(account_snapshot(&created)))
+        .await?;
+    txn.commit().await?;
+    Ok((AccountId(id), link))
+}
+
+/// Creates a verified account with a known password (demo data and tests only).
+pub async fn create_verified_account(
+    db: &DatabaseConnection,
+    input: NewStaffAccount,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<AccountId, AccountError> {
+    let email = Email::parse(&input.email).ok_or_else(|| {
+        let mut errors = FieldErrors::new();
+        errors.add("email", "Enter a valid email address.");
+        AccountError::Invalid(errors)
+    })?;
+    if let Some(existing) = find_by_email(db, &email).await? {
+        return Ok(AccountId(existing.id));
+    }
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    let created = account::ActiveModel {
+        id: Set(id),
+        email: Set(email.as_str().into()),
+        name: Set(input.name),
+        organization: Set(input.organization),
+        password_hash: Set(Some(passwords::hash(password))),
+        role: Set(input.role.as_str().into()),
+        verified_at: Set(Some(now)),
+        tos_version: Set(Some(CURRENT_TERMS_VERSION.into())),
+        tos_accepted_at: Set(Some(now)),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        &AuditContext::default(),
+        now,
+        AuditRecord::new("account.created", "account", id).after(account_snapshot(&created)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(AccountId(id))
+}

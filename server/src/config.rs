@@ -1,0 +1,111 @@
+//! Settings: one struct, read once from environment variables with documented defaults.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// Everything the server can be told from outside. See README "Settings".
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `DATABASE_URL`; default: an SQLite file under `DATA_DIR`.
+    pub database_url: String,
+    /// `PORTAL_ADDR`; default `127.0.0.1:3000`.
+    pub bind_addr: SocketAddr,
+    /// `PUBLIC_URL`: the origin users reach us at, for links in emails and the CSRF check.
+    pub public_url: String,
+    /// `DATA_DIR`; default `./data`.
+    pub data_dir: PathBuf,
+    /// `SMTP_URL` (e.g. `smtp://user:pass@host:587?tls=required`); unset → `.eml` files.
+    pub smtp_url: Option<String>,
+    /// `MAIL_FROM`.
+    pub mail_from: String,
+    /// `SITE_ROOT`: built browser assets (wasm, css, public files).
+    pub site_root: PathBuf,
+    /// `LOG_FORMAT=json` for JSON logs.
+    pub json_logs: bool,
+    /// `SESSION_HOURS`; default 12.
+    pub session_ttl: Duration,
+    /// `OUTBOX_POLL_MS`; default 1000.
+    pub outbox_poll: Duration,
+    /// `MAX_BODY_BYTES` for forms and API bodies; default 1 MiB.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("setting {name} is invalid: {reason}")]
+pub struct SettingsError {
+    name: &'static str,
+    reason: String,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let bind_addr: SocketAddr = parse(&lookup, "PORTAL_ADDR", "127.0.0.1:3000")?;
+        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("portal.db").display())
+        });
+        Ok(Self {
+            database_url,
+            public_url: lookup("PUBLIC_URL")
+                .unwrap_or_else(|| format!("http://{bind_addr}"))
+                .trim_end_matches('/')
+                .to_string(),
+            bind_addr,
+            smtp_url: lookup("SMTP_URL"),
+            mail_from: lookup("MAIL_FROM")
+                .unwrap_or_else(|| "Blue Button Portal <no-reply@bluebutton.example>".into()),
+            site_root: PathBuf::from(lookup("SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            json_logs: lookup("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            session_ttl: Duration::from_secs(3600 * parse::<u64>(&lookup, "SESSION_HOURS", "12")?),
+            outbox_poll: Duration::from_millis(parse(&lookup, "OUTBOX_POLL_MS", "1000")?),
+            max_body_bytes: parse(&lookup, "MAX_BODY_BYTES", "1048576")?,
+            data_dir,
+        })
+    }
+
+    /// Where the file transport writes `.eml` files.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// Session cookies get `Secure` when users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<T, SettingsError>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = lookup(name).unwrap_or_else(|| default.to_string());
+    raw.parse().map_err(|e: T::Err| SettingsError { name, reason: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_point_at_embedded_sqlite_and_localhost() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        assert_eq!(s.database_url, "sqlite://data/portal.db?mode=rwc");
+        assert_eq!(s.public_url, "http://127.0.0.1:3000");
+        assert!(!s.secure_cookies());
+        assert!(s.smtp_url.is_none());
+    }
+
+    #[test]
+    fn bad_numbers_are_reported_by_name() {
+        let err = Settings::from_lookup(|n| (n == "SESSION_HOURS").then(|| "soon".into())).unwrap_err();
+        assert!(err.to_string().contains("SESSION_HOURS"), "{err}");
+    }
+}

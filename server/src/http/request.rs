@@ -1,0 +1,52 @@
+//! Per-request facts: a request id on every log line and audit row, the
+//! client's address and user agent.
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, Request},
+    http::{HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+use tracing::Instrument;
+
+use crate::audit::RequestMeta;
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request id, stored in request extensions by [`with_request_id`].
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Gives every request an id (a sane incoming `X-Request-Id` is kept), runs it
+/// inside a tracing span that carries the id, and echoes it in the response.
+pub async fn with_request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let mut response = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "response"));
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    response
+}
+
+/// Reads the audit facts out of request parts.
+pub fn meta_from_parts(parts: &axum::http::request::Parts) -> RequestMeta {
+    RequestMeta {
+        request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
+        ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        user_agent: parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect()),
+    }
+}

@@ -1,0 +1,128 @@
+//! Every email the portal sends, as plain text plus HTML in one shared layout.
+use super::OutgoingEmail;
+
+const PROGRAM: &str = "Blue Button 2.0 API";
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A paragraph or a call-to-action link in a message body.
+enum Block<'a> {
+    Para(String),
+    Action { label: &'a str, url: &'a str },
+}
+
+fn compose(to: &str, subject: String, greeting_name: &str, blocks: &[Block<'_>]) -> OutgoingEmail {
+    let mut text = format!("Hello {greeting_name},\n\n");
+    let mut html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5\">\
+         <p style=\"font-size:18px;font-weight:bold;color:#112e51\">{PROGRAM}</p><p>Hello {},</p>",
+        escape_html(greeting_name)
+    );
+    for block in blocks {
+        match block {
+            Block::Para(p) => {
+                text.push_str(p);
+                text.push_str("\n\n");
+                html.push_str(&format!("<p>{}</p>", escape_html(p)));
+            }
+            Block::Action { label, url } => {
+                text.push_str(&format!("{label}: {url}\n\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{0}\" style=\"background:#005ea2;color:#fff;padding:10px 16px;text-decoration:none;border-radius:4px\">{1}</a></p>\
+                     <p style=\"font-size:13px\">If the button does not work, copy this address into your browser:<br>{0}</p>",
+                    escape_html(url),
+                    escape_html(label)
+                ));
+            }
+        }
+    }
+    text.push_str(&format!("— The {PROGRAM} team\n"));
+    html.push_str(&format!("<p>— The {PROGRAM} team</p></body></html>"));
+    OutgoingEmail { to: vec![to.to_string()], subject, text, html, attachments: vec![] }
+}
+
+pub fn verify_email(to: &str, name: &str, link: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Confirm your email address for the {PROGRAM} portal"),
+        name,
+        &[
+            Block::Para("Thank you for joining the developer sandbox. Please confirm your email address to finish setting up your account. Until you do, you cannot register apps.".into()),
+            Block::Action { label: "Confirm my email address", url: link },
+            Block::Para("This link works once and expires in 7 days. If you did not create this account, you can ignore this message.".into()),
+        ],
+    )
+}
+
+pub fn password_reset(to: &str, name: &str, link: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Reset your {PROGRAM} portal password"),
+        name,
+        &[
+            Block::Para("Someone asked to reset the password for your account. If it was you, choose a new password here:".into()),
+            Block::Action { label: "Choose a new password", url: link },
+            Block::Para("This link works once and expires in 1 hour. If you did not ask for this, ignore this message: your password has not changed.".into()),
+        ],
+    )
+}
+
+pub fn set_password(to: &str, name: &str, role: &str, link: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Your {PROGRAM} portal account is ready"),
+        name,
+        &[
+            Block::Para(format!("An administrator created a {role} account for you. Choose a password to start:")),
+            Block::Action { label: "Choose my password", url: link },
+            Block::Para("This link works once and expires in 7 days.".into()),
+        ],
+    )
+}
+
+pub fn password_changed(to: &str, name: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Your {PROGRAM} portal password was changed"),
+        name,
+        &[Block::Para("The password for your account was just changed and every other session was signed out. If this was not you, reset your password right away and tell us.".into())],
+    )
+}
+
+pub fn account_locked(to: &str, name: &str, minutes: i64) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Sign-in to your {PROGRAM} portal account is paused"),
+        name,
+        &[Block::Para(format!("There were 5 failed sign-in attempts on your account, so sign-in is paused for {minutes} minutes. If this was not you, consider resetting your password."))],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_links_are_escaped_in_html_but_plain_in_text() {
+        let email = verify_email("a@b.gov", "<Eve & Co>", "http://x/verify?t=1&u=2");
+        assert!(email.html.contains("&lt;Eve &amp; Co&gt;"));
+        assert!(!email.html.contains("<Eve"));
+        assert!(email.text.contains("Hello <Eve & Co>,"));
+        assert!(email.text.contains("http://x/verify?t=1&u=2"));
+        assert!(email.html.contains("http://x/verify?t=1&amp;u=2"));
+    }
+}

@@ -1,0 +1,86 @@
+//! Human passwords: argon2id hashes and the strength rule (NIST 800-63B style:
+//! length and a block list, no composition rules).
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 128;
+
+/// Passwords people reach for first; refused whatever their length.
+const COMMON: &[&str] = &[
+    "password1234", "123456789012", "qwertyuiopas", "passwordpassword", "medicare1234",
+    "bluebutton123", "letmeinplease", "iloveyou1234", "administrator", "welcome12345",
+    "changeme1234", "abcdefghijkl", "111111111111", "000000000000", "aaaaaaaaaaaa",
+];
+
+/// Why a password is not acceptable, phrased for the person choosing it.
+pub fn weakness(password: &str, email: &str, name: &str) -> Option<String> {
+    let length = password.chars().count();
+    if length < MIN_LENGTH {
+        return Some(format!("Use at least {MIN_LENGTH} characters."));
+    }
+    if length > MAX_LENGTH {
+        return Some(format!("Use at most {MAX_LENGTH} characters."));
+    }
+    let lower = password.to_lowercase();
+    if COMMON.contains(&lower.as_str()) || lower.chars().all(|c| Some(c) == lower.chars().next()) {
+        return Some("This password is too common. Choose something less guessable.".into());
+    }
+    let local = email.split('@').next().unwrap_or_default().to_lowercase();
+    if local.len() >= 4 && lower.contains(&local) {
+        return Some("Do not use your email address in your password.".into());
+    }
+    let name = name.trim().to_lowercase();
+    if name.len() >= 4 && lower.contains(&name) {
+        return Some("Do not use your name in your password.".into());
+    }
+    None
+}
+
+/// An argon2id PHC string with a fresh salt.
+pub fn hash(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters accepts any password")
+        .to_string()
+}
+
+/// Constant-time verification against a stored PHC string.
+pub fn verify(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the account does not exist, so that the time
+/// a failed login takes does not reveal whether the email is registered.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash("decoy password that nobody has"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_only_the_right_password() {
+        let stored = hash("correct horse battery");
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify("correct horse battery", &stored));
+        assert!(!verify("correct horse batterY", &stored));
+        assert!(!verify("anything", "not a phc string"));
+    }
+
+    #[test]
+    fn weak_passwords_are_explained() {
+        assert!(weakness("short", "a@b.gov", "Ann").unwrap().contains("12"));
+        assert!(weakness("Password1234", "a@b.gov", "Ann").unwrap().contains("common"));
+        assert!(weakness("xxjdoe-2024-secret", "jdoe@example.com", "J").unwrap().contains("email"));
+        assert!(weakness("my name is Margaret!", "x@y.z", "Margaret").unwrap().contains("name"));
+        assert_eq!(weakness("tangerine-kettle-42", "jdoe@example.com", "Jane Doe"), None);
+    }
+}
