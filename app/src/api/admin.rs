@@ -1,0 +1,111 @@
+//! Admin-only reads and actions: the audit trail and undelivered mail.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::ssr::*;
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub occurred_at: String,
+    pub actor: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+pub const AUDIT_PAGE_SIZE: u64 = 50;
+
+#[server(endpoint = "admin/audit")]
+pub async fn list_audit(action: Option<String>, target: Option<String>, page: Option<u64>) -> Result<AuditPage, AppError> {
+    require_admin().await?;
+    let state = state();
+    let query = server::audit::AuditQuery {
+        action_prefix: action,
+        actor: None,
+        target_id: target,
+        page: page.unwrap_or(0),
+        per_page: AUDIT_PAGE_SIZE,
+    };
+    let (rows, total) = server::audit::search(&state.db, &query).await.map_err(internal)?;
+    Ok(AuditPage {
+        rows: rows
+            .into_iter()
+            .map(|r| AuditRow {
+                id: r.id,
+                occurred_at: r.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                actor: r.actor_id.map(|a| a.to_string()),
+                actor_role: r.actor_role,
+                action: r.action,
+                target: match r.target_id {
+                    Some(id) => format!("{} {}", r.target_type, id),
+                    None => r.target_type,
+                },
+                before: r.before,
+                after: r.after,
+                request_id: r.request_id,
+                ip: r.ip,
+            })
+            .collect(),
+        total,
+        page: query.page,
+        per_page: AUDIT_PAGE_SIZE,
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndeliveredMail {
+    pub id: String,
+    pub recipients: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: String,
+}
+
+#[server(endpoint = "admin/outbox")]
+pub async fn list_undelivered_mail() -> Result<Vec<UndeliveredMail>, AppError> {
+    require_admin().await?;
+    let rows = server::mail::worker::undelivered(&state().db).await.map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|m| UndeliveredMail {
+            id: m.id.to_string(),
+            recipients: serde_json::from_str::<Vec<String>>(&m.recipients).unwrap_or_default().join(", "),
+            subject: m.subject,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            next_attempt_at: m.next_attempt_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        })
+        .collect())
+}
+
+#[server(endpoint = "admin/outbox/retry")]
+pub async fn retry_mail(id: String) -> Result<(), AppError> {
+    let admin = require_admin().await?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::Message("Unknown message.".into()))?;
+    let state = state();
+    let queued = server::mail::worker::retry(&state.db, &audit_as(&admin), id).await.map_err(internal)?;
+    if !queued {
+        return Err(AppError::Message("That message was already delivered or no longer exists.".into()));
+    }
+    state.mail_wake.notify_one();
+    leptos_axum::redirect("/admin/outbox?retried=1");
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The portal UI: pages, components and the server functions behind forms.
+//! Renders on the server (every page works without JavaScript) and hydrates
+//! in the browser.
+pub mod api;
+pub mod components;
+pub mod content;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    hooks::use_location,
+    path, SsrMode,
+};
+
+use crate::{
+    api::accounts::get_viewer,
+    components::{SiteFooter, SiteHeader},
+    pages::*,
+};
+
+/// The signed-in account (or none), refetched on every navigation so that
+/// signing in or out shows at once.
+pub type ViewerResource = Resource<Result<Option<api::Viewer>, error::AppError>>;
+
+/// The HTML document around the app (server only).
+#[cfg(feature = "ssr")]
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::MetaTags;
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/app.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="Blue Button 2.0 API developer portal: sandbox, production access and review."/>
+        <Title formatter=|page: String| format!("{page} | Blue Button 2.0 API portal")/>
+        <Router>
+            <Site/>
+        </Router>
+    }
+}
+
+#[component]
+fn Site() -> impl IntoView {
+    let location = use_location();
+    let viewer: ViewerResource = Resource::new(move || location.pathname.get(), |_| get_viewer());
+    provide_context(viewer);
+    view! {
+        <a class="skip-link" href="#main">"Skip to main content"</a>
+        <SiteHeader/>
+        <main id="main" tabindex="-1">
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/api-docs") view=ApiDocsPage/>
+                <Route path=path!("/terms") view=TermsPage/>
+                <Route path=path!("/guide") view=GuidePage/>
+                <Route path=path!("/signup") view=SignUpPage/>
+                <Route path=path!("/signup/check-email") view=CheckEmailPage/>
+                <Route path=path!("/verify-email") view=VerifyEmailPage/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/outbox") view=OutboxPage ssr=SsrMode::Async/>
+            </Routes>
+        </main>
+        <SiteFooter/>
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod serve;

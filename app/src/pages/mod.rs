@@ -1,0 +1,10 @@
+//! One module per area of the site; each page is a component routed in `lib.rs`.
+mod account;
+mod admin;
+mod auth;
+mod public;
+
+pub use account::*;
+pub use admin::*;
+pub use auth::*;
+pub use public::*;

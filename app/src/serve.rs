@@ -1,0 +1,148 @@
+//! Assembles the whole server: Leptos pages and server functions, the API
+//! routers, middleware and the outbox worker. Used by the `portal` binary and
+//! by the end-to-end tests, so both run exactly the same app.
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use server::{
+    mail::worker::{OutboxWorker, RetryPolicy, Transport},
+    AppState, Clock, Settings,
+};
+use tokio::sync::{watch, Notify};
+
+use crate::{shell, App};
+
+/// Axum state: the server's state plus Leptos' options.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct PortalState {
+    pub app: AppState,
+    pub leptos: LeptosOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] server::sea_orm::DbErr),
+    #[error("{0}")]
+    Mail(#[from] server::mail::worker::MailError),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running portal.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting requests, lets in-flight ones and the mail worker finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        let _ = self.worker.await;
+    }
+
+    /// Waits until the server stops (Ctrl-C or SIGTERM in the binary).
+    pub async fn wait(self) {
+        let _ = self.server.await;
+        let _ = self.shutdown.send(true);
+        let _ = self.worker.await;
+    }
+}
+
+/// Connects, migrates, and returns the shared state.
+pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
+    let db = server::db::connect(&settings.database_url).await?;
+    server::db::migrate(&db).await?;
+    Ok(AppState { db, settings: Arc::new(settings), mail_wake: Arc::new(Notify::new()), clock: Clock::default() })
+}
+
+/// The complete router for `state`.
+pub fn router(state: AppState) -> Router {
+    let leptos = LeptosOptions::builder()
+        .output_name("app")
+        .site_root(state.settings.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(state.settings.bind_addr)
+        .build();
+    let routes = generate_route_list(App);
+    let portal = PortalState { app: state.clone(), leptos: leptos.clone() };
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let server_fn_context = context.clone();
+    let pages = Router::<PortalState>::new()
+        .route(
+            "/api/{*fn_name}",
+            axum::routing::post(move |req: axum::extract::Request| {
+                handle_server_fns_with_context(server_fn_context.clone(), req)
+            }),
+        )
+        .leptos_routes_with_context(&portal, routes, context, {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<PortalState, _>(shell))
+        .with_state(portal);
+    let api = server::http::api_router().with_state(state.clone());
+    api.merge(pages)
+        .layer(middleware::from_fn(server::http::csrf::require_same_origin))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        .layer(middleware::from_fn(server::http::request::with_request_id))
+}
+
+/// Binds `state.settings.bind_addr` and serves until stopped.
+pub async fn start(state: AppState, retry: RetryPolicy) -> Result<Running, StartError> {
+    let listener = tokio::net::TcpListener::bind(state.settings.bind_addr).await?;
+    start_on(listener, state, retry).await
+}
+
+/// Serves on an already-bound listener (tests bind port 0 first to learn the port).
+pub async fn start_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    retry: RetryPolicy,
+) -> Result<Running, StartError> {
+    let transport = Transport::from_settings(state.settings.smtp_url.as_deref(), &state.settings.outbox_dir())?;
+    let worker = OutboxWorker::new(state.db.clone(), transport, &state.settings.mail_from, retry, state.mail_wake.clone())?;
+    let addr = listener.local_addr()?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let mut server_shutdown = shutdown_rx.clone();
+    let server = tokio::spawn(async move {
+        let stop = async move {
+            tokio::select! {
+                _ = server_shutdown.wait_for(|stop| *stop) => {}
+                _ = termination() => {}
+            }
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    let worker = tokio::spawn(worker.run(state.settings.outbox_poll, shutdown_rx));
+    Ok(Running { addr, state, shutdown, server, worker })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn termination() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
