@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, and end-to-end tests against the real server on
-# SQLite and (when a server is reachable) PostgreSQL, with a real SMTP server.
+# Runs every test: unit tests; end-to-end tests against the real server on
+# SQLite and (when a server is reachable) PostgreSQL, with a real SMTP server;
+# and browser tests in headless Chromium with axe-core accessibility checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Browser tests need Chromium, chromedriver and axe-core (from npm).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v mold >/dev/null 2>&1 || missing+=(mold)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing ${missing[*]} (apt)"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ ! -f tests/node_modules/axe-core/axe.min.js ]; then
+  echo "==> installing axe-core (npm)"
+  (cd tests && npm ci --no-audit --no-fund --silent)
+fi
+
 ./scripts/build.sh
 . scripts/env.sh
 

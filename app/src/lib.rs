@@ -64,6 +64,13 @@ fn Site() -> impl IntoView {
     let location = use_location();
     let viewer: ViewerResource = Resource::new(move || location.pathname.get(), |_| get_viewer());
     provide_context(viewer);
+    // Effects run only in the browser: this marks the page as hydrated, which
+    // browser tests wait for before they interact with enhanced forms.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <a class="skip-link" href="#main">"Skip to main content"</a>
         <SiteHeader/>

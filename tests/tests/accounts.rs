@@ -356,3 +356,10 @@ db_tests!(
     audit_rows_carry_request_facts_and_cannot_be_changed,
     health_and_readiness,
 );
+
+/// The Terms page (compiled into the browser bundle, which cannot link the
+/// server) names the version that sign-up records.
+#[test]
+fn terms_page_shows_the_version_accounts_accept() {
+    assert_eq!(app::pages::server_free::TERMS_VERSION, server::accounts::CURRENT_TERMS_VERSION);
+}

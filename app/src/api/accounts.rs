@@ -73,6 +73,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
 }
 
 /// Only same-site paths are followed after sign-in, never another host.
+#[cfg(feature = "ssr")]
 fn safe_next(next: Option<String>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/account".into())

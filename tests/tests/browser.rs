@@ -1,0 +1,170 @@
+//! The portal in headless Chromium, as a person uses it: with JavaScript
+//! (hydrated, enhanced forms) and without it (plain form posts). Every page
+//! visited is checked with axe-core.
+use portal_tests::{browser::Browser, Backend, TestApp};
+use serde_json::json;
+
+const PASSWORD: &str = "tangerine-kettle-42";
+
+async fn sign_up_in_browser(browser: &Browser, app: &TestApp, email: &str) {
+    browser.visit(&app.url("/signup")).await;
+    browser.fill("name", "Jane Browser").await;
+    browser.fill("email", email).await;
+    browser.fill("organization", "Acme Health").await;
+    browser.fill("password", PASSWORD).await;
+    browser.fill("password_confirm", PASSWORD).await;
+    browser.click("#field-accept_terms").await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_path("/signup/check-email").await;
+    browser.check_accessibility().await;
+}
+
+async fn confirm_email_from_inbox(browser: &Browser, app: &TestApp, email: &str) {
+    let mail = app.smtp.wait_for(email, "Confirm your email").await;
+    browser.visit(&mail.link_containing("/verify-email?token=").unwrap()).await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_path("/login?verified=1").await;
+    browser.wait_for_text("main", "Your email address is confirmed").await;
+}
+
+async fn sign_in(browser: &Browser, email: &str, password: &str) {
+    browser.fill("email", email).await;
+    browser.fill("password", password).await;
+    browser.click("main form button[type=submit]").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn developer_account_journey_with_javascript() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = Browser::start(true).await;
+
+    browser.visit(&app.url("/")).await;
+    browser.wait_for_hydration().await;
+    browser.visit(&app.url("/api-docs")).await;
+    browser.visit(&app.url("/guide")).await;
+    browser.visit(&app.url("/terms")).await;
+
+    // Errors come back beside the fields without leaving the page, and what
+    // was typed stays (passwords included only in the browser, never the URL).
+    browser.visit(&app.url("/signup")).await;
+    browser.wait_for_hydration().await;
+    browser.fill("name", "Jane Browser").await;
+    browser.fill("email", "not an email").await;
+    browser.fill("password", "short").await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_text("#field-email-error", "valid email address").await;
+    assert!(browser.text("#field-password-error").await.contains("12 characters"));
+    assert!(browser.text("[role=alert]").await.contains("correct the fields"));
+    assert_eq!(browser.value_of("name").await, "Jane Browser");
+    assert_eq!(browser.value_of("email").await, "not an email");
+    let url = browser.client.current_url().await.unwrap();
+    assert!(url.query().is_none(), "the enhanced form did not navigate: {url}");
+    let invalid = browser.find("#field-email").await.attr("aria-invalid").await.unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"));
+    browser.check_accessibility().await;
+
+    sign_up_in_browser(&browser, &app, "jane.browser@example.com").await;
+    confirm_email_from_inbox(&browser, &app, "jane.browser@example.com").await;
+
+    sign_in(&browser, "jane.browser@example.com", "not-my-password").await;
+    browser.wait_for_text("[role=alert]", "do not match").await;
+    sign_in(&browser, "jane.browser@example.com", PASSWORD).await;
+    browser.wait_for_path("/account").await;
+    browser.wait_for_text("main", "Jane Browser").await;
+    browser.wait_for_text("header", "Sign out").await;
+    browser.check_accessibility().await;
+
+    // A developer is refused admin pages.
+    browser.visit(&app.url("/admin/audit")).await;
+    browser.wait_for_text("main h1", "do not have access").await;
+    assert_eq!(browser.status_of_last_navigation().await, json!(403));
+
+    browser.visit(&app.url("/account")).await;
+    browser.click("header form button[type=submit]").await;
+    browser.wait_for_path("/login?signed_out=1").await;
+    browser.wait_for_text("header", "Sign in").await;
+    browser.visit(&app.url("/account")).await;
+    browser.wait_for_path("/login?next=/account").await;
+
+    // Forgotten password: the emailed link sets a new one.
+    browser.visit(&app.url("/forgot-password")).await;
+    browser.fill("email", "jane.browser@example.com").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_path("/forgot-password?sent=1").await;
+    let mail = app.smtp.wait_for("jane.browser@example.com", "Reset your").await;
+    browser.visit(&mail.link_containing("/reset-password?token=").unwrap()).await;
+    browser.fill("password", "a-brand-new-password").await;
+    browser.fill("password_confirm", "a-brand-new-password").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_path("/login?reset=1").await;
+    sign_in(&browser, "jane.browser@example.com", "a-brand-new-password").await;
+    browser.wait_for_path("/account").await;
+
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_sign_in_and_lockout_without_javascript() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = Browser::start(false).await;
+
+    browser.visit(&app.url("/signup")).await;
+    browser.fill("name", "Noah Script").await;
+    browser.fill("email", "noah@example.com").await;
+    browser.fill("organization", "Plain Forms LLC").await;
+    browser.fill("password", "short").await;
+    browser.fill("password_confirm", "short").await;
+    browser.click("form button[type=submit]").await;
+    // The plain form post comes back to the page with the errors.
+    browser.wait_for_text("#field-password-error", "12 characters").await;
+    assert!(browser.text("#field-accept_terms-error").await.contains("accept the API Terms"));
+    let hydrated = browser.client.find(fantoccini::Locator::Css("body[data-hydrated]")).await;
+    assert!(hydrated.is_err(), "JavaScript really is off");
+    browser.check_accessibility().await;
+
+    sign_up_in_browser(&browser, &app, "noah@example.com").await;
+    confirm_email_from_inbox(&browser, &app, "noah@example.com").await;
+
+    // An anonymous visitor is sent to sign in, and comes back after.
+    browser.visit(&app.url("/account")).await;
+    browser.wait_for_path("/login?next=/account").await;
+    sign_in(&browser, "noah@example.com", PASSWORD).await;
+    browser.wait_for_path("/account").await;
+    browser.wait_for_text("main", "noah@example.com").await;
+    browser.click("header form button[type=submit]").await;
+    browser.wait_for_path("/login?signed_out=1").await;
+
+    for _ in 0..5 {
+        browser.visit(&app.url("/login")).await;
+        sign_in(&browser, "noah@example.com", "wrong-password-123").await;
+        browser.find("[role=alert]").await;
+    }
+    browser.wait_for_text("[role=alert]", "paused").await;
+    browser.visit(&app.url("/login")).await;
+    sign_in(&browser, "noah@example.com", PASSWORD).await;
+    browser.wait_for_text("[role=alert]", "paused").await;
+    app.smtp.wait_for("noah@example.com", "paused").await;
+
+    browser.close().await;
+    app.stop().await;
+}
+
+/// The accessibility check must be able to fail, with and without JavaScript.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accessibility_check_catches_an_unlabelled_input() {
+    for javascript in [true, false] {
+        let browser = std::sync::Arc::new(Browser::start(javascript).await);
+        browser
+            .client
+            .goto("data:text/html,<!DOCTYPE html><html lang=en><head><title>t</title></head><body><main><input type=text></main></body></html>")
+            .await
+            .unwrap();
+        let checking = browser.clone();
+        let outcome = tokio::spawn(async move { checking.check_accessibility().await }).await;
+        let panic = outcome.expect_err("an unlabelled input is a critical violation").into_panic();
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains("label"), "javascript={javascript}: {message}");
+        std::sync::Arc::into_inner(browser).unwrap().close().await;
+    }
+}
