@@ -155,9 +155,19 @@ pub fn Guarded(
     let viewer = expect_context::<ViewerResource>();
     let location = use_location();
     let children = StoredValue::new(children);
+    // Read before the Suspend awaits: context is not reliable after an await
+    // (see api/ssr.rs).
+    #[cfg(feature = "ssr")]
+    let request = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<axum::http::request::Parts>(),
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+            #[cfg(feature = "ssr")]
+            let request = request.clone();
+            Suspend::new(async move {
                 let access = match viewer.await {
                     Ok(Some(v)) if allow(&v) => Access::Granted,
                     Ok(Some(_)) => Access::Denied,
@@ -167,7 +177,7 @@ pub fn Guarded(
                     Access::Granted => EitherOf3::A(children.with_value(|c| c())),
                     Access::Denied => {
                         #[cfg(feature = "ssr")]
-                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                        if let Some(response) = &request.0 {
                             response.set_status(axum::http::StatusCode::FORBIDDEN);
                         }
                         EitherOf3::B(view! { <crate::pages::Forbidden/> })
@@ -175,10 +185,15 @@ pub fn Guarded(
                     Access::SignIn => {
                         let next = location.pathname.get_untracked();
                         let target = format!("/login?next={}", urlencode(&next));
+                        #[cfg(feature = "ssr")]
+                        if let (Some(response), Some(parts)) = &request {
+                            crate::api::ssr::redirect(parts, response, &target);
+                        }
                         EitherOf3::C(view! { <Redirect path=target/> })
                     }
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }

@@ -76,6 +76,23 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Commands run without the background worker, so they deliver what they
+/// queued themselves; anything that fails stays queued for the server.
+async fn deliver_queued_mail(state: &server::AppState) -> Result<(), String> {
+    use server::mail::worker::{OutboxWorker, Transport};
+    let transport = Transport::from_settings(state.settings.smtp_url.as_deref(), &state.settings.outbox_dir())
+        .map_err(|e| e.to_string())?;
+    let worker = OutboxWorker::new(
+        state.db.clone(),
+        transport,
+        &state.settings.mail_from,
+        Default::default(),
+        state.mail_wake.clone(),
+    )
+    .map_err(|e| e.to_string())?;
+    worker.deliver_due().await.map(|_| ()).map_err(|e| e.to_string())
+}
+
 async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> {
     let (Some(role), Some(email), Some(name)) = (flag(args, "--role"), flag(args, "--email"), flag(args, "--name")) else {
         usage();
@@ -90,7 +107,7 @@ async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> 
         Ok((id, link)) => {
             println!("Created {} account {id}.", role.as_str());
             println!("One-time link to set the password (valid 7 days; also emailed):\n{link}");
-            Ok(())
+            deliver_queued_mail(&state).await
         }
         Err(accounts::AccountError::Invalid(errors)) => {
             Err(errors.into_map().into_iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))

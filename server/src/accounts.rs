@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -212,7 +212,7 @@ pub async fn check_link(
     purposes: &[LinkPurpose],
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let result = consume_link(&txn, token, purposes, now).await.map(|_| ());
     txn.rollback().await?;
     result
@@ -275,7 +275,7 @@ pub async fn sign_up(
     let email = email.expect("checked above");
 
     let password_hash = passwords::hash(&form.password);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
     let created = account::ActiveModel {
         id: Set(id),
@@ -330,7 +330,7 @@ pub async fn resend_verification(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let model = account::Entity::find_by_id(account.0).one(&txn).await?.ok_or(AccountError::NotFound)?;
     if model.verified_at.is_some() {
         return Ok(());
@@ -350,7 +350,7 @@ pub async fn verify_email(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<AccountId, AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let link = consume_link(&txn, token, &[LinkPurpose::VerifyEmail], now).await?;
     let model = account::Entity::find_by_id(link.account_id).one(&txn).await?.ok_or(AccountError::NotFound)?;
     let role = Role::parse(&model.role).unwrap_or(Role::Developer);
@@ -389,7 +389,7 @@ pub async fn log_in(
     };
     let Some(account) = account else {
         passwords::verify(password, passwords::decoy_hash());
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         audit::record(
             &txn,
             ctx,
@@ -408,9 +408,11 @@ pub async fn log_in(
     let role = Role::parse(&account.role).unwrap_or(Role::Developer);
     let actor = ctx.as_actor(AccountId(account.id), role);
 
-    let txn = db.begin().await?;
-    // Re-read inside the transaction so concurrent failures all count.
-    let account = account::Entity::find_by_id(account.id).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    let txn = crate::db::begin_write(db).await?;
+    // Re-read and lock the row inside the transaction so that concurrent
+    // failures all count (SQLite's IMMEDIATE transaction already serialises).
+    let account =
+        account::Entity::find_by_id(account.id).lock_exclusive().one(&txn).await?.ok_or(AccountError::NotFound)?;
     if !password_ok {
         let failures = account.failed_logins + 1;
         let locks = failures >= MAX_FAILED_LOGINS;
@@ -478,7 +480,7 @@ pub async fn session_user(
 /// Ends the session behind `token`.
 pub async fn log_out(db: &DatabaseConnection, ctx: &AuditContext, token: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
     let digest = Secret::from_presented(token).digest();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(found) = session::Entity::find().filter(session::Column::TokenHash.eq(digest.as_str())).one(&txn).await?
     else {
         return Ok(());
@@ -505,7 +507,7 @@ pub async fn request_password_reset(
     let Some(account) = find_by_email(db, &email).await? else {
         return Ok(());
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let token = create_link(&txn, account.id, LinkPurpose::ResetPassword, RESET_LINK_TTL, now).await?;
     let link = format!("{public_url}/reset-password?token={}", token.expose());
     mail::enqueue(&txn, templates::password_reset(&account.email, &account.name, &link), now).await?;
@@ -524,7 +526,7 @@ pub async fn reset_password(
     password_confirm: &str,
     now: DateTime<Utc>,
 ) -> Result<AccountId, AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let link = consume_link(&txn, token, &[LinkPurpose::ResetPassword, LinkPurpose::SetPassword], now).await?;
     let account = account::Entity::find_by_id(link.account_id).one(&txn).await?.ok_or(AccountError::NotFound)?;
     let mut errors = FieldErrors::new();
@@ -579,7 +581,7 @@ pub async fn change_password(
     }
     errors.into_result()?;
     let hash = passwords::hash(password);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut row = account.clone().into_active_model();
     row.password_hash = Set(Some(hash));
     row.updated_at = Set(now);
@@ -632,7 +634,7 @@ pub async fn create_account(
     }
     errors.into_result()?;
     let email = email.expect("checked above");
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
     let created = account::ActiveModel {
         id: Set(id),
@@ -676,7 +678,7 @@ pub async fn create_verified_account(
     if let Some(existing) = find_by_email(db, &email).await? {
         return Ok(AccountId(existing.id));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
     let created = account::ActiveModel {
         id: Set(id),

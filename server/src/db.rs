@@ -4,7 +4,8 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions, Database, DatabaseConnection, DbErr,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 /// Opens a pool for `url` (`sqlite://…` or `postgres://…`).
@@ -40,4 +41,17 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 pub async fn is_ready(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
         && Migrator::get_pending_migrations(db).await.map(|p| p.is_empty()).unwrap_or(false)
+}
+
+/// Opens a transaction that will write. On SQLite it starts `IMMEDIATE`, taking
+/// the write lock up front: a deferred transaction that reads and then writes
+/// fails at once with SQLITE_BUSY_SNAPSHOT if another connection committed in
+/// between, whereas waiting for the lock honours the busy timeout. PostgreSQL
+/// ignores the option.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }

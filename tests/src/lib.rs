@@ -128,7 +128,13 @@ impl TestApp {
     pub fn client(&self) -> Client {
         let mut headers = header::HeaderMap::new();
         headers.insert(header::ACCEPT, header::HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"));
-        Client::builder().cookie_store(true).redirect(Policy::none()).default_headers(headers).build().unwrap()
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
     }
 
     /// Posts a form to a server function the way a page does (same Origin).

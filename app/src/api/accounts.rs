@@ -2,14 +2,15 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::*;
+use super::ssr::{account_error, internal, Call};
 use super::Viewer;
 use crate::error::AppError;
 
 /// The signed-in account, if any.
 #[server(endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
-    Ok(current_user().await?.map(|u| Viewer {
+    let call = Call::capture();
+    Ok(call.current_user().await?.map(|u| Viewer {
         name: u.name,
         email: u.email,
         organization: u.organization,
@@ -27,7 +28,7 @@ pub async fn sign_up(
     password_confirm: String,
     accept_terms: Option<String>,
 ) -> Result<(), AppError> {
-    let state = state();
+    let call = Call::capture();
     let form = server::accounts::SignUp {
         name,
         email,
@@ -36,39 +37,39 @@ pub async fn sign_up(
         password_confirm,
         accept_terms: accept_terms.is_some(),
     };
-    let ctx = server::audit::AuditContext::anonymous(meta());
-    server::accounts::sign_up(&state.db, &ctx, form, &state.settings.public_url, state.clock.now())
+    server::accounts::sign_up(&call.state.db, &call.anonymous(), form, &call.state.settings.public_url, call.now())
         .await
         .map_err(account_error)?;
-    state.mail_wake.notify_one();
-    leptos_axum::redirect("/signup/check-email");
+    call.mail_queued();
+    call.redirect("/signup/check-email");
     Ok(())
 }
 
 #[server(endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
-    let state = state();
-    let ctx = server::audit::AuditContext::anonymous(meta());
-    server::accounts::verify_email(&state.db, &ctx, &token, state.clock.now()).await.map_err(account_error)?;
-    leptos_axum::redirect("/login?verified=1");
+    let call = Call::capture();
+    server::accounts::verify_email(&call.state.db, &call.anonymous(), &token, call.now())
+        .await
+        .map_err(account_error)?;
+    call.redirect("/login?verified=1");
     Ok(())
 }
 
 #[server(endpoint = "resend_verification")]
 pub async fn resend_verification() -> Result<(), AppError> {
-    let user = require_user().await?;
-    let state = state();
+    let call = Call::capture();
+    let user = call.require_user().await?;
     server::accounts::resend_verification(
-        &state.db,
-        &audit_as(&user),
+        &call.state.db,
+        &call.audit_as(&user),
         user.id,
-        &state.settings.public_url,
-        state.clock.now(),
+        &call.state.settings.public_url,
+        call.now(),
     )
     .await
     .map_err(account_error)?;
-    state.mail_wake.notify_one();
-    leptos_axum::redirect("/account?resent=1");
+    call.mail_queued();
+    call.redirect("/account?resent=1");
     Ok(())
 }
 
@@ -81,63 +82,63 @@ fn safe_next(next: Option<String>) -> String {
 
 #[server(endpoint = "log_in")]
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let state = state();
-    let ctx = server::audit::AuditContext::anonymous(meta());
-    let ttl = chrono::Duration::from_std(state.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
-    let result = server::accounts::log_in(&state.db, &ctx, &email, &password, state.clock.now(), ttl).await;
+    let call = Call::capture();
+    let ctx = call.anonymous();
+    let result =
+        server::accounts::log_in(&call.state.db, &ctx, &email, &password, call.now(), call.session_ttl()).await;
     // A lockout queues a notice even though sign-in failed.
-    state.mail_wake.notify_one();
+    call.mail_queued();
     let session = result.map_err(account_error)?;
-    // A fresh session id on every sign-in; the old cookie, if any, stops mattering.
-    if let Some(old) = session_token() {
-        let _ = server::accounts::log_out(&state.db, &ctx, &old, state.clock.now()).await;
+    // A fresh session id on every sign-in; the old one, if any, ends.
+    if let Some(old) = call.session_token() {
+        let _ = server::accounts::log_out(&call.state.db, &ctx, &old, call.now()).await;
     }
-    set_cookie(server::http::session_cookie::set(
-        session.token.expose(),
-        session.expires_at,
-        state.settings.secure_cookies(),
-    ));
-    leptos_axum::redirect(&safe_next(next));
+    call.set_session_cookie(session.token.expose(), session.expires_at);
+    call.redirect(&safe_next(next));
     Ok(())
 }
 
 #[server(endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
-    let state = state();
-    if let Some(token) = session_token() {
-        let ctx = match current_user().await? {
-            Some(user) => audit_as(&user),
-            None => server::audit::AuditContext::anonymous(meta()),
+    let call = Call::capture();
+    if let Some(token) = call.session_token() {
+        let ctx = match call.current_user().await? {
+            Some(user) => call.audit_as(&user),
+            None => call.anonymous(),
         };
-        server::accounts::log_out(&state.db, &ctx, &token, state.clock.now()).await.map_err(internal)?;
+        server::accounts::log_out(&call.state.db, &ctx, &token, call.now()).await.map_err(internal)?;
     }
-    set_cookie(server::http::session_cookie::clear(state.settings.secure_cookies()));
-    leptos_axum::redirect("/login?signed_out=1");
+    call.clear_session_cookie();
+    call.redirect("/login?signed_out=1");
     Ok(())
 }
 
 #[server(endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    let state = state();
-    let ctx = server::audit::AuditContext::anonymous(meta());
-    server::accounts::request_password_reset(&state.db, &ctx, &email, &state.settings.public_url, state.clock.now())
-        .await
-        .map_err(account_error)?;
-    state.mail_wake.notify_one();
-    leptos_axum::redirect("/forgot-password?sent=1");
+    let call = Call::capture();
+    server::accounts::request_password_reset(
+        &call.state.db,
+        &call.anonymous(),
+        &email,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(account_error)?;
+    call.mail_queued();
+    call.redirect("/forgot-password?sent=1");
     Ok(())
 }
 
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String, password_confirm: String) -> Result<(), AppError> {
-    let state = state();
-    let ctx = server::audit::AuditContext::anonymous(meta());
-    server::accounts::reset_password(&state.db, &ctx, &token, &password, &password_confirm, state.clock.now())
+    let call = Call::capture();
+    server::accounts::reset_password(&call.state.db, &call.anonymous(), &token, &password, &password_confirm, call.now())
         .await
         .map_err(account_error)?;
-    state.mail_wake.notify_one();
-    set_cookie(server::http::session_cookie::clear(state.settings.secure_cookies()));
-    leptos_axum::redirect("/login?reset=1");
+    call.mail_queued();
+    call.clear_session_cookie();
+    call.redirect("/login?reset=1");
     Ok(())
 }
 
@@ -147,27 +148,22 @@ pub async fn change_password(
     password: String,
     password_confirm: String,
 ) -> Result<(), AppError> {
-    let user = require_user().await?;
-    let state = state();
-    let ttl = chrono::Duration::from_std(state.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
+    let call = Call::capture();
+    let user = call.require_user().await?;
     let session = server::accounts::change_password(
-        &state.db,
-        &audit_as(&user),
+        &call.state.db,
+        &call.audit_as(&user),
         user.id,
         &current_password,
         &password,
         &password_confirm,
-        state.clock.now(),
-        ttl,
+        call.now(),
+        call.session_ttl(),
     )
     .await
     .map_err(account_error)?;
-    state.mail_wake.notify_one();
-    set_cookie(server::http::session_cookie::set(
-        session.token.expose(),
-        session.expires_at,
-        state.settings.secure_cookies(),
-    ));
-    leptos_axum::redirect("/account?changed=1");
+    call.mail_queued();
+    call.set_session_cookie(session.token.expose(), session.expires_at);
+    call.redirect("/account?changed=1");
     Ok(())
 }

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::*;
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,8 +32,8 @@ pub const AUDIT_PAGE_SIZE: u64 = 50;
 
 #[server(endpoint = "admin/audit")]
 pub async fn list_audit(action: Option<String>, target: Option<String>, page: Option<u64>) -> Result<AuditPage, AppError> {
-    require_admin().await?;
-    let state = state();
+    let call = Call::capture();
+    call.require_admin().await?;
     let query = server::audit::AuditQuery {
         action_prefix: action,
         actor: None,
@@ -41,7 +41,7 @@ pub async fn list_audit(action: Option<String>, target: Option<String>, page: Op
         page: page.unwrap_or(0),
         per_page: AUDIT_PAGE_SIZE,
     };
-    let (rows, total) = server::audit::search(&state.db, &query).await.map_err(internal)?;
+    let (rows, total) = server::audit::search(&call.state.db, &query).await.map_err(internal)?;
     Ok(AuditPage {
         rows: rows
             .into_iter()
@@ -80,8 +80,9 @@ pub struct UndeliveredMail {
 
 #[server(endpoint = "admin/outbox")]
 pub async fn list_undelivered_mail() -> Result<Vec<UndeliveredMail>, AppError> {
-    require_admin().await?;
-    let rows = server::mail::worker::undelivered(&state().db).await.map_err(internal)?;
+    let call = Call::capture();
+    call.require_admin().await?;
+    let rows = server::mail::worker::undelivered(&call.state.db).await.map_err(internal)?;
     Ok(rows
         .into_iter()
         .map(|m| UndeliveredMail {
@@ -98,14 +99,14 @@ pub async fn list_undelivered_mail() -> Result<Vec<UndeliveredMail>, AppError> {
 
 #[server(endpoint = "admin/outbox/retry")]
 pub async fn retry_mail(id: String) -> Result<(), AppError> {
-    let admin = require_admin().await?;
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::Message("Unknown message.".into()))?;
-    let state = state();
-    let queued = server::mail::worker::retry(&state.db, &audit_as(&admin), id).await.map_err(internal)?;
+    let queued = server::mail::worker::retry(&call.state.db, &call.audit_as(&admin), id).await.map_err(internal)?;
     if !queued {
         return Err(AppError::Message("That message was already delivered or no longer exists.".into()));
     }
-    state.mail_wake.notify_one();
-    leptos_axum::redirect("/admin/outbox?retried=1");
+    call.mail_queued();
+    call.redirect("/admin/outbox?retried=1");
     Ok(())
 }

@@ -1,58 +1,122 @@
-//! Server-only helpers for server functions: state, request facts, the
-//! signed-in account, cookies, and mapping domain errors to [`AppError`].
-use axum::http::{header::SET_COOKIE, request::Parts, HeaderValue};
+//! Server-only helpers for server functions.
+//!
+//! Leptos context is only reliable until a server function's first `.await`:
+//! under concurrent load, the reactive owner behind an SSR resource can be
+//! gone by the time the future resumes. So every server function starts with
+//! [`Call::capture`], which copies what it needs out of the context at once,
+//! and uses only that afterwards (tested in tests/tests/concurrency.rs).
+use axum::http::{
+    header::{ACCEPT, LOCATION, SET_COOKIE},
+    request::Parts,
+    HeaderName, HeaderValue, StatusCode,
+};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use server::{
     accounts::{AccountError, CurrentUser},
     audit::{AuditContext, RequestMeta},
     http::{request::meta_from_parts, session_cookie},
+    ids::Role,
     validation::FieldErrors,
     AppState,
 };
 
 use crate::error::AppError;
 
-pub fn state() -> AppState {
-    expect_context::<AppState>()
+/// One server-function call's request, response and shared state.
+#[derive(Clone)]
+pub struct Call {
+    pub state: AppState,
+    parts: Parts,
+    response: ResponseOptions,
 }
 
-fn parts() -> Parts {
-    expect_context::<Parts>()
+impl Call {
+    /// Must run before the function's first `.await`.
+    pub fn capture() -> Self {
+        Self { state: expect_context(), parts: expect_context(), response: expect_context() }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.clock.now()
+    }
+
+    pub fn meta(&self) -> RequestMeta {
+        meta_from_parts(&self.parts)
+    }
+
+    /// An audit context with no signed-in actor (sign-up, sign-in, links).
+    pub fn anonymous(&self) -> AuditContext {
+        AuditContext::anonymous(self.meta())
+    }
+
+    pub fn audit_as(&self, user: &CurrentUser) -> AuditContext {
+        user.audit(self.meta())
+    }
+
+    pub fn session_token(&self) -> Option<String> {
+        session_cookie::read(&self.parts.headers)
+    }
+
+    /// The account behind this request's session cookie.
+    pub async fn current_user(&self) -> Result<Option<CurrentUser>, AppError> {
+        let Some(token) = self.session_token() else { return Ok(None) };
+        server::accounts::session_user(&self.state.db, &token, self.now()).await.map_err(internal)
+    }
+
+    /// The signed-in account, or [`AppError::Unauthorized`].
+    pub async fn require_user(&self) -> Result<CurrentUser, AppError> {
+        self.current_user().await?.ok_or(AppError::Unauthorized)
+    }
+
+    /// The signed-in admin, or an error; checked by every admin server function.
+    pub async fn require_admin(&self) -> Result<CurrentUser, AppError> {
+        let user = self.require_user().await?;
+        if user.role == Role::Admin { Ok(user) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn session_ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.state.settings.session_ttl).unwrap_or(chrono::Duration::hours(12))
+    }
+
+    pub fn set_session_cookie(&self, token: &str, expires_at: chrono::DateTime<chrono::Utc>) {
+        let cookie = session_cookie::set(token, expires_at, self.state.settings.secure_cookies());
+        self.response.append_header(SET_COOKIE, cookie);
+    }
+
+    pub fn clear_session_cookie(&self) {
+        self.response.append_header(SET_COOKIE, session_cookie::clear(self.state.settings.secure_cookies()));
+    }
+
+    /// Wakes the mail worker after a transaction queued email.
+    pub fn mail_queued(&self) {
+        self.state.mail_wake.notify_one();
+    }
+
+    pub fn redirect(&self, path: &str) {
+        redirect(&self.parts, &self.response, path);
+    }
 }
 
-pub fn meta() -> RequestMeta {
-    meta_from_parts(&parts())
-}
-
-pub fn session_token() -> Option<String> {
-    session_cookie::read(&parts().headers)
-}
-
-/// The account behind this request's session cookie.
-pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
-    let Some(token) = session_token() else { return Ok(None) };
-    let state = state();
-    server::accounts::session_user(&state.db, &token, state.clock.now()).await.map_err(internal)
-}
-
-/// The signed-in account, or [`AppError::Unauthorized`].
-pub async fn require_user() -> Result<CurrentUser, AppError> {
-    current_user().await?.ok_or(AppError::Unauthorized)
-}
-
-/// The signed-in admin, or an error; checked on every admin server function.
-pub async fn require_admin() -> Result<CurrentUser, AppError> {
-    let user = require_user().await?;
-    if user.role == server::ids::Role::Admin { Ok(user) } else { Err(AppError::Forbidden) }
-}
-
-pub fn audit_as(user: &CurrentUser) -> AuditContext {
-    user.audit(meta())
-}
-
-pub fn set_cookie(value: HeaderValue) {
-    expect_context::<ResponseOptions>().append_header(SET_COOKIE, value);
+/// `leptos_axum::redirect` with the request captured up front: a real 302 for
+/// plain form posts and page loads (they accept HTML), otherwise a header the
+/// hydrated client follows with client-side navigation.
+pub fn redirect(parts: &Parts, response: &ResponseOptions, path: &str) {
+    let Ok(location) = HeaderValue::from_str(path) else { return };
+    response.insert_header(LOCATION, location);
+    let accepts_html = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if accepts_html {
+        response.set_status(StatusCode::FOUND);
+    } else {
+        response.insert_header(
+            HeaderName::from_static(leptos::server_fn::redirect::REDIRECT_HEADER),
+            HeaderValue::from_static(""),
+        );
+    }
 }
 
 pub fn fields(errors: FieldErrors) -> AppError {

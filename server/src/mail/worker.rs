@@ -250,8 +250,7 @@ pub async fn undelivered(db: &DatabaseConnection) -> Result<Vec<outbox_message::
 
 /// Puts a failed message back in the queue, due now.
 pub async fn retry(db: &DatabaseConnection, ctx: &AuditContext, id: uuid::Uuid) -> Result<bool, DbErr> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(message) = outbox_message::Entity::find_by_id(id).one(&txn).await? else {
         return Ok(false);
     };
