@@ -70,6 +70,16 @@ where
     Signal::derive(move || action.value().get().and_then(|r| r.err()).and_then(|e| e.field(field)))
 }
 
+/// What the user typed in `field` before the last submission of `action` was
+/// refused (for forms posted without JavaScript, which come back empty otherwise).
+pub fn kept_value<S>(action: ServerAction<S>, field: &'static str) -> Signal<Option<String>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()).and_then(|e| e.kept(field)))
+}
+
 /// A whole-form message from the last submission of `action` (field errors get a summary).
 pub fn form_error<S>(action: ServerAction<S>) -> Signal<Option<String>>
 where
@@ -89,7 +99,7 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(default = true)] required: bool,
-    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional, into)] value: MaybeProp<String>,
 ) -> impl IntoView {
     let input_id = format!("field-{name}");
     let hint_id = format!("{input_id}-hint");
@@ -118,7 +128,7 @@ pub fn Field(
                 type=kind
                 autocomplete=autocomplete
                 required=required
-                value=value
+                value=move || value.get()
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by
             />

@@ -24,6 +24,10 @@ pub enum AppError {
     /// The request never reached the function (network, encoding).
     #[error("We could not reach the server. Check your connection and try again.")]
     Transport(String),
+    /// `error`, plus what the user typed (never passwords), so that a form
+    /// posted without JavaScript comes back filled in.
+    #[error("{error}")]
+    Refused { error: Box<AppError>, kept: BTreeMap<String, String> },
 }
 
 impl AppError {
@@ -31,8 +35,23 @@ impl AppError {
     pub fn field(&self, field: &str) -> Option<String> {
         match self {
             AppError::Fields(fields) => fields.get(field).cloned(),
+            AppError::Refused { error, .. } => error.field(field),
             _ => None,
         }
+    }
+
+    /// What the user had typed in `field`, if it was kept.
+    pub fn kept(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Refused { kept, .. } => kept.get(field).cloned(),
+            _ => None,
+        }
+    }
+
+    /// Attaches the submitted values of non-secret fields to this error.
+    pub fn keeping(self, values: &[(&str, &str)]) -> Self {
+        let kept = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        AppError::Refused { error: Box::new(self), kept }
     }
 }
 

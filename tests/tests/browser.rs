@@ -116,9 +116,16 @@ async fn sign_up_sign_in_and_lockout_without_javascript() {
     browser.fill("password", "short").await;
     browser.fill("password_confirm", "short").await;
     browser.click("form button[type=submit]").await;
-    // The plain form post comes back to the page with the errors.
+    // The plain form post comes back to the page with the errors, filled in
+    // with what was typed except the passwords.
     browser.wait_for_text("#field-password-error", "12 characters").await;
     assert!(browser.text("#field-accept_terms-error").await.contains("accept the API Terms"));
+    assert_eq!(browser.value_of("name").await, "Noah Script");
+    assert_eq!(browser.value_of("email").await, "noah@example.com");
+    assert_eq!(browser.value_of("organization").await, "Plain Forms LLC");
+    assert_eq!(browser.value_of("password").await, "", "passwords are never sent back");
+    let url = browser.client.current_url().await.unwrap().to_string();
+    assert!(!url.contains("short"), "no password in the address bar: {url}");
     let hydrated = browser.client.find(fantoccini::Locator::Css("body[data-hydrated]")).await;
     assert!(hydrated.is_err(), "JavaScript really is off");
     browser.check_accessibility().await;

@@ -29,6 +29,7 @@ pub async fn sign_up(
     accept_terms: Option<String>,
 ) -> Result<(), AppError> {
     let call = Call::capture();
+    let kept = [("name", name.clone()), ("email", email.clone()), ("organization", organization.clone())];
     let form = server::accounts::SignUp {
         name,
         email,
@@ -39,7 +40,7 @@ pub async fn sign_up(
     };
     server::accounts::sign_up(&call.state.db, &call.anonymous(), form, &call.state.settings.public_url, call.now())
         .await
-        .map_err(account_error)?;
+        .map_err(|e| account_error(e).keeping(&kept.each_ref().map(|(k, v)| (*k, v.as_str()))))?;
     call.mail_queued();
     call.redirect("/signup/check-email");
     Ok(())
@@ -88,7 +89,7 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         server::accounts::log_in(&call.state.db, &ctx, &email, &password, call.now(), call.session_ttl()).await;
     // A lockout queues a notice even though sign-in failed.
     call.mail_queued();
-    let session = result.map_err(account_error)?;
+    let session = result.map_err(|e| account_error(e).keeping(&[("email", &email)]))?;
     // A fresh session id on every sign-in; the old one, if any, ends.
     if let Some(old) = call.session_token() {
         let _ = server::accounts::log_out(&call.state.db, &ctx, &old, call.now()).await;
@@ -124,7 +125,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         call.now(),
     )
     .await
-    .map_err(account_error)?;
+    .map_err(|e| account_error(e).keeping(&[("email", &email)]))?;
     call.mail_queued();
     call.redirect("/forgot-password?sent=1");
     Ok(())

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::accounts::{LogIn, RequestPasswordReset, ResetPassword, SignUp, VerifyEmail},
-    components::{field_error, form_error, Field, FormAlert, Notice},
+    components::{field_error, form_error, kept_value, Field, FormAlert, Notice},
 };
 
 fn query(name: &'static str) -> Memo<Option<String>> {
@@ -24,9 +24,9 @@ pub fn SignUpPage() -> impl IntoView {
             <p>"You need an account to register sandbox apps and apply for production access. Already have one? "<a href="/login">"Sign in"</a>"."</p>
             <FormAlert message=form_error(action)/>
             <ActionForm action=action attr:novalidate=true>
-                <Field label="Full name" name="name" autocomplete="name" error=field_error(action, "name")/>
-                <Field label="Email address" name="email" kind="email" autocomplete="email" error=field_error(action, "email")/>
-                <Field label="Organization" name="organization" autocomplete="organization" error=field_error(action, "organization")/>
+                <Field label="Full name" name="name" autocomplete="name" error=field_error(action, "name") value=kept_value(action, "name")/>
+                <Field label="Email address" name="email" kind="email" autocomplete="email" error=field_error(action, "email") value=kept_value(action, "email")/>
+                <Field label="Organization" name="organization" autocomplete="organization" error=field_error(action, "organization") value=kept_value(action, "organization")/>
                 <Field label="Password" name="password" kind="password" autocomplete="new-password"
                     hint="At least 12 characters. A few unrelated words make a strong, memorable password."
                     error=field_error(action, "password")/>
@@ -104,7 +104,7 @@ pub fn LoginPage() -> impl IntoView {
             <FormAlert message=form_error(action)/>
             <ActionForm action=action>
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default()/>
-                <Field label="Email address" name="email" kind="email" autocomplete="username" error=field_error(action, "email")/>
+                <Field label="Email address" name="email" kind="email" autocomplete="username" error=field_error(action, "email") value=kept_value(action, "email")/>
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(action, "password")/>
                 <button type="submit" class="button" disabled=pending>"Sign in"</button>
             </ActionForm>
@@ -128,7 +128,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             <FormAlert message=form_error(action)/>
             <p>"Enter the email address of your account and we will send you a link to choose a new password."</p>
             <ActionForm action=action>
-                <Field label="Email address" name="email" kind="email" autocomplete="email" error=field_error(action, "email")/>
+                <Field label="Email address" name="email" kind="email" autocomplete="email" error=field_error(action, "email") value=kept_value(action, "email")/>
                 <button type="submit" class="button">"Send reset link"</button>
             </ActionForm>
         </div>
