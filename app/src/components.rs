@@ -67,7 +67,13 @@ where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|r| r.err()).and_then(|e| e.field(field)))
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.field(field))
+    })
 }
 
 /// What the user typed in `field` before the last submission of `action` was
@@ -77,7 +83,13 @@ where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|r| r.err()).and_then(|e| e.kept(field)))
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.kept(field))
+    })
 }
 
 /// A whole-form message from the last submission of `action` (field errors get a summary).
@@ -86,7 +98,13 @@ where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    })
 }
 
 /// A labelled input with its hint and error wired up for screen readers.
@@ -139,7 +157,11 @@ pub fn Field(
 /// A form-level message announced to screen readers.
 #[component]
 pub fn FormAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })
+    move || {
+        message
+            .get()
+            .map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })
+    }
 }
 
 /// A confirmation or information box.
@@ -213,7 +235,9 @@ pub fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

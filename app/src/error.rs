@@ -27,7 +27,10 @@ pub enum AppError {
     /// `error`, plus what the user typed (never passwords), so that a form
     /// posted without JavaScript comes back filled in.
     #[error("{error}")]
-    Refused { error: Box<AppError>, kept: BTreeMap<String, String> },
+    Refused {
+        error: Box<AppError>,
+        kept: BTreeMap<String, String>,
+    },
 }
 
 impl AppError {
@@ -50,8 +53,14 @@ impl AppError {
 
     /// Attaches the submitted values of non-secret fields to this error.
     pub fn keeping(self, values: &[(&str, &str)]) -> Self {
-        let kept = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        AppError::Refused { error: Box::new(self), kept }
+        let kept = values
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AppError::Refused {
+            error: Box::new(self),
+            kept,
+        }
     }
 }
 

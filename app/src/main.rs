@@ -23,7 +23,10 @@ fn usage() -> ExitCode {
 
 /// `--flag value` pairs after the subcommand.
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 #[tokio::main]
@@ -37,10 +40,17 @@ async fn main() -> ExitCode {
     };
     server::telemetry::init(settings.json_logs);
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let command: Vec<&str> = args.iter().take_while(|a| !a.starts_with("--")).map(String::as_str).collect();
+    let command: Vec<&str> = args
+        .iter()
+        .take_while(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
     let result = match command.as_slice() {
         [] | ["serve"] => serve(settings, args.iter().any(|a| a == "--demo")).await,
-        ["migrate"] => app::serve::prepare(settings).await.map(|_| println!("Database is up to date.")).map_err(|e| e.to_string()),
+        ["migrate"] => app::serve::prepare(settings)
+            .await
+            .map(|_| println!("Database is up to date."))
+            .map_err(|e| e.to_string()),
         ["user", "create"] => create_user(settings, &args).await,
         _ => return usage(),
     };
@@ -54,13 +64,22 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
-    let state = app::serve::prepare(settings).await.map_err(|e| e.to_string())?;
+    let state = app::serve::prepare(settings)
+        .await
+        .map_err(|e| e.to_string())?;
     if demo {
-        server::demo::seed(&state.db).await.map_err(|e| e.to_string())?;
+        server::demo::seed(&state.db)
+            .await
+            .map_err(|e| e.to_string())?;
     }
-    let running = app::serve::start(state, Default::default()).await.map_err(|e| e.to_string())?;
+    let running = app::serve::start(state, Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
     let url = &running.state.settings.public_url;
-    println!("\nBlue Button portal is running at {url}  (listening on {})", running.addr);
+    println!(
+        "\nBlue Button portal is running at {url}  (listening on {})",
+        running.addr
+    );
     if demo {
         println!("\nDemo logins:");
         for (role, email, password) in server::demo::DEMO_LOGINS {
@@ -69,7 +88,10 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     }
     match &running.state.settings.smtp_url {
         Some(_) => println!("\nEmail is sent through SMTP_URL."),
-        None => println!("\nEmail is written as .eml files to {}", running.state.settings.outbox_dir().display()),
+        None => println!(
+            "\nEmail is written as .eml files to {}",
+            running.state.settings.outbox_dir().display()
+        ),
     }
     println!("Press Ctrl-C to stop.\n");
     running.wait().await;
@@ -80,8 +102,11 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
 /// queued themselves; anything that fails stays queued for the server.
 async fn deliver_queued_mail(state: &server::AppState) -> Result<(), String> {
     use server::mail::worker::{OutboxWorker, Transport};
-    let transport = Transport::from_settings(state.settings.smtp_url.as_deref(), &state.settings.outbox_dir())
-        .map_err(|e| e.to_string())?;
+    let transport = Transport::from_settings(
+        state.settings.smtp_url.as_deref(),
+        &state.settings.outbox_dir(),
+    )
+    .map_err(|e| e.to_string())?;
     let worker = OutboxWorker::new(
         state.db.clone(),
         transport,
@@ -90,28 +115,54 @@ async fn deliver_queued_mail(state: &server::AppState) -> Result<(), String> {
         state.mail_wake.clone(),
     )
     .map_err(|e| e.to_string())?;
-    worker.deliver_due().await.map(|_| ()).map_err(|e| e.to_string())
+    worker
+        .deliver_due()
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> {
-    let (Some(role), Some(email), Some(name)) = (flag(args, "--role"), flag(args, "--email"), flag(args, "--name")) else {
+    let (Some(role), Some(email), Some(name)) = (
+        flag(args, "--role"),
+        flag(args, "--email"),
+        flag(args, "--name"),
+    ) else {
         usage();
         return Err("--role, --email and --name are required".into());
     };
     let role = Role::parse(&role).ok_or("--role must be developer, reviewer or admin")?;
     let organization = flag(args, "--organization").unwrap_or_else(|| "Blue Button program".into());
-    let state = app::serve::prepare(settings).await.map_err(|e| e.to_string())?;
+    let state = app::serve::prepare(settings)
+        .await
+        .map_err(|e| e.to_string())?;
     let ctx = AuditContext::default();
-    let input = NewStaffAccount { email, name, organization, role };
-    match accounts::create_account(&state.db, &ctx, input, &state.settings.public_url, chrono::Utc::now()).await {
+    let input = NewStaffAccount {
+        email,
+        name,
+        organization,
+        role,
+    };
+    match accounts::create_account(
+        &state.db,
+        &ctx,
+        input,
+        &state.settings.public_url,
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok((id, link)) => {
             println!("Created {} account {id}.", role.as_str());
             println!("One-time link to set the password (valid 7 days; also emailed):\n{link}");
             deliver_queued_mail(&state).await
         }
-        Err(accounts::AccountError::Invalid(errors)) => {
-            Err(errors.into_map().into_iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))
-        }
+        Err(accounts::AccountError::Invalid(errors)) => Err(errors
+            .into_map()
+            .into_iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; ")),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -60,7 +60,12 @@ impl Running {
 pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
     let db = server::db::connect(&settings.database_url).await?;
     server::db::migrate(&db).await?;
-    Ok(AppState { db, settings: Arc::new(settings), mail_wake: Arc::new(Notify::new()), clock: Clock::default() })
+    Ok(AppState {
+        db,
+        settings: Arc::new(settings),
+        mail_wake: Arc::new(Notify::new()),
+        clock: Clock::default(),
+    })
 }
 
 /// The complete router for `state`.
@@ -72,7 +77,10 @@ pub fn router(state: AppState) -> Router {
         .site_addr(state.settings.bind_addr)
         .build();
     let routes = generate_route_list(App);
-    let portal = PortalState { app: state.clone(), leptos: leptos.clone() };
+    let portal = PortalState {
+        app: state.clone(),
+        leptos: leptos.clone(),
+    };
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -94,7 +102,9 @@ pub fn router(state: AppState) -> Router {
     let api = server::http::api_router().with_state(state.clone());
     api.merge(pages)
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            state.settings.max_body_bytes,
+        ))
         .layer(middleware::from_fn(server::http::request::with_request_id))
 }
 
@@ -110,8 +120,17 @@ pub async fn start_on(
     state: AppState,
     retry: RetryPolicy,
 ) -> Result<Running, StartError> {
-    let transport = Transport::from_settings(state.settings.smtp_url.as_deref(), &state.settings.outbox_dir())?;
-    let worker = OutboxWorker::new(state.db.clone(), transport, &state.settings.mail_from, retry, state.mail_wake.clone())?;
+    let transport = Transport::from_settings(
+        state.settings.smtp_url.as_deref(),
+        &state.settings.outbox_dir(),
+    )?;
+    let worker = OutboxWorker::new(
+        state.db.clone(),
+        transport,
+        &state.settings.mail_from,
+        retry,
+        state.mail_wake.clone(),
+    )?;
     let addr = listener.local_addr()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
@@ -123,12 +142,21 @@ pub async fn start_on(
                 _ = termination() => {}
             }
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
     let worker = tokio::spawn(worker.run(state.settings.outbox_poll, shutdown_rx));
-    Ok(Running { addr, state, shutdown, server, worker })
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        server,
+        worker,
+    })
 }
 
 /// Ctrl-C or SIGTERM.
@@ -138,7 +166,8 @@ async fn termination() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

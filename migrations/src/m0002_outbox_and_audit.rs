@@ -157,8 +157,10 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         if manager.get_database_backend() == DbBackend::Postgres {
             for table in ROW_LOGGED_TABLES {
-                db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {table}_row_changes ON {table}"))
-                    .await?;
+                db.execute_unprepared(&format!(
+                    "DROP TRIGGER IF EXISTS {table}_row_changes ON {table}"
+                ))
+                .await?;
             }
             db.execute_unprepared(
                 "DROP TABLE row_changes; DROP FUNCTION log_row_change(); \
@@ -167,10 +169,13 @@ impl MigrationTrait for Migration {
             .await?;
         }
         for table in ["audit_events", "outbox_attachments", "outbox_messages"] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         if manager.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared("DROP FUNCTION audit_events_append_only();").await?;
+            db.execute_unprepared("DROP FUNCTION audit_events_append_only();")
+                .await?;
         }
         Ok(())
     }

@@ -5,8 +5,8 @@
 //! its audit record and queues its email, so either all of it happens or none.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -105,7 +105,10 @@ impl CurrentUser {
     }
 
     pub fn audit(&self, meta: RequestMeta) -> AuditContext {
-        AuditContext { actor: Some((self.id, self.role)), meta }
+        AuditContext {
+            actor: Some((self.id, self.role)),
+            meta,
+        }
     }
 }
 
@@ -120,17 +123,31 @@ pub struct NewSession {
 /// The sign-up form.
 #[derive(Clone, Debug, Validate)]
 pub struct SignUp {
-    #[validate(length(min = 1, max = 200, message = "Enter your full name (up to 200 characters)."))]
+    #[validate(length(
+        min = 1,
+        max = 200,
+        message = "Enter your full name (up to 200 characters)."
+    ))]
     pub name: String,
     pub email: String,
-    #[validate(length(min = 1, max = 200, message = "Enter your organization's name (up to 200 characters)."))]
+    #[validate(length(
+        min = 1,
+        max = 200,
+        message = "Enter your organization's name (up to 200 characters)."
+    ))]
     pub organization: String,
     pub password: String,
     pub password_confirm: String,
     pub accept_terms: bool,
 }
 
-fn check_new_password(errors: &mut FieldErrors, password: &str, confirm: &str, email: &str, name: &str) {
+fn check_new_password(
+    errors: &mut FieldErrors,
+    password: &str,
+    confirm: &str,
+    email: &str,
+    name: &str,
+) {
     if let Some(problem) = passwords::weakness(password, email, name) {
         errors.add("password", problem);
     }
@@ -146,8 +163,43 @@ fn account_snapshot(m: &account::Model) -> serde_json::Value {
     })
 }
 
-async fn find_by_email(db: &impl ConnectionTrait, email: &Email) -> Result<Option<account::Model>, DbErr> {
-    account::Entity::find().filter(account::Column::Email.eq(email.as_str())).one(db).await
+/// The columns that differ between ways of creating an account.
+struct NewAccountRow<'a> {
+    email: &'a Email,
+    name: &'a str,
+    organization: &'a str,
+    password_hash: Option<String>,
+    role: Role,
+    verified: bool,
+    accepts_terms: bool,
+}
+
+fn account_row(id: Uuid, new: NewAccountRow<'_>, now: DateTime<Utc>) -> account::ActiveModel {
+    account::ActiveModel {
+        id: Set(id),
+        email: Set(new.email.as_str().to_string()),
+        name: Set(new.name.trim().to_string()),
+        organization: Set(new.organization.trim().to_string()),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.as_str().into()),
+        verified_at: Set(new.verified.then_some(now)),
+        tos_version: Set(new.accepts_terms.then(|| CURRENT_TERMS_VERSION.to_string())),
+        tos_accepted_at: Set(new.accepts_terms.then_some(now)),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &Email,
+) -> Result<Option<account::Model>, DbErr> {
+    account::Entity::find()
+        .filter(account::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await
 }
 
 async fn create_link(
@@ -238,7 +290,11 @@ async fn start_session(
     }
     .insert(db)
     .await?;
-    Ok(NewSession { token, expires_at, user: CurrentUser::from_model(account) })
+    Ok(NewSession {
+        token,
+        expires_at,
+        user: CurrentUser::from_model(account),
+    })
 }
 
 async fn end_all_sessions(db: &impl ConnectionTrait, account_id: Uuid) -> Result<u64, DbErr> {
@@ -260,15 +316,30 @@ pub async fn sign_up(
     let mut errors: FieldErrors = form.validate().err().map(Into::into).unwrap_or_default();
     let email = Email::parse(&form.email);
     if email.is_none() {
-        errors.add("email", "Enter a valid email address, like name@example.com.");
+        errors.add(
+            "email",
+            "Enter a valid email address, like name@example.com.",
+        );
     }
-    check_new_password(&mut errors, &form.password, &form.password_confirm, &form.email, &form.name);
+    check_new_password(
+        &mut errors,
+        &form.password,
+        &form.password_confirm,
+        &form.email,
+        &form.name,
+    );
     if !form.accept_terms {
-        errors.add("accept_terms", "You must accept the API Terms of Service to create an account.");
+        errors.add(
+            "accept_terms",
+            "You must accept the API Terms of Service to create an account.",
+        );
     }
     if let Some(email) = &email {
         if find_by_email(db, email).await?.is_some() {
-            errors.add("email", "An account with this email already exists. Sign in, or reset your password.");
+            errors.add(
+                "email",
+                "An account with this email already exists. Sign in, or reset your password.",
+            );
         }
     }
     errors.into_result()?;
@@ -277,45 +348,48 @@ pub async fn sign_up(
     let password_hash = passwords::hash(&form.password);
     let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
-    let created = account::ActiveModel {
-        id: Set(id),
-        email: Set(email.as_str().to_string()),
-        name: Set(form.name.trim().to_string()),
-        organization: Set(form.organization.trim().to_string()),
-        password_hash: Set(Some(password_hash)),
-        role: Set(Role::Developer.as_str().into()),
-        verified_at: Set(None),
-        tos_version: Set(Some(CURRENT_TERMS_VERSION.into())),
-        tos_accepted_at: Set(Some(now)),
-        failed_logins: Set(0),
-        locked_until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match e.sql_err() {
-        // Two sign-ups with one email racing past the check above.
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            let mut errors = FieldErrors::new();
-            errors.add("email", "An account with this email already exists. Sign in, or reset your password.");
-            AccountError::Invalid(errors)
-        }
-        _ => AccountError::Db(e),
-    })?;
+    let row = NewAccountRow {
+        email: &email,
+        name: &form.name,
+        organization: &form.organization,
+        password_hash: Some(password_hash),
+        role: Role::Developer,
+        verified: false,
+        accepts_terms: true,
+    };
+    let created = account_row(id, row, now)
+        .insert(&txn)
+        .await
+        .map_err(|e| match e.sql_err() {
+            // Two sign-ups with one email racing past the check above.
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                let mut errors = FieldErrors::new();
+                errors.add(
+                    "email",
+                    "An account with this email already exists. Sign in, or reset your password.",
+                );
+                AccountError::Invalid(errors)
+            }
+            _ => AccountError::Db(e),
+        })?;
     let token = create_link(&txn, id, LinkPurpose::VerifyEmail, VERIFY_LINK_TTL, now).await?;
     let link = format!("{public_url}/verify-email?token={}", token.expose());
-    mail::enqueue(&txn, templates::verify_email(&created.email, &created.name, &link), now).await?;
+    mail::enqueue(
+        &txn,
+        templates::verify_email(&created.email, &created.name, &link),
+        now,
+    )
+    .await?;
     let actor = ctx.as_actor(AccountId(id), Role::Developer);
     audit::record(
         &txn,
         &actor,
         now,
         AuditRecord::new("account.sign_up", "account", id).after(serde_json::json!({
-                "account": account_snapshot(&created),
-                "terms_version": CURRENT_TERMS_VERSION,
-                "terms_accepted_at": now,
-            })),
+            "account": account_snapshot(&created),
+            "terms_version": CURRENT_TERMS_VERSION,
+            "terms_accepted_at": now,
+        })),
     )
     .await?;
     txn.commit().await?;
@@ -331,14 +405,35 @@ pub async fn resend_verification(
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     let txn = crate::db::begin_write(db).await?;
-    let model = account::Entity::find_by_id(account.0).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    let model = account::Entity::find_by_id(account.0)
+        .one(&txn)
+        .await?
+        .ok_or(AccountError::NotFound)?;
     if model.verified_at.is_some() {
         return Ok(());
     }
-    let token = create_link(&txn, model.id, LinkPurpose::VerifyEmail, VERIFY_LINK_TTL, now).await?;
+    let token = create_link(
+        &txn,
+        model.id,
+        LinkPurpose::VerifyEmail,
+        VERIFY_LINK_TTL,
+        now,
+    )
+    .await?;
     let link = format!("{public_url}/verify-email?token={}", token.expose());
-    mail::enqueue(&txn, templates::verify_email(&model.email, &model.name, &link), now).await?;
-    audit::record(&txn, ctx, now, AuditRecord::new("account.verification_resent", "account", model.id)).await?;
+    mail::enqueue(
+        &txn,
+        templates::verify_email(&model.email, &model.name, &link),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("account.verification_resent", "account", model.id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -352,7 +447,10 @@ pub async fn verify_email(
 ) -> Result<AccountId, AccountError> {
     let txn = crate::db::begin_write(db).await?;
     let link = consume_link(&txn, token, &[LinkPurpose::VerifyEmail], now).await?;
-    let model = account::Entity::find_by_id(link.account_id).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    let model = account::Entity::find_by_id(link.account_id)
+        .one(&txn)
+        .await?
+        .ok_or(AccountError::NotFound)?;
     let role = Role::parse(&model.role).unwrap_or(Role::Developer);
     if model.verified_at.is_none() {
         let mut row = model.into_active_model();
@@ -404,15 +502,21 @@ pub async fn log_in(
     if let Some(until) = account.locked_until.filter(|until| *until > now) {
         return Err(AccountError::Locked { until });
     }
-    let password_ok = account.password_hash.as_deref().is_some_and(|hash| passwords::verify(password, hash));
+    let password_ok = account
+        .password_hash
+        .as_deref()
+        .is_some_and(|hash| passwords::verify(password, hash));
     let role = Role::parse(&account.role).unwrap_or(Role::Developer);
     let actor = ctx.as_actor(AccountId(account.id), role);
 
     let txn = crate::db::begin_write(db).await?;
     // Re-read and lock the row inside the transaction so that concurrent
     // failures all count (SQLite's IMMEDIATE transaction already serialises).
-    let account =
-        account::Entity::find_by_id(account.id).lock_exclusive().one(&txn).await?.ok_or(AccountError::NotFound)?;
+    let account = account::Entity::find_by_id(account.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AccountError::NotFound)?;
     if !password_ok {
         let failures = account.failed_logins + 1;
         let locks = failures >= MAX_FAILED_LOGINS;
@@ -438,11 +542,21 @@ pub async fn log_in(
                     .after(serde_json::json!({ "locked_until": now + LOCKOUT })),
             )
             .await?;
-            mail::enqueue(&txn, templates::account_locked(&account.email, &account.name, LOCKOUT.num_minutes()), now)
-                .await?;
+            mail::enqueue(
+                &txn,
+                templates::account_locked(&account.email, &account.name, LOCKOUT.num_minutes()),
+                now,
+            )
+            .await?;
         }
         txn.commit().await?;
-        return Err(if locks { AccountError::Locked { until: now + LOCKOUT } } else { AccountError::InvalidCredentials });
+        return Err(if locks {
+            AccountError::Locked {
+                until: now + LOCKOUT,
+            }
+        } else {
+            AccountError::InvalidCredentials
+        });
     }
     let account = if account.failed_logins != 0 || account.locked_until.is_some() {
         let mut row = account.into_active_model();
@@ -454,7 +568,13 @@ pub async fn log_in(
         account
     };
     let session = start_session(&txn, &account, &ctx.meta, now, session_ttl).await?;
-    audit::record(&txn, &actor, now, AuditRecord::new("account.login", "account", account.id)).await?;
+    audit::record(
+        &txn,
+        &actor,
+        now,
+        AuditRecord::new("account.login", "account", account.id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -474,19 +594,36 @@ pub async fn session_user(
     else {
         return Ok(None);
     };
-    Ok(account::Entity::find_by_id(found.account_id).one(db).await?.map(|a| CurrentUser::from_model(&a)))
+    Ok(account::Entity::find_by_id(found.account_id)
+        .one(db)
+        .await?
+        .map(|a| CurrentUser::from_model(&a)))
 }
 
 /// Ends the session behind `token`.
-pub async fn log_out(db: &DatabaseConnection, ctx: &AuditContext, token: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn log_out(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let digest = Secret::from_presented(token).digest();
     let txn = crate::db::begin_write(db).await?;
-    let Some(found) = session::Entity::find().filter(session::Column::TokenHash.eq(digest.as_str())).one(&txn).await?
+    let Some(found) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(digest.as_str()))
+        .one(&txn)
+        .await?
     else {
         return Ok(());
     };
     session::Entity::delete_by_id(found.id).exec(&txn).await?;
-    audit::record(&txn, ctx, now, AuditRecord::new("account.logout", "account", found.account_id)).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("account.logout", "account", found.account_id),
+    )
+    .await?;
     txn.commit().await
 }
 
@@ -501,17 +638,38 @@ pub async fn request_password_reset(
 ) -> Result<(), AccountError> {
     let Some(email) = Email::parse(email) else {
         let mut errors = FieldErrors::new();
-        errors.add("email", "Enter a valid email address, like name@example.com.");
+        errors.add(
+            "email",
+            "Enter a valid email address, like name@example.com.",
+        );
         return Err(errors.into());
     };
     let Some(account) = find_by_email(db, &email).await? else {
         return Ok(());
     };
     let txn = crate::db::begin_write(db).await?;
-    let token = create_link(&txn, account.id, LinkPurpose::ResetPassword, RESET_LINK_TTL, now).await?;
+    let token = create_link(
+        &txn,
+        account.id,
+        LinkPurpose::ResetPassword,
+        RESET_LINK_TTL,
+        now,
+    )
+    .await?;
     let link = format!("{public_url}/reset-password?token={}", token.expose());
-    mail::enqueue(&txn, templates::password_reset(&account.email, &account.name, &link), now).await?;
-    audit::record(&txn, ctx, now, AuditRecord::new("account.password_reset_requested", "account", account.id)).await?;
+    mail::enqueue(
+        &txn,
+        templates::password_reset(&account.email, &account.name, &link),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("account.password_reset_requested", "account", account.id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -527,10 +685,25 @@ pub async fn reset_password(
     now: DateTime<Utc>,
 ) -> Result<AccountId, AccountError> {
     let txn = crate::db::begin_write(db).await?;
-    let link = consume_link(&txn, token, &[LinkPurpose::ResetPassword, LinkPurpose::SetPassword], now).await?;
-    let account = account::Entity::find_by_id(link.account_id).one(&txn).await?.ok_or(AccountError::NotFound)?;
+    let link = consume_link(
+        &txn,
+        token,
+        &[LinkPurpose::ResetPassword, LinkPurpose::SetPassword],
+        now,
+    )
+    .await?;
+    let account = account::Entity::find_by_id(link.account_id)
+        .one(&txn)
+        .await?
+        .ok_or(AccountError::NotFound)?;
     let mut errors = FieldErrors::new();
-    check_new_password(&mut errors, password, password_confirm, &account.email, &account.name);
+    check_new_password(
+        &mut errors,
+        password,
+        password_confirm,
+        &account.email,
+        &account.name,
+    );
     // Dropping the transaction un-uses the link, so a weak password does not burn it.
     errors.into_result()?;
     let role = Role::parse(&account.role).unwrap_or(Role::Developer);
@@ -543,7 +716,12 @@ pub async fn reset_password(
     row.updated_at = Set(now);
     let updated = row.update(&txn).await?;
     let ended = end_all_sessions(&txn, account.id).await?;
-    mail::enqueue(&txn, templates::password_changed(&account.email, &account.name), now).await?;
+    mail::enqueue(
+        &txn,
+        templates::password_changed(&account.email, &account.name),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         &ctx.as_actor(AccountId(account.id), role),
@@ -570,14 +748,30 @@ pub async fn change_password(
     now: DateTime<Utc>,
     session_ttl: Duration,
 ) -> Result<NewSession, AccountError> {
-    let account = account::Entity::find_by_id(user.0).one(db).await?.ok_or(AccountError::NotFound)?;
+    let account = account::Entity::find_by_id(user.0)
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotFound)?;
     let mut errors = FieldErrors::new();
-    if !account.password_hash.as_deref().is_some_and(|h| passwords::verify(current, h)) {
+    if !account
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| passwords::verify(current, h))
+    {
         errors.add("current_password", "Your current password is not right.");
     }
-    check_new_password(&mut errors, password, password_confirm, &account.email, &account.name);
+    check_new_password(
+        &mut errors,
+        password,
+        password_confirm,
+        &account.email,
+        &account.name,
+    );
     if current == password && errors.get("password").is_none() {
-        errors.add("password", "Choose a password different from your current one.");
+        errors.add(
+            "password",
+            "Choose a password different from your current one.",
+        );
     }
     errors.into_result()?;
     let hash = passwords::hash(password);
@@ -588,7 +782,12 @@ pub async fn change_password(
     let updated = row.update(&txn).await?;
     let ended = end_all_sessions(&txn, account.id).await?;
     let session = start_session(&txn, &updated, &ctx.meta, now, session_ttl).await?;
-    mail::enqueue(&txn, templates::password_changed(&account.email, &account.name), now).await?;
+    mail::enqueue(
+        &txn,
+        templates::password_changed(&account.email, &account.name),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         ctx,
@@ -622,7 +821,10 @@ pub async fn create_account(
     let mut errors = FieldErrors::new();
     let email = Email::parse(&input.email);
     if email.is_none() {
-        errors.add("email", "Enter a valid email address, like name@example.com.");
+        errors.add(
+            "email",
+            "Enter a valid email address, like name@example.com.",
+        );
     }
     if input.name.trim().is_empty() {
         errors.add("name", "Enter the person's name.");
@@ -636,29 +838,38 @@ pub async fn create_account(
     let email = email.expect("checked above");
     let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
-    let created = account::ActiveModel {
-        id: Set(id),
-        email: Set(email.as_str().into()),
-        name: Set(input.name.trim().into()),
-        organization: Set(input.organization.trim().into()),
-        password_hash: Set(None),
-        role: Set(input.role.as_str().into()),
-        verified_at: Set(None),
-        tos_version: Set(None),
-        tos_accepted_at: Set(None),
-        failed_logins: Set(0),
-        locked_until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
+    let row = NewAccountRow {
+        email: &email,
+        name: &input.name,
+        organization: &input.organization,
+        password_hash: None,
+        role: input.role,
+        verified: false,
+        accepts_terms: false,
+    };
+    let created = account_row(id, row, now).insert(&txn).await?;
+    let token = create_link(
+        &txn,
+        id,
+        LinkPurpose::SetPassword,
+        SET_PASSWORD_LINK_TTL,
+        now,
+    )
     .await?;
-    let token = create_link(&txn, id, LinkPurpose::SetPassword, SET_PASSWORD_LINK_TTL, now).await?;
     let link = format!("{public_url}/reset-password?token={}", token.expose());
-    mail::enqueue(&txn, templates::set_password(&created.email, &created.name, input.role.as_str(), &link), now)
-        .await?;
-    audit::record(&txn, ctx, now, AuditRecord::new("account.created", "account", id).after(account_snapshot(&created)))
-        .await?;
+    mail::enqueue(
+        &txn,
+        templates::set_password(&created.email, &created.name, input.role.as_str(), &link),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("account.created", "account", id).after(account_snapshot(&created)),
+    )
+    .await?;
     txn.commit().await?;
     Ok((AccountId(id), link))
 }
@@ -680,23 +891,16 @@ pub async fn create_verified_account(
     }
     let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
-    let created = account::ActiveModel {
-        id: Set(id),
-        email: Set(email.as_str().into()),
-        name: Set(input.name),
-        organization: Set(input.organization),
-        password_hash: Set(Some(passwords::hash(password))),
-        role: Set(input.role.as_str().into()),
-        verified_at: Set(Some(now)),
-        tos_version: Set(Some(CURRENT_TERMS_VERSION.into())),
-        tos_accepted_at: Set(Some(now)),
-        failed_logins: Set(0),
-        locked_until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let row = NewAccountRow {
+        email: &email,
+        name: &input.name,
+        organization: &input.organization,
+        password_hash: Some(passwords::hash(password)),
+        role: input.role,
+        verified: true,
+        accepts_terms: true,
+    };
+    let created = account_row(id, row, now).insert(&txn).await?;
     audit::record(
         &txn,
         &AuditContext::default(),

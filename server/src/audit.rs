@@ -31,7 +31,10 @@ impl AuditContext {
     }
 
     pub fn as_actor(&self, id: AccountId, role: Role) -> Self {
-        Self { actor: Some((id, role)), meta: self.meta.clone() }
+        Self {
+            actor: Some((id, role)),
+            meta: self.meta.clone(),
+        }
     }
 }
 
@@ -46,7 +49,13 @@ pub struct AuditRecord<'a> {
 
 impl<'a> AuditRecord<'a> {
     pub fn new(action: &'a str, target_type: &'a str, target_id: impl ToString) -> Self {
-        Self { action, target_type, target_id: Some(target_id.to_string()), before: None, after: None }
+        Self {
+            action,
+            target_type,
+            target_id: Some(target_id.to_string()),
+            before: None,
+            after: None,
+        }
     }
 
     pub fn before(mut self, value: impl Serialize) -> Self {

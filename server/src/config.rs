@@ -87,7 +87,10 @@ where
     T::Err: std::fmt::Display,
 {
     let raw = lookup(name).unwrap_or_else(|| default.to_string());
-    raw.parse().map_err(|e: T::Err| SettingsError { name, reason: e.to_string() })
+    raw.parse().map_err(|e: T::Err| SettingsError {
+        name,
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -105,7 +108,8 @@ mod tests {
 
     #[test]
     fn bad_numbers_are_reported_by_name() {
-        let err = Settings::from_lookup(|n| (n == "SESSION_HOURS").then(|| "soon".into())).unwrap_err();
+        let err =
+            Settings::from_lookup(|n| (n == "SESSION_HOURS").then(|| "soon".into())).unwrap_err();
         assert!(err.to_string().contains("SESSION_HOURS"), "{err}");
     }
 }

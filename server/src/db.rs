@@ -4,16 +4,20 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Opens a pool for `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or_default();
-        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("creating {dir:?}: {e}")))?;
+        if let Some(dir) = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("creating {dir:?}: {e}")))?;
         }
     }
     let mut options = ConnectOptions::new(url);
@@ -40,7 +44,10 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// True when the database answers and no migration is pending (`/readyz`).
 pub async fn is_ready(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
-        && Migrator::get_pending_migrations(db).await.map(|p| p.is_empty()).unwrap_or(false)
+        && Migrator::get_pending_migrations(db)
+            .await
+            .map(|p| p.is_empty())
+            .unwrap_or(false)
 }
 
 /// Opens a transaction that will write. On SQLite it starts `IMMEDIATE`, taking

@@ -9,9 +9,21 @@ use crate::{
 
 /// The demo logins printed at start-up: (role, email, password).
 pub const DEMO_LOGINS: &[(Role, &str, &str)] = &[
-    (Role::Admin, "admin@demo.bluebutton.example", "demo-admin-password"),
-    (Role::Reviewer, "reviewer@demo.bluebutton.example", "demo-reviewer-password"),
-    (Role::Developer, "developer@demo.bluebutton.example", "demo-developer-password"),
+    (
+        Role::Admin,
+        "admin@demo.bluebutton.example",
+        "demo-admin-password",
+    ),
+    (
+        Role::Reviewer,
+        "reviewer@demo.bluebutton.example",
+        "demo-reviewer-password",
+    ),
+    (
+        Role::Developer,
+        "developer@demo.bluebutton.example",
+        "demo-developer-password",
+    ),
 ];
 
 /// Creates the demo accounts if they are missing.
@@ -24,7 +36,12 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), AccountError> {
         };
         accounts::create_verified_account(
             db,
-            NewStaffAccount { email: email.to_string(), name: name.into(), organization: organization.into(), role: *role },
+            NewStaffAccount {
+                email: email.to_string(),
+                name: name.into(),
+                organization: organization.into(),
+                role: *role,
+            },
             password,
             Utc::now(),
         )

@@ -10,9 +10,21 @@ pub const MAX_LENGTH: usize = 128;
 
 /// Passwords people reach for first; refused whatever their length.
 const COMMON: &[&str] = &[
-    "password1234", "123456789012", "qwertyuiopas", "passwordpassword", "medicare1234",
-    "bluebutton123", "letmeinplease", "iloveyou1234", "administrator", "welcome12345",
-    "changeme1234", "abcdefghijkl", "111111111111", "000000000000", "aaaaaaaaaaaa",
+    "password1234",
+    "123456789012",
+    "qwertyuiopas",
+    "passwordpassword",
+    "medicare1234",
+    "bluebutton123",
+    "letmeinplease",
+    "iloveyou1234",
+    "administrator",
+    "welcome12345",
+    "changeme1234",
+    "abcdefghijkl",
+    "111111111111",
+    "000000000000",
+    "aaaaaaaaaaaa",
 ];
 
 /// Why a password is not acceptable, phrased for the person choosing it.
@@ -51,7 +63,11 @@ pub fn hash(password: &str) -> String {
 /// Constant-time verification against a stored PHC string.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -78,9 +94,18 @@ mod tests {
     #[test]
     fn weak_passwords_are_explained() {
         assert!(weakness("short", "a@b.gov", "Ann").unwrap().contains("12"));
-        assert!(weakness("Password1234", "a@b.gov", "Ann").unwrap().contains("common"));
-        assert!(weakness("xxjdoe-2024-secret", "jdoe@example.com", "J").unwrap().contains("email"));
-        assert!(weakness("my name is Margaret!", "x@y.z", "Margaret").unwrap().contains("name"));
-        assert_eq!(weakness("tangerine-kettle-42", "jdoe@example.com", "Jane Doe"), None);
+        assert!(weakness("Password1234", "a@b.gov", "Ann")
+            .unwrap()
+            .contains("common"));
+        assert!(weakness("xxjdoe-2024-secret", "jdoe@example.com", "J")
+            .unwrap()
+            .contains("email"));
+        assert!(weakness("my name is Margaret!", "x@y.z", "Margaret")
+            .unwrap()
+            .contains("name"));
+        assert_eq!(
+            weakness("tangerine-kettle-42", "jdoe@example.com", "Jane Doe"),
+            None
+        );
     }
 }

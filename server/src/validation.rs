@@ -12,7 +12,9 @@ impl FieldErrors {
 
     /// Records `message` for `field` unless it already has one.
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -29,7 +31,11 @@ impl FieldErrors {
 
     /// `Ok(())` when empty, so validation can end with `errors.into_result()?`.
     pub fn into_result(self) -> Result<(), FieldErrors> {
-        if self.is_empty() { Ok(()) } else { Err(self) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
     }
 }
 

@@ -30,26 +30,37 @@ pub struct Browser {
 }
 
 fn axe_source() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}. Run ./scripts/test.sh, which installs axe-core with npm."))
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/node_modules/axe-core/axe.min.js"
+    );
+    std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("{path}: {e}. Run ./scripts/test.sh, which installs axe-core with npm.")
+    })
 }
 
 impl Browser {
     /// Starts chromedriver on a free port and a fresh Chromium profile.
     pub async fn start(javascript: bool) -> Self {
-        let auditor = if javascript { None } else { Some(Box::new(Box::pin(Self::start(true)).await)) };
+        let auditor = if javascript {
+            None
+        } else {
+            Some(Box::new(Box::pin(Self::start(true)).await))
+        };
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
         };
-        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("chromedriver (apt-get install chromium-driver; ./scripts/test.sh does it)");
+        let driver =
+            Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect(
+                    "chromedriver (apt-get install chromium-driver; ./scripts/test.sh does it)",
+                );
         let profile = tempfile::tempdir().unwrap();
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
@@ -71,7 +82,13 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
-                    return Self { client, driver, _profile: profile, axe: axe_source(), auditor };
+                    return Self {
+                        client,
+                        driver,
+                        _profile: profile,
+                        axe: axe_source(),
+                        auditor,
+                    };
                 }
                 Err(e) => {
                     last_error = Some(e);
@@ -107,9 +124,17 @@ impl Browser {
             "http" | "https" => format!("{}/terms", url.origin().ascii_serialization()),
             _ => "about:blank".to_string(),
         };
-        let here = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        let here = self
+            .client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
         if here != host_page {
-            self.client.goto(&host_page).await.expect("open auditor page");
+            self.client
+                .goto(&host_page)
+                .await
+                .expect("open auditor page");
         }
         let without_scripts = strip_scripts(html);
         self.client
@@ -146,7 +171,11 @@ impl Browser {
             .await
             .expect("run axe-core");
         let list: Vec<String> = serde_json::from_value(violations).unwrap_or_default();
-        assert!(list.is_empty(), "accessibility violations on {url}:\n{}", list.join("\n"));
+        assert!(
+            list.is_empty(),
+            "accessibility violations on {url}:\n{}",
+            list.join("\n")
+        );
     }
 
     /// Waits until the page has hydrated (the app marks `<body data-hydrated>`).
@@ -162,7 +191,12 @@ impl Browser {
                 return found;
             }
             if tokio::time::Instant::now() > deadline {
-                let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+                let url = self
+                    .client
+                    .current_url()
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or_default();
                 let body = self.text("body").await;
                 panic!("no element {css} on {url}; page says:\n{body}");
             }
@@ -178,7 +212,12 @@ impl Browser {
     }
 
     pub async fn value_of(&self, name: &str) -> String {
-        self.find(&format!("[name='{name}']")).await.prop("value").await.unwrap().unwrap_or_default()
+        self.find(&format!("[name='{name}']"))
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
     }
 
     pub async fn click(&self, css: &str) {
@@ -202,11 +241,16 @@ impl Browser {
                 Some(q) => format!("{}?{q}", url.path()),
                 None => url.path().to_string(),
             };
-            if here == path_and_query || (!path_and_query.contains('?') && url.path() == path_and_query) {
+            if here == path_and_query
+                || (!path_and_query.contains('?') && url.path() == path_and_query)
+            {
                 return;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("expected to be at {path_and_query}, still at {here}; page says:\n{}", self.text("main").await);
+                panic!(
+                    "expected to be at {path_and_query}, still at {here}; page says:\n{}",
+                    self.text("main").await
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -220,7 +264,10 @@ impl Browser {
                 return;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("{css} never said {needle:?}; it says:\n{}", self.text(css).await);
+                panic!(
+                    "{css} never said {needle:?}; it says:\n{}",
+                    self.text(css).await
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -228,7 +275,10 @@ impl Browser {
 
     pub async fn status_of_last_navigation(&self) -> Value {
         self.client
-            .execute("return performance.getEntriesByType('navigation')[0]?.responseStatus ?? null;", vec![])
+            .execute(
+                "return performance.getEntriesByType('navigation')[0]?.responseStatus ?? null;",
+                vec![],
+            )
             .await
             .unwrap_or(Value::Null)
     }

@@ -23,7 +23,10 @@ impl Backend {
     /// `postgres://postgres@127.0.0.1:5432/postgres`). With `REQUIRE_POSTGRES=1`
     /// a missing URL is a failure, not a skip.
     pub fn postgres() -> Option<Self> {
-        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             Some(url) => Some(Backend::Postgres(url)),
             None if std::env::var("REQUIRE_POSTGRES").as_deref() == Ok("1") => {
                 panic!("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
@@ -73,7 +76,11 @@ pub struct TestOptions {
 impl Default for TestOptions {
     fn default() -> Self {
         Self {
-            retry: RetryPolicy { base: Duration::from_millis(200), max_delay: Duration::from_secs(1), max_attempts: 20 },
+            retry: RetryPolicy {
+                base: Duration::from_millis(200),
+                max_delay: Duration::from_secs(1),
+                max_attempts: 20,
+            },
         }
     }
 }
@@ -84,15 +91,29 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, options: TestOptions) -> Self {
-        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let smtp = SmtpSink::start().await;
         let (database_url, drop_database) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("portal.db").display()), None),
+            Backend::Sqlite => (
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("portal.db").display()
+                ),
+                None,
+            ),
             Backend::Postgres(admin_url) => {
                 let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = server::sea_orm::Database::connect(&admin_url).await.expect("connect TEST_DATABASE_URL");
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                let admin = server::sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connect TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
                 (url.to_string(), Some((admin_url, name)))
@@ -100,9 +121,8 @@ impl TestApp {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let site_root = std::env::var("SITE_ROOT").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_string()
-        });
+        let site_root = std::env::var("SITE_ROOT")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_string());
         let (smtp_url, data_dir) = (smtp.url(), dir.path().to_path_buf());
         let settings = Settings::from_lookup(|name| match name {
             "DATABASE_URL" => Some(database_url.clone()),
@@ -115,8 +135,17 @@ impl TestApp {
         })
         .expect("test settings");
         let state = app::serve::prepare(settings).await.expect("prepare portal");
-        let running = app::serve::start_on(listener, state.clone(), options.retry).await.expect("start portal");
-        Self { base: format!("http://{addr}"), state, smtp, running: Some(running), _dir: dir, drop_database }
+        let running = app::serve::start_on(listener, state.clone(), options.retry)
+            .await
+            .expect("start portal");
+        Self {
+            base: format!("http://{addr}"),
+            state,
+            smtp,
+            running: Some(running),
+            _dir: dir,
+            drop_database,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,7 +156,10 @@ impl TestApp {
     /// like a browser, asks for HTML when it loads a page.
     pub fn client(&self) -> Client {
         let mut headers = header::HeaderMap::new();
-        headers.insert(header::ACCEPT, header::HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"));
+        headers.insert(
+            header::ACCEPT,
+            header::HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"),
+        );
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
@@ -138,7 +170,12 @@ impl TestApp {
     }
 
     /// Posts a form to a server function the way a page does (same Origin).
-    pub async fn post_form(&self, client: &Client, function: &str, form: &[(&str, &str)]) -> Response {
+    pub async fn post_form(
+        &self,
+        client: &Client,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
         client
             .post(self.url(&format!("/api/{function}")))
             .header(header::ORIGIN, &self.base)
@@ -155,13 +192,23 @@ impl TestApp {
         }
         self.state.db.clone().close().await.ok();
         if let Some((admin_url, name)) = self.drop_database.take() {
-            let admin = server::sea_orm::Database::connect(&admin_url).await.expect("connect admin");
-            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+            let admin = server::sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("connect admin");
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
         }
     }
 }
 
 /// The `Location` header of a redirect.
 pub fn location(response: &Response) -> String {
-    response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }

@@ -20,7 +20,9 @@ pub struct Received {
 
 impl Received {
     pub fn parsed(&self) -> mail_parser::Message<'_> {
-        mail_parser::MessageParser::default().parse(&self.data).expect("a parsable message")
+        mail_parser::MessageParser::default()
+            .parse(&self.data)
+            .expect("a parsable message")
     }
 
     pub fn subject(&self) -> String {
@@ -28,11 +30,17 @@ impl Received {
     }
 
     pub fn text(&self) -> String {
-        self.parsed().body_text(0).map(|t| t.to_string()).unwrap_or_default()
+        self.parsed()
+            .body_text(0)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
     }
 
     pub fn html(&self) -> String {
-        self.parsed().body_html(0).map(|t| t.to_string()).unwrap_or_default()
+        self.parsed()
+            .body_html(0)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
     }
 
     /// The first link in the plain-text body that contains `path`.
@@ -55,7 +63,12 @@ impl SmtpSink {
     pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
         let addr = listener.local_addr().unwrap();
-        let mut sink = Self { addr, inbox: Default::default(), arrived: Default::default(), task: None };
+        let mut sink = Self {
+            addr,
+            inbox: Default::default(),
+            arrived: Default::default(),
+            task: None,
+        };
         sink.serve(listener);
         sink
     }
@@ -102,17 +115,19 @@ impl SmtpSink {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let notified = self.arrived.notified();
-            if let Some(found) = self
-                .inbox
-                .lock()
-                .await
-                .iter()
-                .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.subject().contains(subject))
-            {
+            if let Some(found) = self.inbox.lock().await.iter().find(|m| {
+                m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.subject().contains(subject)
+            }) {
                 return found.clone();
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                let seen: Vec<String> = self.inbox.lock().await.iter().map(|m| format!("{:?}: {}", m.to, m.subject())).collect();
+                let seen: Vec<String> = self
+                    .inbox
+                    .lock()
+                    .await
+                    .iter()
+                    .map(|m| format!("{:?}: {}", m.to, m.subject()))
+                    .collect();
                 panic!("no email to {to} about {subject:?} within 20 s; received: {seen:#?}");
             }
         }
@@ -125,7 +140,11 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: Arc<Notify>) -> std::io::Result<()> {
+async fn session(
+    stream: TcpStream,
+    inbox: Arc<Mutex<Vec<Received>>>,
+    arrived: Arc<Notify>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 sink.test ESMTP ready\r\n").await?;
@@ -138,7 +157,9 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: A
         }
         let upper = line.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
-            write.write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n").await?;
+            write
+                .write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .await?;
         } else if upper.starts_with("HELO") {
             write.write_all(b"250 sink.test\r\n").await?;
         } else if upper.starts_with("MAIL FROM:") {
@@ -149,7 +170,9 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: A
             to.push(address(&line[8..]));
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("DATA") {
-            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = Vec::new();
             loop {
                 line.clear();
@@ -160,10 +183,17 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: A
                     break;
                 }
                 // Undo dot-stuffing.
-                let content = line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line);
+                let content = line
+                    .strip_prefix('.')
+                    .filter(|_| line.starts_with(".."))
+                    .unwrap_or(&line);
                 data.extend_from_slice(content.as_bytes());
             }
-            inbox.lock().await.push(Received { from: from.clone(), to: to.clone(), data });
+            inbox.lock().await.push(Received {
+                from: from.clone(),
+                to: to.clone(),
+                data,
+            });
             arrived.notify_waiters();
             write.write_all(b"250 OK queued\r\n").await?;
         } else if upper.starts_with("QUIT") {
@@ -178,5 +208,10 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: A
 }
 
 fn address(raw: &str) -> String {
-    raw.trim().trim_start_matches('<').split('>').next().unwrap_or_default().to_string()
+    raw.trim()
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

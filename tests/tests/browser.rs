@@ -21,10 +21,14 @@ async fn sign_up_in_browser(browser: &Browser, app: &TestApp, email: &str) {
 
 async fn confirm_email_from_inbox(browser: &Browser, app: &TestApp, email: &str) {
     let mail = app.smtp.wait_for(email, "Confirm your email").await;
-    browser.visit(&mail.link_containing("/verify-email?token=").unwrap()).await;
+    browser
+        .visit(&mail.link_containing("/verify-email?token=").unwrap())
+        .await;
     browser.click("main form button[type=submit]").await;
     browser.wait_for_path("/login?verified=1").await;
-    browser.wait_for_text("main", "Your email address is confirmed").await;
+    browser
+        .wait_for_text("main", "Your email address is confirmed")
+        .await;
 }
 
 async fn sign_in(browser: &Browser, email: &str, password: &str) {
@@ -52,14 +56,30 @@ async fn developer_account_journey_with_javascript() {
     browser.fill("email", "not an email").await;
     browser.fill("password", "short").await;
     browser.click("form button[type=submit]").await;
-    browser.wait_for_text("#field-email-error", "valid email address").await;
-    assert!(browser.text("#field-password-error").await.contains("12 characters"));
-    assert!(browser.text("[role=alert]").await.contains("correct the fields"));
+    browser
+        .wait_for_text("#field-email-error", "valid email address")
+        .await;
+    assert!(browser
+        .text("#field-password-error")
+        .await
+        .contains("12 characters"));
+    assert!(browser
+        .text("[role=alert]")
+        .await
+        .contains("correct the fields"));
     assert_eq!(browser.value_of("name").await, "Jane Browser");
     assert_eq!(browser.value_of("email").await, "not an email");
     let url = browser.client.current_url().await.unwrap();
-    assert!(url.query().is_none(), "the enhanced form did not navigate: {url}");
-    let invalid = browser.find("#field-email").await.attr("aria-invalid").await.unwrap();
+    assert!(
+        url.query().is_none(),
+        "the enhanced form did not navigate: {url}"
+    );
+    let invalid = browser
+        .find("#field-email")
+        .await
+        .attr("aria-invalid")
+        .await
+        .unwrap();
     assert_eq!(invalid.as_deref(), Some("true"));
     browser.check_accessibility().await;
 
@@ -91,10 +111,17 @@ async fn developer_account_journey_with_javascript() {
     browser.fill("email", "jane.browser@example.com").await;
     browser.click("main form button[type=submit]").await;
     browser.wait_for_path("/forgot-password?sent=1").await;
-    let mail = app.smtp.wait_for("jane.browser@example.com", "Reset your").await;
-    browser.visit(&mail.link_containing("/reset-password?token=").unwrap()).await;
+    let mail = app
+        .smtp
+        .wait_for("jane.browser@example.com", "Reset your")
+        .await;
+    browser
+        .visit(&mail.link_containing("/reset-password?token=").unwrap())
+        .await;
     browser.fill("password", "a-brand-new-password").await;
-    browser.fill("password_confirm", "a-brand-new-password").await;
+    browser
+        .fill("password_confirm", "a-brand-new-password")
+        .await;
     browser.click("main form button[type=submit]").await;
     browser.wait_for_path("/login?reset=1").await;
     sign_in(&browser, "jane.browser@example.com", "a-brand-new-password").await;
@@ -118,15 +145,30 @@ async fn sign_up_sign_in_and_lockout_without_javascript() {
     browser.click("form button[type=submit]").await;
     // The plain form post comes back to the page with the errors, filled in
     // with what was typed except the passwords.
-    browser.wait_for_text("#field-password-error", "12 characters").await;
-    assert!(browser.text("#field-accept_terms-error").await.contains("accept the API Terms"));
+    browser
+        .wait_for_text("#field-password-error", "12 characters")
+        .await;
+    assert!(browser
+        .text("#field-accept_terms-error")
+        .await
+        .contains("accept the API Terms"));
     assert_eq!(browser.value_of("name").await, "Noah Script");
     assert_eq!(browser.value_of("email").await, "noah@example.com");
     assert_eq!(browser.value_of("organization").await, "Plain Forms LLC");
-    assert_eq!(browser.value_of("password").await, "", "passwords are never sent back");
+    assert_eq!(
+        browser.value_of("password").await,
+        "",
+        "passwords are never sent back"
+    );
     let url = browser.client.current_url().await.unwrap().to_string();
-    assert!(!url.contains("short"), "no password in the address bar: {url}");
-    let hydrated = browser.client.find(fantoccini::Locator::Css("body[data-hydrated]")).await;
+    assert!(
+        !url.contains("short"),
+        "no password in the address bar: {url}"
+    );
+    let hydrated = browser
+        .client
+        .find(fantoccini::Locator::Css("body[data-hydrated]"))
+        .await;
     assert!(hydrated.is_err(), "JavaScript really is off");
     browser.check_accessibility().await;
 
@@ -169,9 +211,14 @@ async fn the_accessibility_check_catches_an_unlabelled_input() {
             .unwrap();
         let checking = browser.clone();
         let outcome = tokio::spawn(async move { checking.check_accessibility().await }).await;
-        let panic = outcome.expect_err("an unlabelled input is a critical violation").into_panic();
+        let panic = outcome
+            .expect_err("an unlabelled input is a critical violation")
+            .into_panic();
         let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-        assert!(message.contains("label"), "javascript={javascript}: {message}");
+        assert!(
+            message.contains("label"),
+            "javascript={javascript}: {message}"
+        );
         std::sync::Arc::into_inner(browser).unwrap().close().await;
     }
 }

@@ -29,7 +29,11 @@ pub async fn sign_up(
     accept_terms: Option<String>,
 ) -> Result<(), AppError> {
     let call = Call::capture();
-    let kept = [("name", name.clone()), ("email", email.clone()), ("organization", organization.clone())];
+    let kept = [
+        ("name", name.clone()),
+        ("email", email.clone()),
+        ("organization", organization.clone()),
+    ];
     let form = server::accounts::SignUp {
         name,
         email,
@@ -38,9 +42,15 @@ pub async fn sign_up(
         password_confirm,
         accept_terms: accept_terms.is_some(),
     };
-    server::accounts::sign_up(&call.state.db, &call.anonymous(), form, &call.state.settings.public_url, call.now())
-        .await
-        .map_err(|e| account_error(e).keeping(&kept.each_ref().map(|(k, v)| (*k, v.as_str()))))?;
+    server::accounts::sign_up(
+        &call.state.db,
+        &call.anonymous(),
+        form,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(|e| account_error(e).keeping(&kept.each_ref().map(|(k, v)| (*k, v.as_str()))))?;
     call.mail_queued();
     call.redirect("/signup/check-email");
     Ok(())
@@ -85,8 +95,15 @@ fn safe_next(next: Option<String>) -> String {
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let call = Call::capture();
     let ctx = call.anonymous();
-    let result =
-        server::accounts::log_in(&call.state.db, &ctx, &email, &password, call.now(), call.session_ttl()).await;
+    let result = server::accounts::log_in(
+        &call.state.db,
+        &ctx,
+        &email,
+        &password,
+        call.now(),
+        call.session_ttl(),
+    )
+    .await;
     // A lockout queues a notice even though sign-in failed.
     call.mail_queued();
     let session = result.map_err(|e| account_error(e).keeping(&[("email", &email)]))?;
@@ -107,7 +124,9 @@ pub async fn log_out() -> Result<(), AppError> {
             Some(user) => call.audit_as(&user),
             None => call.anonymous(),
         };
-        server::accounts::log_out(&call.state.db, &ctx, &token, call.now()).await.map_err(internal)?;
+        server::accounts::log_out(&call.state.db, &ctx, &token, call.now())
+            .await
+            .map_err(internal)?;
     }
     call.clear_session_cookie();
     call.redirect("/login?signed_out=1");
@@ -132,11 +151,22 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "reset_password")]
-pub async fn reset_password(token: String, password: String, password_confirm: String) -> Result<(), AppError> {
+pub async fn reset_password(
+    token: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
     let call = Call::capture();
-    server::accounts::reset_password(&call.state.db, &call.anonymous(), &token, &password, &password_confirm, call.now())
-        .await
-        .map_err(account_error)?;
+    server::accounts::reset_password(
+        &call.state.db,
+        &call.anonymous(),
+        &token,
+        &password,
+        &password_confirm,
+        call.now(),
+    )
+    .await
+    .map_err(account_error)?;
     call.mail_queued();
     call.clear_session_cookie();
     call.redirect("/login?reset=1");

@@ -31,7 +31,11 @@ pub struct AuditPage {
 pub const AUDIT_PAGE_SIZE: u64 = 50;
 
 #[server(endpoint = "admin/audit")]
-pub async fn list_audit(action: Option<String>, target: Option<String>, page: Option<u64>) -> Result<AuditPage, AppError> {
+pub async fn list_audit(
+    action: Option<String>,
+    target: Option<String>,
+    page: Option<u64>,
+) -> Result<AuditPage, AppError> {
     let call = Call::capture();
     call.require_admin().await?;
     let query = server::audit::AuditQuery {
@@ -41,7 +45,9 @@ pub async fn list_audit(action: Option<String>, target: Option<String>, page: Op
         page: page.unwrap_or(0),
         per_page: AUDIT_PAGE_SIZE,
     };
-    let (rows, total) = server::audit::search(&call.state.db, &query).await.map_err(internal)?;
+    let (rows, total) = server::audit::search(&call.state.db, &query)
+        .await
+        .map_err(internal)?;
     Ok(AuditPage {
         rows: rows
             .into_iter()
@@ -82,17 +88,24 @@ pub struct UndeliveredMail {
 pub async fn list_undelivered_mail() -> Result<Vec<UndeliveredMail>, AppError> {
     let call = Call::capture();
     call.require_admin().await?;
-    let rows = server::mail::worker::undelivered(&call.state.db).await.map_err(internal)?;
+    let rows = server::mail::worker::undelivered(&call.state.db)
+        .await
+        .map_err(internal)?;
     Ok(rows
         .into_iter()
         .map(|m| UndeliveredMail {
             id: m.id.to_string(),
-            recipients: serde_json::from_str::<Vec<String>>(&m.recipients).unwrap_or_default().join(", "),
+            recipients: serde_json::from_str::<Vec<String>>(&m.recipients)
+                .unwrap_or_default()
+                .join(", "),
             subject: m.subject,
             status: m.status,
             attempts: m.attempts,
             last_error: m.last_error,
-            next_attempt_at: m.next_attempt_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            next_attempt_at: m
+                .next_attempt_at
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
         })
         .collect())
 }
@@ -101,10 +114,15 @@ pub async fn list_undelivered_mail() -> Result<Vec<UndeliveredMail>, AppError> {
 pub async fn retry_mail(id: String) -> Result<(), AppError> {
     let call = Call::capture();
     let admin = call.require_admin().await?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::Message("Unknown message.".into()))?;
-    let queued = server::mail::worker::retry(&call.state.db, &call.audit_as(&admin), id).await.map_err(internal)?;
+    let id =
+        uuid::Uuid::parse_str(&id).map_err(|_| AppError::Message("Unknown message.".into()))?;
+    let queued = server::mail::worker::retry(&call.state.db, &call.audit_as(&admin), id)
+        .await
+        .map_err(internal)?;
     if !queued {
-        return Err(AppError::Message("That message was already delivered or no longer exists.".into()));
+        return Err(AppError::Message(
+            "That message was already delivered or no longer exists.".into(),
+        ));
     }
     call.mail_queued();
     call.redirect("/admin/outbox?retried=1");

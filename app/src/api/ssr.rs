@@ -34,7 +34,11 @@ pub struct Call {
 impl Call {
     /// Must run before the function's first `.await`.
     pub fn capture() -> Self {
-        Self { state: expect_context(), parts: expect_context(), response: expect_context() }
+        Self {
+            state: expect_context(),
+            parts: expect_context(),
+            response: expect_context(),
+        }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -60,8 +64,12 @@ impl Call {
 
     /// The account behind this request's session cookie.
     pub async fn current_user(&self) -> Result<Option<CurrentUser>, AppError> {
-        let Some(token) = self.session_token() else { return Ok(None) };
-        server::accounts::session_user(&self.state.db, &token, self.now()).await.map_err(internal)
+        let Some(token) = self.session_token() else {
+            return Ok(None);
+        };
+        server::accounts::session_user(&self.state.db, &token, self.now())
+            .await
+            .map_err(internal)
     }
 
     /// The signed-in account, or [`AppError::Unauthorized`].
@@ -72,11 +80,16 @@ impl Call {
     /// The signed-in admin, or an error; checked by every admin server function.
     pub async fn require_admin(&self) -> Result<CurrentUser, AppError> {
         let user = self.require_user().await?;
-        if user.role == Role::Admin { Ok(user) } else { Err(AppError::Forbidden) }
+        if user.role == Role::Admin {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     pub fn session_ttl(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.state.settings.session_ttl).unwrap_or(chrono::Duration::hours(12))
+        chrono::Duration::from_std(self.state.settings.session_ttl)
+            .unwrap_or(chrono::Duration::hours(12))
     }
 
     pub fn set_session_cookie(&self, token: &str, expires_at: chrono::DateTime<chrono::Utc>) {
@@ -85,7 +98,10 @@ impl Call {
     }
 
     pub fn clear_session_cookie(&self) {
-        self.response.append_header(SET_COOKIE, session_cookie::clear(self.state.settings.secure_cookies()));
+        self.response.append_header(
+            SET_COOKIE,
+            session_cookie::clear(self.state.settings.secure_cookies()),
+        );
     }
 
     /// Wakes the mail worker after a transaction queued email.
@@ -102,7 +118,9 @@ impl Call {
 /// plain form posts and page loads (they accept HTML), otherwise a header the
 /// hydrated client follows with client-side navigation.
 pub fn redirect(parts: &Parts, response: &ResponseOptions, path: &str) {
-    let Ok(location) = HeaderValue::from_str(path) else { return };
+    let Ok(location) = HeaderValue::from_str(path) else {
+        return;
+    };
     response.insert_header(LOCATION, location);
     let accepts_html = parts
         .headers

@@ -25,9 +25,17 @@ pub fn AuditPage() -> impl IntoView {
 fn AuditTrail() -> impl IntoView {
     let params = use_query_map();
     let filters = move || {
-        params.with(|p| (p.get("action"), p.get("target"), p.get("page").and_then(|n| n.parse::<u64>().ok())))
+        params.with(|p| {
+            (
+                p.get("action"),
+                p.get("target"),
+                p.get("page").and_then(|n| n.parse::<u64>().ok()),
+            )
+        })
     };
-    let events = Resource::new(filters, |(action, target, page)| list_audit(action, target, page));
+    let events = Resource::new(filters, |(action, target, page)| {
+        list_audit(action, target, page)
+    });
     view! {
         <h1>"Audit trail"</h1>
         <p>"Every change of state, newest first. Records cannot be edited or deleted."</p>

@@ -11,17 +11,32 @@ use axum::{
 
 /// Paths that never use cookies (OAuth token endpoints, FHIR): apps call them
 /// from their servers with no Origin.
-const EXEMPT_PREFIXES: &[&str] = &["/v1/o/token", "/v2/o/token", "/v1/o/revoke_token", "/v2/o/revoke_token",
-    "/v1/o/introspect", "/v2/o/introspect", "/v1/fhir/", "/v2/fhir/", "/v1/connect/", "/v2/connect/"];
+const EXEMPT_PREFIXES: &[&str] = &[
+    "/v1/o/token",
+    "/v2/o/token",
+    "/v1/o/revoke_token",
+    "/v2/o/revoke_token",
+    "/v1/o/introspect",
+    "/v2/o/introspect",
+    "/v1/fhir/",
+    "/v2/fhir/",
+    "/v1/connect/",
+    "/v2/connect/",
+];
 
 pub async fn require_same_origin(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || EXEMPT_PREFIXES.iter().any(|p| req.uri().path().starts_with(p))
+        || EXEMPT_PREFIXES
+            .iter()
+            .any(|p| req.uri().path().starts_with(p))
     {
         return next.run(req).await;
     }
     let headers = req.headers();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
     let source = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))

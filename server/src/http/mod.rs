@@ -10,7 +10,9 @@ use crate::AppState;
 
 /// Routes that are not pages: `/healthz`, `/readyz` (and later OAuth and FHIR).
 pub fn api_router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 /// Alive: the process answers.
@@ -21,8 +23,14 @@ async fn healthz() -> impl IntoResponse {
 /// Ready: the database answers and its schema is current.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if crate::db::is_ready(&state.db).await {
-        (StatusCode::OK, Json(serde_json::json!({ "status": "ready" })))
+        (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ready" })),
+        )
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable" })),
+        )
     }
 }

@@ -25,7 +25,11 @@ pub async fn with_request_id(mut req: Request, next: Next) -> Response {
         .headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
@@ -42,7 +46,10 @@ pub async fn with_request_id(mut req: Request, next: Next) -> Response {
 pub fn meta_from_parts(parts: &axum::http::request::Parts) -> RequestMeta {
     RequestMeta {
         request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
-        ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
         user_agent: parts
             .headers
             .get(axum::http::header::USER_AGENT)

@@ -21,14 +21,19 @@ pub fn read(headers: &HeaderMap) -> Option<String> {
 pub fn set(token: &str, expires_at: DateTime<Utc>, secure: bool) -> HeaderValue {
     let max_age = (expires_at - Utc::now()).num_seconds().max(0);
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
-        .expect("token is base64url")
+    HeaderValue::from_str(&format!(
+        "{NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .expect("token is base64url")
 }
 
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear(secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")).expect("ascii")
+    HeaderValue::from_str(&format!(
+        "{NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+    ))
+    .expect("ascii")
 }
 
 #[cfg(test)]
@@ -38,7 +43,10 @@ mod tests {
     #[test]
     fn finds_our_cookie_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; bb_session=tok-en_1; c=3"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; bb_session=tok-en_1; c=3"),
+        );
         assert_eq!(read(&headers).as_deref(), Some("tok-en_1"));
         headers.insert(header::COOKIE, HeaderValue::from_static("bb_session_x=1"));
         assert_eq!(read(&headers), None);

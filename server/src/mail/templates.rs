@@ -52,7 +52,13 @@ fn compose(to: &str, subject: String, greeting_name: &str, blocks: &[Block<'_>])
     }
     text.push_str(&format!("— The {PROGRAM} team\n"));
     html.push_str(&format!("<p>— The {PROGRAM} team</p></body></html>"));
-    OutgoingEmail { to: vec![to.to_string()], subject, text, html, attachments: vec![] }
+    OutgoingEmail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: vec![],
+    }
 }
 
 pub fn verify_email(to: &str, name: &str, link: &str) -> OutgoingEmail {
@@ -87,8 +93,13 @@ pub fn set_password(to: &str, name: &str, role: &str, link: &str) -> OutgoingEma
         format!("Your {PROGRAM} portal account is ready"),
         name,
         &[
-            Block::Para(format!("An administrator created a {role} account for you. Choose a password to start:")),
-            Block::Action { label: "Choose my password", url: link },
+            Block::Para(format!(
+                "An administrator created a {role} account for you. Choose a password to start:"
+            )),
+            Block::Action {
+                label: "Choose my password",
+                url: link,
+            },
             Block::Para("This link works once and expires in 7 days.".into()),
         ],
     )

@@ -9,8 +9,8 @@ use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use tokio::sync::{watch, Notify};
 
@@ -45,10 +45,15 @@ pub enum Transport {
 
 impl Transport {
     /// SMTP when `smtp_url` is set, otherwise files under `outbox_dir`.
-    pub fn from_settings(smtp_url: Option<&str>, outbox_dir: &std::path::Path) -> Result<Self, MailError> {
+    pub fn from_settings(
+        smtp_url: Option<&str>,
+        outbox_dir: &std::path::Path,
+    ) -> Result<Self, MailError> {
         match smtp_url {
             Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map(|builder| Transport::Smtp(builder.timeout(Some(Duration::from_secs(20))).build()))
+                .map(|builder| {
+                    Transport::Smtp(builder.timeout(Some(Duration::from_secs(20))).build())
+                })
                 .map_err(|e| MailError::Config(format!("SMTP_URL: {e}"))),
             None => {
                 std::fs::create_dir_all(outbox_dir)
@@ -83,7 +88,11 @@ impl RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { base: Duration::from_secs(5), max_delay: Duration::from_secs(3600), max_attempts: 10 }
+        Self {
+            base: Duration::from_secs(5),
+            max_delay: Duration::from_secs(3600),
+            max_attempts: 10,
+        }
     }
 }
 
@@ -105,8 +114,16 @@ impl OutboxWorker {
         policy: RetryPolicy,
         wake: Arc<Notify>,
     ) -> Result<Self, MailError> {
-        let from = from.parse().map_err(|e| MailError::Config(format!("MAIL_FROM: {e}")))?;
-        Ok(Self { db, transport, from, policy, wake })
+        let from = from
+            .parse()
+            .map_err(|e| MailError::Config(format!("MAIL_FROM: {e}")))?;
+        Ok(Self {
+            db,
+            transport,
+            from,
+            policy,
+            wake,
+        })
     }
 
     /// Runs until `shutdown` turns true: delivers what is due, then sleeps until
@@ -155,9 +172,16 @@ impl OutboxWorker {
 
     /// A conditional update: of several workers racing for a row, exactly one
     /// sees it change. Works the same on SQLite and PostgreSQL.
-    async fn claim(&self, message: &outbox_message::Model, now: chrono::DateTime<Utc>) -> Result<bool, DbErr> {
+    async fn claim(
+        &self,
+        message: &outbox_message::Model,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
         let result = outbox_message::Entity::update_many()
-            .col_expr(outbox_message::Column::ClaimedUntil, Expr::value(now + CLAIM_FOR))
+            .col_expr(
+                outbox_message::Column::ClaimedUntil,
+                Expr::value(now + CLAIM_FOR),
+            )
             .filter(outbox_message::Column::Id.eq(message.id))
             .filter(outbox_message::Column::Status.eq(PENDING))
             .filter(
@@ -211,7 +235,8 @@ impl OutboxWorker {
         message: &outbox_message::Model,
         attachments: Vec<outbox_attachment::Model>,
     ) -> Result<Message, String> {
-        let recipients: Vec<String> = serde_json::from_str(&message.recipients).map_err(|e| e.to_string())?;
+        let recipients: Vec<String> =
+            serde_json::from_str(&message.recipients).map_err(|e| e.to_string())?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(message.subject.clone())
@@ -220,14 +245,17 @@ impl OutboxWorker {
         for to in &recipients {
             builder = builder.to(to.parse().map_err(|e| format!("recipient {to}: {e}"))?);
         }
-        let body = MultiPart::alternative_plain_html(message.body_text.clone(), message.body_html.clone());
+        let body =
+            MultiPart::alternative_plain_html(message.body_text.clone(), message.body_html.clone());
         let result = if attachments.is_empty() {
             builder.multipart(body)
         } else {
             let mut mixed = MultiPart::mixed().multipart(body);
             for a in attachments {
-                let content_type = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
-                mixed = mixed.singlepart(MailAttachment::new(a.filename).body(a.content, content_type));
+                let content_type =
+                    ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
+                mixed =
+                    mixed.singlepart(MailAttachment::new(a.filename).body(a.content, content_type));
             }
             builder.multipart(mixed)
         };
@@ -241,7 +269,11 @@ pub async fn undelivered(db: &DatabaseConnection) -> Result<Vec<outbox_message::
         .filter(
             Condition::any()
                 .add(outbox_message::Column::Status.eq(FAILED))
-                .add(Condition::all().add(outbox_message::Column::Status.eq(PENDING)).add(outbox_message::Column::Attempts.gt(0))),
+                .add(
+                    Condition::all()
+                        .add(outbox_message::Column::Status.eq(PENDING))
+                        .add(outbox_message::Column::Attempts.gt(0)),
+                ),
         )
         .order_by_desc(outbox_message::Column::CreatedAt)
         .all(db)
@@ -249,7 +281,11 @@ pub async fn undelivered(db: &DatabaseConnection) -> Result<Vec<outbox_message::
 }
 
 /// Puts a failed message back in the queue, due now.
-pub async fn retry(db: &DatabaseConnection, ctx: &AuditContext, id: uuid::Uuid) -> Result<bool, DbErr> {
+pub async fn retry(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    id: uuid::Uuid,
+) -> Result<bool, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let Some(message) = outbox_message::Entity::find_by_id(id).one(&txn).await? else {
         return Ok(false);
@@ -284,7 +320,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let p = RetryPolicy { base: Duration::from_secs(5), max_delay: Duration::from_secs(60), max_attempts: 5 };
+        let p = RetryPolicy {
+            base: Duration::from_secs(5),
+            max_delay: Duration::from_secs(60),
+            max_attempts: 5,
+        };
         assert_eq!(p.delay_after(1), Duration::from_secs(5));
         assert_eq!(p.delay_after(2), Duration::from_secs(10));
         assert_eq!(p.delay_after(4), Duration::from_secs(40));
