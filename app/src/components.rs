@@ -30,6 +30,7 @@ pub fn SiteHeader() -> impl IntoView {
                             Ok(Some(v)) => EitherOf3::A(view! {
                                 <div class="user-menu">
                                     {v.is_admin().then(|| view! { <a href="/admin/audit">"Audit trail"</a> })}
+                                    <a href="/apps">"Your apps"</a>
                                     <a href="/account">{format!("{} ({})", v.name, v.role)}</a>
                                     <ActionForm action=log_out>
                                         <button type="submit" class="button-link">"Sign out"</button>

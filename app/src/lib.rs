@@ -87,6 +87,9 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/apps") view=AppsPage ssr=SsrMode::Async/>
+                <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async/>
+                <Route path=path!("/apps/:id") view=AppPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=OutboxPage ssr=SsrMode::Async/>
             </Routes>

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_accounts;
 mod m0002_outbox_and_audit;
+mod m0003_applications;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_accounts::Migration),
             Box::new(m0002_outbox_and_audit::Migration),
+            Box::new(m0003_applications::Migration),
         ]
     }
 }

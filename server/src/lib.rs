@@ -2,6 +2,7 @@
 //! (accounts, …), mail, audit, and the HTTP endpoints that are not pages.
 //! Domain services take a connection and typed input; they know nothing of HTTP.
 pub mod accounts;
+pub mod apps;
 pub mod audit;
 pub mod config;
 pub mod db;

@@ -222,3 +222,116 @@ async fn the_accessibility_check_catches_an_unlabelled_input() {
         std::sync::Arc::into_inner(browser).unwrap().close().await;
     }
 }
+
+/// Registers an app through the form and returns the secret shown on its page.
+async fn register_app_in_browser(browser: &Browser, app: &TestApp, name: &str) -> String {
+    browser.visit(&app.url("/apps")).await;
+    browser
+        .wait_for_text("main", "not registered any apps")
+        .await;
+    browser.visit(&app.url("/apps/new")).await;
+    browser.fill("name", name).await;
+    browser
+        .fill(
+            "redirect_uris",
+            "https://app.example.com/callback http://localhost/#frag",
+        )
+        .await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_text("#field-redirect_uris-error", "fragment")
+        .await;
+    browser
+        .wait_for_text("#field-website_url-error", "full address")
+        .await;
+    assert_eq!(
+        browser.value_of("name").await,
+        name,
+        "what was typed is kept"
+    );
+    browser.check_accessibility().await;
+
+    browser
+        .fill("redirect_uris", "https://app.example.com/callback")
+        .await;
+    browser.fill("website_url", "https://app.example.com").await;
+    browser
+        .fill("privacy_policy_url", "https://app.example.com/privacy")
+        .await;
+    browser
+        .fill("terms_url", "https://app.example.com/terms")
+        .await;
+    browser.fill("support_email", "help@app.example.com").await;
+    browser.fill("support_phone", "+1 410-555-0100").await;
+    browser.click("#field-requires_demographics-no").await;
+    browser.click("#field-accept_terms").await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_text("main", "Your app is registered")
+        .await;
+    browser.check_accessibility().await;
+    let secret = browser.text("#client-secret").await;
+    assert!(secret.len() >= 43, "secret shown once: {secret:?}");
+    assert!(
+        !browser.text("main").await.contains("patient/Patient.read"),
+        "no demographic scopes when declined"
+    );
+    secret
+}
+
+async fn verified_developer_session(browser: &Browser, app: &TestApp, email: &str) {
+    server::accounts::create_verified_account(
+        &app.state.db,
+        server::accounts::NewStaffAccount {
+            email: email.into(),
+            name: "App Maker".into(),
+            organization: "Acme".into(),
+            role: server::ids::Role::Developer,
+        },
+        PASSWORD,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    browser.visit(&app.url("/login")).await;
+    sign_in(browser, email, PASSWORD).await;
+    browser.wait_for_path("/account").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_an_app_shows_its_secret_once_with_and_without_javascript() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for (javascript, email, name) in [
+        (true, "js@example.com", "Scripted App"),
+        (false, "nojs@example.com", "Plain App"),
+    ] {
+        let browser = Browser::start(javascript).await;
+        verified_developer_session(&browser, &app, email).await;
+        if javascript {
+            browser.wait_for_hydration().await;
+        }
+        let secret = register_app_in_browser(&browser, &app, name).await;
+        let page = browser.client.current_url().await.unwrap().to_string();
+        browser.visit(&page).await;
+        browser.wait_for_text("main", "Client ID").await;
+        assert!(
+            !browser.text("main").await.contains(&secret),
+            "javascript={javascript}: a reload no longer shows it"
+        );
+
+        // Deleting asks for confirmation first.
+        browser.click(".danger-zone button[type=submit]").await;
+        browser
+            .wait_for_text("#delete-confirm-error", "Tick the box")
+            .await;
+        browser.click("#delete-confirm").await;
+        browser.click(".danger-zone button[type=submit]").await;
+        browser.wait_for_path("/apps?deleted=1").await;
+        browser
+            .wait_for_text("main", "not registered any apps")
+            .await;
+        browser.check_accessibility().await;
+        browser.close().await;
+    }
+    app.stop().await;
+}

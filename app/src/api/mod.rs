@@ -2,6 +2,7 @@
 //! checks who is asking on the server, calls one service, and maps its errors.
 pub mod accounts;
 pub mod admin;
+pub mod apps;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -62,6 +62,23 @@ impl Call {
         session_cookie::read(&self.parts.headers)
     }
 
+    /// The value of the request cookie `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    pub fn append_header(&self, name: HeaderName, value: HeaderValue) {
+        self.response.append_header(name, value);
+    }
+
     /// The account behind this request's session cookie.
     pub async fn current_user(&self) -> Result<Option<CurrentUser>, AppError> {
         let Some(token) = self.session_token() else {

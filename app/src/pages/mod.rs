@@ -1,10 +1,12 @@
 //! One module per area of the site; each page is a component routed in `lib.rs`.
 mod account;
 mod admin;
+mod apps;
 mod auth;
 mod public;
 
 pub use account::*;
 pub use admin::*;
+pub use apps::*;
 pub use auth::*;
 pub use public::*;

@@ -1,0 +1,426 @@
+//! Registered apps (OAuth clients): sandbox registration, credentials, secret
+//! rotation and deletion. Every lookup is keyed on the owner as well as the
+//! app id, so one developer can never reach another's app.
+pub mod redirect_uri;
+
+use chrono::{DateTime, Utc};
+use rand::{distributions::Alphanumeric, Rng};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set,
+};
+use serde::Serialize;
+use uuid::Uuid;
+use validator::Validate;
+
+pub use redirect_uri::{Environment, RedirectUri};
+
+use crate::{
+    accounts::CurrentUser,
+    audit::{self, AuditContext, AuditRecord},
+    entities::application,
+    ids::AccountId,
+    secrets::Secret,
+    validation::FieldErrors,
+};
+
+/// Scopes every app gets.
+pub const CLAIMS_SCOPES: &[&str] = &["patient/Coverage.read", "patient/ExplanationOfBenefit.read"];
+/// Scopes only apps that need demographics get (enrollees may still decline them).
+pub const DEMOGRAPHIC_SCOPES: &[&str] = &["patient/Patient.read", "profile"];
+
+/// An app's public OAuth identifier: 40 random letters and digits (≈238 bits).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn generate() -> Self {
+        Self(
+            rand::rngs::OsRng
+                .sample_iter(&Alphanumeric)
+                .take(40)
+                .map(char::from)
+                .collect(),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppsError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error("confirm your email address before registering apps")]
+    Unverified,
+    #[error("no such app")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<FieldErrors> for AppsError {
+    fn from(errors: FieldErrors) -> Self {
+        AppsError::Invalid(errors)
+    }
+}
+
+/// The registration form.
+#[derive(Clone, Debug, Validate)]
+pub struct Registration {
+    #[validate(length(min = 1, max = 100, message = "Enter a name of up to 100 characters."))]
+    pub name: String,
+    #[validate(length(max = 1000, message = "Keep the description to 1,000 characters."))]
+    pub description: String,
+    #[validate(url(message = "Enter the full address, like https://example.com."))]
+    pub website_url: String,
+    #[validate(url(message = "Enter the full address of your privacy policy."))]
+    pub privacy_policy_url: String,
+    #[validate(url(message = "Enter the full address of your terms of service."))]
+    pub terms_url: String,
+    #[validate(email(message = "Enter a valid email address for support."))]
+    pub support_email: String,
+    pub support_phone: String,
+    pub client_type: String,
+    pub grant_type: String,
+    pub redirect_uris: String,
+    pub requires_demographics: bool,
+    pub accept_terms: bool,
+}
+
+/// What an app's owner sees (never the secret or its digest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppView {
+    pub id: Uuid,
+    pub environment: String,
+    pub name: String,
+    pub description: String,
+    pub website_url: String,
+    pub privacy_policy_url: String,
+    pub terms_url: String,
+    pub support_email: String,
+    pub support_phone: String,
+    pub client_type: String,
+    pub grant_type: String,
+    pub redirect_uris: Vec<String>,
+    pub requires_demographics: bool,
+    pub scopes: Vec<String>,
+    pub data_access_type: String,
+    pub client_id: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AppView {
+    fn from_model(m: application::Model) -> Self {
+        let scopes = scopes_for(m.requires_demographics);
+        Self {
+            id: m.id,
+            environment: m.environment,
+            name: m.name,
+            description: m.description,
+            website_url: m.website_url,
+            privacy_policy_url: m.privacy_policy_url,
+            terms_url: m.terms_url,
+            support_email: m.support_email,
+            support_phone: m.support_phone,
+            client_type: m.client_type,
+            grant_type: m.grant_type,
+            redirect_uris: m.redirect_uris.lines().map(str::to_string).collect(),
+            requires_demographics: m.requires_demographics,
+            scopes,
+            data_access_type: m.data_access_type,
+            client_id: m.client_id,
+            active: m.active,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// The scope set an app may be granted.
+pub fn scopes_for(requires_demographics: bool) -> Vec<String> {
+    let mut scopes: Vec<String> = CLAIMS_SCOPES.iter().map(|s| s.to_string()).collect();
+    if requires_demographics {
+        scopes.extend(DEMOGRAPHIC_SCOPES.iter().map(|s| s.to_string()));
+    }
+    scopes
+}
+
+/// A new app's credentials; the secret is shown once and never stored.
+#[derive(Debug)]
+pub struct NewCredentials {
+    pub app: AppView,
+    pub client_secret: Secret,
+}
+
+fn snapshot(m: &application::Model) -> serde_json::Value {
+    serde_json::json!({
+        "name": m.name, "environment": m.environment, "client_id": m.client_id,
+        "client_type": m.client_type, "grant_type": m.grant_type, "redirect_uris": m.redirect_uris,
+        "requires_demographics": m.requires_demographics, "active": m.active,
+    })
+}
+
+fn check_phone(errors: &mut FieldErrors, phone: &str) {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().x".contains(c));
+    if !(7..=20).contains(&digits) || !allowed || phone.len() > 40 {
+        errors.add(
+            "support_phone",
+            "Enter a phone number, like +1 410-555-0100.",
+        );
+    }
+}
+
+/// Registers a sandbox app for `owner`.
+pub async fn register(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: &CurrentUser,
+    form: Registration,
+    now: DateTime<Utc>,
+) -> Result<NewCredentials, AppsError> {
+    if !owner.verified {
+        return Err(AppsError::Unverified);
+    }
+    let mut errors: FieldErrors = form.validate().err().map(Into::into).unwrap_or_default();
+    if form.description.contains('<') || form.description.contains('>') {
+        errors.add(
+            "description",
+            "Use plain text: the description may not contain < or >.",
+        );
+    }
+    check_phone(&mut errors, &form.support_phone);
+    let client_type = match form.client_type.as_str() {
+        "confidential" | "public" => form.client_type.clone(),
+        _ => {
+            errors.add("client_type", "Choose confidential or public.");
+            String::new()
+        }
+    };
+    match form.grant_type.as_str() {
+        "authorization-code" => {}
+        "implicit" if client_type == "public" => {}
+        "implicit" => errors.add(
+            "grant_type",
+            "The implicit grant is only for public clients.",
+        ),
+        _ => errors.add("grant_type", "Choose authorization code or implicit."),
+    }
+    let uris = match redirect_uri::parse_list(&form.redirect_uris, Environment::Sandbox) {
+        Ok(uris) => uris,
+        Err(problems) => {
+            errors.add("redirect_uris", problems.join(" "));
+            vec![]
+        }
+    };
+    if !form.accept_terms {
+        errors.add(
+            "accept_terms",
+            "You must accept the API Terms of Service to register an app.",
+        );
+    }
+    let name = form.name.trim().to_string();
+    let name_key = name.to_lowercase();
+    if !name.is_empty()
+        && application::Entity::find()
+            .filter(application::Column::NameKey.eq(&name_key))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        errors.add(
+            "name",
+            "An app with this name already exists. Choose another name.",
+        );
+    }
+    errors.into_result()?;
+
+    let client_id = ClientId::generate();
+    let secret = Secret::generate();
+    let id = Uuid::new_v4();
+    let txn = crate::db::begin_write(db).await?;
+    let created = application::ActiveModel {
+        id: Set(id),
+        owner_id: Set(owner.id.0),
+        environment: Set(Environment::Sandbox.as_str().into()),
+        name: Set(name),
+        name_key: Set(name_key),
+        description: Set(form.description.trim().into()),
+        website_url: Set(form.website_url.trim().into()),
+        privacy_policy_url: Set(form.privacy_policy_url.trim().into()),
+        terms_url: Set(form.terms_url.trim().into()),
+        support_email: Set(form.support_email.trim().into()),
+        support_phone: Set(form.support_phone.trim().into()),
+        client_type: Set(client_type),
+        grant_type: Set(form.grant_type),
+        redirect_uris: Set(uris
+            .iter()
+            .map(RedirectUri::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")),
+        requires_demographics: Set(form.requires_demographics),
+        data_access_type: Set("13-month".into()),
+        client_id: Set(client_id.as_str().into()),
+        secret_hash: Set(secret.digest().as_str().into()),
+        active: Set(true),
+        terms_accepted_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "name",
+                "An app with this name already exists. Choose another name.",
+            );
+            AppsError::Invalid(errors)
+        }
+        _ => AppsError::Db(e),
+    })?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("application.registered", "application", id).after(snapshot(&created)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(NewCredentials {
+        app: AppView::from_model(created),
+        client_secret: secret,
+    })
+}
+
+/// `owner`'s apps, newest first.
+pub async fn list_for_owner(
+    db: &DatabaseConnection,
+    owner: AccountId,
+) -> Result<Vec<AppView>, DbErr> {
+    Ok(application::Entity::find()
+        .filter(application::Column::OwnerId.eq(owner.0))
+        .order_by_desc(application::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AppView::from_model)
+        .collect())
+}
+
+async fn owned(
+    db: &impl sea_orm::ConnectionTrait,
+    owner: AccountId,
+    app: Uuid,
+) -> Result<application::Model, AppsError> {
+    application::Entity::find_by_id(app)
+        .filter(application::Column::OwnerId.eq(owner.0))
+        .one(db)
+        .await?
+        .ok_or(AppsError::NotFound)
+}
+
+/// One of `owner`'s apps; another developer's app is [`AppsError::NotFound`].
+pub async fn get_for_owner(
+    db: &DatabaseConnection,
+    owner: AccountId,
+    app: Uuid,
+) -> Result<AppView, AppsError> {
+    owned(db, owner, app).await.map(AppView::from_model)
+}
+
+/// Replaces the client secret; the old one stops working at once.
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: AccountId,
+    app: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Secret, AppsError> {
+    let txn = crate::db::begin_write(db).await?;
+    let model = owned(&txn, owner, app).await?;
+    let secret = Secret::generate();
+    let mut row = model.into_active_model();
+    row.secret_hash = Set(secret.digest().as_str().into());
+    row.updated_at = Set(now);
+    row.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("application.secret_rotated", "application", app),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+/// Deletes the app. (Its grants and tokens go with it once they exist.)
+pub async fn delete(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: AccountId,
+    app: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppsError> {
+    let txn = crate::db::begin_write(db).await?;
+    let model = owned(&txn, owner, app).await?;
+    let before = snapshot(&model);
+    application::Entity::delete_by_id(model.id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("application.deleted", "application", app).before(before),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_long_random_and_alphanumeric() {
+        let (a, b) = (ClientId::generate(), ClientId::generate());
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 40);
+        assert!(a.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn apps_without_demographics_never_get_patient_or_profile() {
+        let without = scopes_for(false);
+        assert!(!without
+            .iter()
+            .any(|s| s == "patient/Patient.read" || s == "profile"));
+        let with = scopes_for(true);
+        assert!(
+            with.iter().any(|s| s == "patient/Patient.read") && with.iter().any(|s| s == "profile")
+        );
+    }
+
+    #[test]
+    fn phone_numbers_need_digits_and_nothing_odd() {
+        for (phone, ok) in [
+            ("+1 410-555-0100", true),
+            ("(410) 555 0100 x12", true),
+            ("555", false),
+            ("call me", false),
+        ] {
+            let mut errors = FieldErrors::new();
+            check_phone(&mut errors, phone);
+            assert_eq!(errors.is_empty(), ok, "{phone}");
+        }
+    }
+}
