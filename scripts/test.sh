@@ -22,6 +22,13 @@ if [ ! -f tests/node_modules/axe-core/axe.min.js ]; then
   (cd tests && npm ci --no-audit --no-fund --silent)
 fi
 
+# The official Python SDK, for the test that runs it against the server.
+if ! target/sdk-venv/bin/python -c 'import cms_bluebutton' 2>/dev/null; then
+  echo "==> installing the official Python SDK (PyPI cms-bluebutton-sdk 1.1.0)"
+  python3 -m venv target/sdk-venv
+  target/sdk-venv/bin/pip install --quiet --disable-pip-version-check cms-bluebutton-sdk==1.1.0
+fi
+
 ./scripts/build.sh
 . scripts/env.sh
 

@@ -178,6 +178,49 @@ enum Access {
     SignIn,
 }
 
+/// The request and response of the page being rendered, captured before a
+/// `Suspend` awaits: context is not reliable after an await (see api/ssr.rs).
+#[derive(Clone, Default)]
+pub struct PageRequest {
+    #[cfg(feature = "ssr")]
+    handles: (
+        Option<leptos_axum::ResponseOptions>,
+        Option<axum::http::request::Parts>,
+    ),
+}
+
+impl PageRequest {
+    pub fn capture() -> Self {
+        Self {
+            #[cfg(feature = "ssr")]
+            handles: (use_context(), use_context()),
+        }
+    }
+
+    /// On the server, answers the page load with a real redirect to `target`
+    /// (pair it with a `<Redirect/>` in the view for client-side navigation).
+    pub fn redirect(&self, target: &str) {
+        #[cfg(feature = "ssr")]
+        if let (Some(response), Some(parts)) = &self.handles {
+            crate::api::ssr::redirect(parts, response, target);
+        }
+        #[cfg(not(feature = "ssr"))]
+        let _ = target;
+    }
+
+    /// Sets the HTTP status of the server-rendered page.
+    pub fn set_status(&self, status: u16) {
+        #[cfg(feature = "ssr")]
+        if let (Some(response), Ok(code)) =
+            (&self.handles.0, axum::http::StatusCode::from_u16(status))
+        {
+            response.set_status(code);
+        }
+        #[cfg(not(feature = "ssr"))]
+        let _ = status;
+    }
+}
+
 /// Renders `children` only for a signed-in account that passes `allow`;
 /// others get a 403 page, anonymous visitors are sent to sign in.
 #[component]
@@ -188,18 +231,13 @@ pub fn Guarded(
     let viewer = expect_context::<ViewerResource>();
     let location = use_location();
     let children = StoredValue::new(children);
-    // Read before the Suspend awaits: context is not reliable after an await
-    // (see api/ssr.rs).
-    #[cfg(feature = "ssr")]
-    let request = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        use_context::<axum::http::request::Parts>(),
-    );
+    let request = PageRequest::capture();
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
-            #[cfg(feature = "ssr")]
             let request = request.clone();
+            // Read before awaiting: reactive values are not reliable after an await on the server.
+            let here = location.pathname.get_untracked();
             Suspend::new(async move {
                 let access = match viewer.await {
                     Ok(Some(v)) if allow(&v) => Access::Granted,
@@ -209,19 +247,12 @@ pub fn Guarded(
                 match access {
                     Access::Granted => EitherOf3::A(children.with_value(|c| c())),
                     Access::Denied => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(response) = &request.0 {
-                            response.set_status(axum::http::StatusCode::FORBIDDEN);
-                        }
+                        request.set_status(403);
                         EitherOf3::B(view! { <crate::pages::Forbidden/> })
                     }
                     Access::SignIn => {
-                        let next = location.pathname.get_untracked();
-                        let target = format!("/login?next={}", urlencode(&next));
-                        #[cfg(feature = "ssr")]
-                        if let (Some(response), Some(parts)) = &request {
-                            crate::api::ssr::redirect(parts, response, &target);
-                        }
+                        let target = format!("/login?next={}", urlencode(&here));
+                        request.redirect(&target);
                         EitherOf3::C(view! { <Redirect path=target/> })
                     }
                 }

@@ -90,6 +90,9 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/apps") view=AppsPage ssr=SsrMode::Async/>
                 <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async/>
                 <Route path=path!("/apps/:id") view=AppPage ssr=SsrMode::Async/>
+                <Route path=path!("/mymedicare/login") view=MedicareLoginPage/>
+                <Route path=path!("/mymedicare/connected-apps") view=ConnectedAppsPage ssr=SsrMode::Async/>
+                <Route path=path!("/authorize/:id") view=ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=OutboxPage ssr=SsrMode::Async/>
             </Routes>

@@ -4,6 +4,9 @@
 //! portal [serve] [--demo]      migrate, (seed demo accounts,) serve
 //! portal migrate               apply database migrations and exit
 //! portal user create --role reviewer|admin|developer --email E --name N [--organization O]
+//! portal beneficiaries load [--first N | --all]
+//! portal app create --owner EMAIL --name NAME --redirect-uris "URI …" [--client-type confidential|public]
+//!                   [--grant-type authorization-code|implicit] [--demographics yes|no]
 //! ```
 use std::process::ExitCode;
 
@@ -16,7 +19,7 @@ use server::{
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  portal [serve] [--demo]\n  portal migrate\n  portal user create --role reviewer|admin|developer --email EMAIL --name NAME [--organization ORG]"
+        "usage:\n  portal [serve] [--demo]\n  portal migrate\n  portal user create --role reviewer|admin|developer --email EMAIL --name NAME [--organization ORG]\n  portal beneficiaries load [--first N | --all]\n  portal app create --owner EMAIL --name NAME --redirect-uris \"URI ...\" [--client-type confidential|public] [--grant-type authorization-code|implicit] [--demographics yes|no]"
     );
     ExitCode::from(2)
 }
@@ -52,6 +55,8 @@ async fn main() -> ExitCode {
             .map(|_| println!("Database is up to date."))
             .map_err(|e| e.to_string()),
         ["user", "create"] => create_user(settings, &args).await,
+        ["beneficiaries", "load"] => load_beneficiaries(settings, &args).await,
+        ["app", "create"] => create_app(settings, &args).await,
         _ => return usage(),
     };
     match result {
@@ -67,11 +72,15 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     let state = app::serve::prepare(settings)
         .await
         .map_err(|e| e.to_string())?;
-    if demo {
-        server::demo::seed(&state.db)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
+    let seeded = if demo {
+        Some(
+            server::demo::seed(&state.db, &state.settings.public_url)
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
     let running = app::serve::start(state, Default::default())
         .await
         .map_err(|e| e.to_string())?;
@@ -80,10 +89,24 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         "\nBlue Button portal is running at {url}  (listening on {})",
         running.addr
     );
-    if demo {
+    if let Some(seeded) = seeded {
         println!("\nDemo logins:");
         for (role, email, password) in server::demo::DEMO_LOGINS {
             println!("  {:<10} {email:<36} {password}", role.as_str());
+        }
+        println!(
+            "\nSynthetic Medicare enrollees: BBUser00000-BBUser{:05} and BBUser29999 (password PW<number>!, e.g. PW29999!).",
+            server::demo::DEMO_ENROLLEES - 1
+        );
+        println!("  Load all 30,000 with: target/debug/portal beneficiaries load --all");
+        match seeded.new_app {
+            Some((client_id, secret)) => println!(
+                "\nDemo sandbox app \"{}\" (owned by the demo developer); the secret is shown only now:\n  client_id     {client_id}\n  client_secret {secret}",
+                server::demo::DEMO_APP_NAME
+            ),
+            None => println!(
+                "\nThe demo developer's sandbox app exists; create a new secret on its page if you need one."
+            ),
         }
     }
     match &running.state.settings.smtp_url {
@@ -158,6 +181,100 @@ async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> 
             deliver_queued_mail(&state).await
         }
         Err(accounts::AccountError::Invalid(errors)) => Err(errors
+            .into_map()
+            .into_iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; ")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn load_beneficiaries(settings: Settings, args: &[String]) -> Result<(), String> {
+    let total = server::synthetic::POPULATION;
+    let count = if args.iter().any(|a| a == "--all") {
+        total
+    } else {
+        match flag(args, "--first") {
+            Some(n) => n
+                .parse::<u32>()
+                .map_err(|_| "--first takes a number".to_string())?
+                .min(total),
+            None => server::demo::DEMO_ENROLLEES,
+        }
+    };
+    let state = app::serve::prepare(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let ctx = AuditContext::default();
+    let now = chrono::Utc::now();
+    let mut report = server::beneficiaries::load_synthetic(&state.db, &ctx, 0..count, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The documentation's featured enrollee (BBUser29999) is always there.
+    let featured = server::synthetic::FEATURED_NUMBER;
+    if count <= featured {
+        let more =
+            server::beneficiaries::load_synthetic(&state.db, &ctx, featured..featured + 1, now)
+                .await
+                .map_err(|e| e.to_string())?;
+        report.created += more.created;
+        report.already_present += more.already_present;
+    }
+    println!(
+        "Loaded {} synthetic enrollees ({} were already there) in {:.1} s.",
+        report.created,
+        report.already_present,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn create_app(settings: Settings, args: &[String]) -> Result<(), String> {
+    let (Some(owner), Some(name), Some(redirect_uris)) = (
+        flag(args, "--owner"),
+        flag(args, "--name"),
+        flag(args, "--redirect-uris"),
+    ) else {
+        usage();
+        return Err("--owner, --name and --redirect-uris are required".into());
+    };
+    let client_type = flag(args, "--client-type").unwrap_or_else(|| "confidential".into());
+    let grant_type = flag(args, "--grant-type").unwrap_or_else(|| "authorization-code".into());
+    let demographics = match flag(args, "--demographics").as_deref() {
+        None | Some("yes") => true,
+        Some("no") => false,
+        Some(_) => return Err("--demographics must be yes or no".into()),
+    };
+    let state = app::serve::prepare(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let user = accounts::find_user(&state.db, &owner)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account with email {owner}"))?;
+    let registration = server::apps::Registration::scripted(
+        &name,
+        &client_type,
+        &grant_type,
+        &redirect_uris,
+        demographics,
+        &user.email,
+    );
+    let ctx = user.audit(Default::default());
+    match server::apps::register(&state.db, &ctx, &user, registration, chrono::Utc::now()).await {
+        Ok(created) => {
+            println!(
+                "Registered sandbox app {:?} for {}.",
+                created.app.name, user.email
+            );
+            println!("client_id     {}", created.app.client_id);
+            println!("client_secret {}", created.client_secret.expose());
+            println!("(The secret is stored only as a hash: this is the only time it is shown.)");
+            Ok(())
+        }
+        Err(server::apps::AppsError::Invalid(errors)) => Err(errors
             .into_map()
             .into_iter()
             .map(|(f, m)| format!("{f}: {m}"))

@@ -62,6 +62,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
     server::db::migrate(&db).await?;
     Ok(AppState {
         db,
+        limits: Arc::new(server::RateLimits::from_settings(&settings)),
         settings: Arc::new(settings),
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         move || provide_context(state.clone())
     };
     let server_fn_context = context.clone();
+    let routes_context = context.clone();
     let pages = Router::<PortalState>::new()
         .route(
             "/api/{*fn_name}",
@@ -93,11 +95,15 @@ pub fn router(state: AppState) -> Router {
                 handle_server_fns_with_context(server_fn_context.clone(), req)
             }),
         )
-        .leptos_routes_with_context(&portal, routes, context, {
+        .leptos_routes_with_context(&portal, routes, routes_context, {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<PortalState, _>(shell))
+        // The not-found page renders the app too, so it needs the same context.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            PortalState,
+            _,
+        >(context.clone(), shell))
         .with_state(portal);
     let api = server::http::api_router().with_state(state.clone());
     api.merge(pages)

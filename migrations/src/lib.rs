@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_accounts;
 mod m0002_outbox_and_audit;
 mod m0003_applications;
+mod m0004_beneficiaries_and_oauth;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_accounts::Migration),
             Box::new(m0002_outbox_and_audit::Migration),
             Box::new(m0003_applications::Migration),
+            Box::new(m0004_beneficiaries_and_oauth::Migration),
         ]
     }
 }

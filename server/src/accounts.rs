@@ -600,6 +600,16 @@ pub async fn session_user(
         .map(|a| CurrentUser::from_model(&a)))
 }
 
+/// The account with this email, as a [`CurrentUser`] (CLI and scripted set-ups).
+pub async fn find_user(db: &DatabaseConnection, email: &str) -> Result<Option<CurrentUser>, DbErr> {
+    let Some(email) = Email::parse(email) else {
+        return Ok(None);
+    };
+    Ok(find_by_email(db, &email)
+        .await?
+        .map(|m| CurrentUser::from_model(&m)))
+}
+
 /// Ends the session behind `token`.
 pub async fn log_out(
     db: &DatabaseConnection,

@@ -26,6 +26,10 @@ pub struct Settings {
     pub outbox_poll: Duration,
     /// `MAX_BODY_BYTES` for forms and API bodies; default 1 MiB.
     pub max_body_bytes: usize,
+    /// `RATE_LIMIT_TOKEN_PER_MINUTE`: token-endpoint requests per client per minute; default 300.
+    pub token_requests_per_minute: u32,
+    /// `RATE_LIMIT_API_PER_MINUTE`: API requests per access token per minute; default 1200.
+    pub api_requests_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +67,8 @@ impl Settings {
             session_ttl: Duration::from_secs(3600 * parse::<u64>(&lookup, "SESSION_HOURS", "12")?),
             outbox_poll: Duration::from_millis(parse(&lookup, "OUTBOX_POLL_MS", "1000")?),
             max_body_bytes: parse(&lookup, "MAX_BODY_BYTES", "1048576")?,
+            token_requests_per_minute: parse(&lookup, "RATE_LIMIT_TOKEN_PER_MINUTE", "300")?,
+            api_requests_per_minute: parse(&lookup, "RATE_LIMIT_API_PER_MINUTE", "1200")?,
             data_dir,
         })
     }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod audit;
+pub mod beneficiaries;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -11,8 +12,10 @@ pub mod entities;
 pub mod http;
 pub mod ids;
 pub mod mail;
+pub mod oauth;
 pub mod passwords;
 pub mod secrets;
+pub mod synthetic;
 pub mod telemetry;
 pub mod validation;
 
@@ -32,6 +35,26 @@ pub struct AppState {
     /// Wakes the outbox worker after a transaction queued mail.
     pub mail_wake: Arc<Notify>,
     pub clock: Clock,
+    /// Request rate limits of the OAuth token endpoint and the API.
+    pub limits: Arc<RateLimits>,
+}
+
+/// The rate limiters shared by every request.
+pub struct RateLimits {
+    /// Per client, on `o/token`.
+    pub token: http::rate_limit::RateLimiter,
+    /// Per access token, on the FHIR and userinfo endpoints.
+    pub api: http::rate_limit::RateLimiter,
+}
+
+impl RateLimits {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let minute = std::time::Duration::from_secs(60);
+        Self {
+            token: http::rate_limit::RateLimiter::new(settings.token_requests_per_minute, minute),
+            api: http::rate_limit::RateLimiter::new(settings.api_requests_per_minute, minute),
+        }
+    }
 }
 
 /// Wall-clock time, or a fixed offset from it in tests that need to jump ahead.

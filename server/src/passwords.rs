@@ -60,6 +60,19 @@ pub fn hash(password: &str) -> String {
         .to_string()
 }
 
+/// Hashes a password that is published on purpose: the synthetic enrollees'
+/// documented sandbox passwords (`PW00000!`…). Still argon2id, with light
+/// parameters, so that loading 30,000 of them takes seconds, not an hour;
+/// [`verify`] reads the parameters from the hash.
+pub fn hash_published(password: &str) -> String {
+    let params = argon2::Params::new(256, 1, 1, None).expect("valid argon2 parameters");
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 accepts any password")
+        .to_string()
+}
+
 /// Constant-time verification against a stored PHC string.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
@@ -89,6 +102,14 @@ mod tests {
         assert!(verify("correct horse battery", &stored));
         assert!(!verify("correct horse batterY", &stored));
         assert!(!verify("anything", "not a phc string"));
+    }
+
+    #[test]
+    fn published_passwords_are_argon2id_and_verify_like_any_other() {
+        let stored = hash_published("PW00042!");
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify("PW00042!", &stored));
+        assert!(!verify("PW00043!", &stored));
     }
 
     #[test]

@@ -256,6 +256,24 @@ impl Browser {
         }
     }
 
+    /// Waits until the address bar satisfies `arrived` (e.g. an app's redirect URI) and returns it.
+    pub async fn wait_for_url(&self, arrived: impl Fn(&url::Url) -> bool) -> url::Url {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.client.current_url().await.expect("url");
+            if arrived(&url) {
+                return url;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "never arrived; still at {url}; page says:\n{}",
+                    self.text("main").await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the text of `css` contains `needle`.
     pub async fn wait_for_text(&self, css: &str, needle: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

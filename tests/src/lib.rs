@@ -2,6 +2,7 @@
 //! file, or a new PostgreSQL database when `TEST_DATABASE_URL` is set) and a
 //! real SMTP server, plus an HTTP client that behaves like a browser.
 pub mod browser;
+pub mod oauth;
 pub mod smtp;
 
 use std::time::Duration;
@@ -71,6 +72,8 @@ pub struct TestApp {
 #[derive(Clone)]
 pub struct TestOptions {
     pub retry: RetryPolicy,
+    /// Extra settings, as environment variables would give them.
+    pub settings: Vec<(&'static str, String)>,
 }
 
 impl Default for TestOptions {
@@ -81,6 +84,7 @@ impl Default for TestOptions {
                 max_delay: Duration::from_secs(1),
                 max_attempts: 20,
             },
+            settings: Vec::new(),
         }
     }
 }
@@ -131,7 +135,11 @@ impl TestApp {
             "SMTP_URL" => Some(smtp_url.clone()),
             "SITE_ROOT" => Some(site_root.clone()),
             "OUTBOX_POLL_MS" => Some("100".into()),
-            _ => None,
+            other => options
+                .settings
+                .iter()
+                .find(|(name, _)| *name == other)
+                .map(|(_, value)| value.clone()),
         })
         .expect("test settings");
         let state = app::serve::prepare(settings).await.expect("prepare portal");

@@ -636,7 +636,31 @@ async fn health_and_readiness(backend: Backend) {
     app.stop().await;
 }
 
+async fn unknown_addresses_answer_404_in_the_right_shape(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client();
+    let page = client.get(app.url("/no-such-page")).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("Page not found"));
+    let fhir = client
+        .get(app.url("/v2/fhir/Nothing/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fhir.status(), 404);
+    let outcome: serde_json::Value = fhir.json().await.unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    let api = client.get(app.url("/v1/o/nothing")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(
+        api.json::<serde_json::Value>().await.unwrap()["error"],
+        "not_found"
+    );
+    app.stop().await;
+}
+
 db_tests!(
+    unknown_addresses_answer_404_in_the_right_shape,
     sign_up_verify_sign_in_and_out,
     bad_sign_up_input_is_explained_and_nothing_is_saved,
     five_failed_sign_ins_lock_the_account_for_fifteen_minutes,

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod apps;
+pub mod medicare;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -89,6 +89,34 @@ impl Call {
             .map_err(internal)
     }
 
+    /// The enrollee signed in (through the identity provider) on this browser.
+    pub async fn current_beneficiary(
+        &self,
+    ) -> Result<Option<server::beneficiaries::SignedInBeneficiary>, AppError> {
+        let Some(token) =
+            session_cookie::read_named(&self.parts.headers, session_cookie::BENEFICIARY)
+        else {
+            return Ok(None);
+        };
+        server::beneficiaries::session(&self.state.db, &token, self.now())
+            .await
+            .map_err(internal)
+    }
+
+    /// The signed-in enrollee, or [`AppError::Unauthorized`].
+    pub async fn require_beneficiary(
+        &self,
+    ) -> Result<server::beneficiaries::SignedInBeneficiary, AppError> {
+        self.current_beneficiary()
+            .await?
+            .ok_or(AppError::Unauthorized)
+    }
+
+    /// The enrollee session token presented by the browser.
+    pub fn beneficiary_session_token(&self) -> Option<String> {
+        session_cookie::read_named(&self.parts.headers, session_cookie::BENEFICIARY)
+    }
+
     /// The signed-in account, or [`AppError::Unauthorized`].
     pub async fn require_user(&self) -> Result<CurrentUser, AppError> {
         self.current_user().await?.ok_or(AppError::Unauthorized)

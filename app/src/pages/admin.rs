@@ -51,14 +51,17 @@ fn AuditTrail() -> impl IntoView {
             <button type="submit" class="button button-secondary">"Filter"</button>
         </form>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                // Read before awaiting: reactive values are not reliable after an await on the server.
+                let (action, target, _) = filters();
+                Suspend::new(async move {
                 match events.await {
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
                     Ok(page) if page.rows.is_empty() => view! { <p class="empty">"No audit events match these filters."</p> }.into_any(),
                     Ok(page) => {
                         let last_page = page.total.saturating_sub(1) / page.per_page;
                         let link = move |n: u64| {
-                            let (action, target, _) = filters();
+                            let (action, target) = (action.clone(), target.clone());
                             format!("/admin/audit?action={}&target={}&page={n}",
                                 crate::components::urlencode(&action.unwrap_or_default()),
                                 crate::components::urlencode(&target.unwrap_or_default()))
@@ -90,7 +93,8 @@ fn AuditTrail() -> impl IntoView {
                         }.into_any()
                     }
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }

@@ -194,7 +194,11 @@ fn AppDetailsView() -> impl IntoView {
     let delete = ServerAction::<DeleteApp>::new();
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                // Read before awaiting: reactive values are not reliable after an await on the server.
+                let created = query.with(|q| q.get("created")).is_some();
+                let rotated = query.with(|q| q.get("rotated")).is_some();
+                Suspend::new(async move {
                 let new_secret = secret.await.ok().flatten();
                 match app.await {
                     Err(e) => Either::Left(view! {
@@ -207,8 +211,8 @@ fn AppDetailsView() -> impl IntoView {
                         Either::Right(view! {
                         <p><a href="/apps">"Your apps"</a></p>
                         <h1>{app.name.clone()}</h1>
-                        {query.with(|q| q.get("created")).map(|_| view! { <Notice>"Your app is registered."</Notice> })}
-                        {query.with(|q| q.get("rotated")).map(|_| view! { <Notice>"A new secret was created. The old one no longer works."</Notice> })}
+                        {created.then(|| view! { <Notice>"Your app is registered."</Notice> })}
+                        {rotated.then(|| view! { <Notice>"A new secret was created. The old one no longer works."</Notice> })}
                         {new_secret.map(|s| view! {
                             <div class="alert alert-warning secret" role="status">
                                 <p><strong>"Client secret: "</strong><code id="client-secret">{s}</code></p>
@@ -259,7 +263,8 @@ fn AppDetailsView() -> impl IntoView {
                     })
                     }
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }

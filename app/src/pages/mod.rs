@@ -3,10 +3,12 @@ mod account;
 mod admin;
 mod apps;
 mod auth;
+mod medicare;
 mod public;
 
 pub use account::*;
 pub use admin::*;
 pub use apps::*;
 pub use auth::*;
+pub use medicare::*;
 pub use public::*;

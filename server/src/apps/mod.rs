@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rand::{distributions::Alphanumeric, Rng};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -18,16 +18,11 @@ pub use redirect_uri::{Environment, RedirectUri};
 use crate::{
     accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
-    entities::application,
+    entities::{access_token, application, data_access_grant},
     ids::AccountId,
     secrets::Secret,
     validation::FieldErrors,
 };
-
-/// Scopes every app gets.
-pub const CLAIMS_SCOPES: &[&str] = &["patient/Coverage.read", "patient/ExplanationOfBenefit.read"];
-/// Scopes only apps that need demographics get (enrollees may still decline them).
-pub const DEMOGRAPHIC_SCOPES: &[&str] = &["patient/Patient.read", "profile"];
 
 /// An app's public OAuth identifier: 40 random letters and digits (≈238 bits).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -90,6 +85,35 @@ pub struct Registration {
     pub accept_terms: bool,
 }
 
+impl Registration {
+    /// A registration for scripted set-ups (the `portal app create` command):
+    /// the descriptive fields get placeholder values under example.org and the
+    /// owner's email as support address; the developer accepted the Terms at sign-up.
+    pub fn scripted(
+        name: &str,
+        client_type: &str,
+        grant_type: &str,
+        redirect_uris: &str,
+        requires_demographics: bool,
+        owner_email: &str,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: String::new(),
+            website_url: "https://example.org/".into(),
+            privacy_policy_url: "https://example.org/privacy".into(),
+            terms_url: "https://example.org/terms".into(),
+            support_email: owner_email.into(),
+            support_phone: "+1 000-000-0000".into(),
+            client_type: client_type.into(),
+            grant_type: grant_type.into(),
+            redirect_uris: redirect_uris.into(),
+            requires_demographics,
+            accept_terms: true,
+        }
+    }
+}
+
 /// What an app's owner sees (never the secret or its digest).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AppView {
@@ -115,7 +139,10 @@ pub struct AppView {
 
 impl AppView {
     fn from_model(m: application::Model) -> Self {
-        let scopes = scopes_for(m.requires_demographics);
+        let scopes = crate::oauth::scopes::ScopeSet::for_app(m.requires_demographics)
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect();
         Self {
             id: m.id,
             environment: m.environment,
@@ -137,15 +164,6 @@ impl AppView {
             created_at: m.created_at,
         }
     }
-}
-
-/// The scope set an app may be granted.
-pub fn scopes_for(requires_demographics: bool) -> Vec<String> {
-    let mut scopes: Vec<String> = CLAIMS_SCOPES.iter().map(|s| s.to_string()).collect();
-    if requires_demographics {
-        scopes.extend(DEMOGRAPHIC_SCOPES.iter().map(|s| s.to_string()));
-    }
-    scopes
 }
 
 /// A new app's credentials; the secret is shown once and never stored.
@@ -361,7 +379,8 @@ pub async fn rotate_secret(
     Ok(secret)
 }
 
-/// Deletes the app. (Its grants and tokens go with it once they exist.)
+/// Deletes the app. Its grants, codes and tokens go with it (foreign keys
+/// cascade), so every credential it held stops working at once.
 pub async fn delete(
     db: &DatabaseConnection,
     ctx: &AuditContext,
@@ -372,6 +391,16 @@ pub async fn delete(
     let txn = crate::db::begin_write(db).await?;
     let model = owned(&txn, owner, app).await?;
     let before = snapshot(&model);
+    let live_tokens = access_token::Entity::find()
+        .filter(access_token::Column::ApplicationId.eq(model.id))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .count(&txn)
+        .await?;
+    let grants = data_access_grant::Entity::find()
+        .filter(data_access_grant::Column::ApplicationId.eq(model.id))
+        .filter(data_access_grant::Column::RevokedAt.is_null())
+        .count(&txn)
+        .await?;
     application::Entity::delete_by_id(model.id)
         .exec(&txn)
         .await?;
@@ -379,7 +408,11 @@ pub async fn delete(
         &txn,
         ctx,
         now,
-        AuditRecord::new("application.deleted", "application", app).before(before),
+        AuditRecord::new("application.deleted", "application", app)
+            .before(before)
+            .after(
+                serde_json::json!({ "grants_ended": grants, "access_tokens_revoked": live_tokens }),
+            ),
     )
     .await?;
     txn.commit().await?;
@@ -396,18 +429,6 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.as_str().len(), 40);
         assert!(a.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
-    }
-
-    #[test]
-    fn apps_without_demographics_never_get_patient_or_profile() {
-        let without = scopes_for(false);
-        assert!(!without
-            .iter()
-            .any(|s| s == "patient/Patient.read" || s == "profile"));
-        let with = scopes_for(true);
-        assert!(
-            with.iter().any(|s| s == "patient/Patient.read") && with.iter().any(|s| s == "profile")
-        );
     }
 
     #[test]

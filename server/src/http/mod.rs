@@ -1,6 +1,7 @@
 //! The HTTP edge that is not the Leptos UI: health probes, middleware shared by
 //! every route (request ids, CSRF, body limits), and session cookies.
 pub mod csrf;
+pub mod rate_limit;
 pub mod request;
 pub mod session_cookie;
 
@@ -8,11 +9,40 @@ use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::ge
 
 use crate::AppState;
 
-/// Routes that are not pages: `/healthz`, `/readyz` (and later OAuth and FHIR).
+/// Routes that are not pages: `/healthz`, `/readyz`, and the OAuth server.
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::oauth::http::router(
+            crate::apps::Environment::Sandbox,
+        ))
+        .route("/v1/{*rest}", axum::routing::any(api_not_found))
+        .route("/v2/{*rest}", axum::routing::any(api_not_found))
+}
+
+/// Unknown API paths answer in the API's own shape, never with an HTML page:
+/// a FHIR OperationOutcome under `fhir/`, OAuth-style JSON elsewhere.
+async fn api_not_found(uri: axum::http::Uri) -> impl IntoResponse {
+    let path = uri.path();
+    let diagnostics = format!("There is no API endpoint at {path}.");
+    if path.starts_with("/v1/fhir/") || path.starts_with("/v2/fhir/") {
+        (
+            StatusCode::NOT_FOUND,
+            [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
+            Json(serde_json::json!({
+                "resourceType": "OperationOutcome",
+                "issue": [{ "severity": "error", "code": "not-found", "diagnostics": diagnostics }],
+            })),
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "error": "not_found", "error_description": diagnostics })),
+        )
+            .into_response()
+    }
 }
 
 /// Alive: the process answers.

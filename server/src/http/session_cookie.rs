@@ -1,39 +1,56 @@
-//! The session cookie: HttpOnly, SameSite=Lax, Secure over https.
+//! Session cookies: HttpOnly, SameSite=Lax, Secure over https. Developers and
+//! staff use [`NAME`]; enrollees signing in to authorize apps use [`BENEFICIARY`].
 use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
 
 pub const NAME: &str = "bb_session";
+pub const BENEFICIARY: &str = "bb_bene_session";
 
-/// The session token presented by the browser, if any.
-pub fn read(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name` presented by the browser, if any.
+pub fn read_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == NAME)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty())
 }
 
-/// `Set-Cookie` for a new session.
-pub fn set(token: &str, expires_at: DateTime<Utc>, secure: bool) -> HeaderValue {
+/// The portal session token presented by the browser, if any.
+pub fn read(headers: &HeaderMap) -> Option<String> {
+    read_named(headers, NAME)
+}
+
+/// `Set-Cookie` for a new session in cookie `name`.
+pub fn set_named(name: &str, token: &str, expires_at: DateTime<Utc>, secure: bool) -> HeaderValue {
     let max_age = (expires_at - Utc::now()).num_seconds().max(0);
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
     .expect("token is base64url")
 }
 
-/// `Set-Cookie` that removes the session cookie.
-pub fn clear(secure: bool) -> HeaderValue {
+/// `Set-Cookie` for a new portal session.
+pub fn set(token: &str, expires_at: DateTime<Utc>, secure: bool) -> HeaderValue {
+    set_named(NAME, token, expires_at, secure)
+}
+
+/// `Set-Cookie` that removes cookie `name`.
+pub fn clear_named(name: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
     ))
     .expect("ascii")
+}
+
+/// `Set-Cookie` that removes the portal session cookie.
+pub fn clear(secure: bool) -> HeaderValue {
+    clear_named(NAME, secure)
 }
 
 #[cfg(test)]
@@ -45,9 +62,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
-            HeaderValue::from_static("a=1; bb_session=tok-en_1; c=3"),
+            HeaderValue::from_static("a=1; bb_session=tok-en_1; bb_bene_session=b2"),
         );
         assert_eq!(read(&headers).as_deref(), Some("tok-en_1"));
+        assert_eq!(read_named(&headers, BENEFICIARY).as_deref(), Some("b2"));
         headers.insert(header::COOKIE, HeaderValue::from_static("bb_session_x=1"));
         assert_eq!(read(&headers), None);
     }

@@ -1,0 +1,638 @@
+//! The OAuth endpoints over HTTP, under both `/v1` and `/v2`:
+//! `o/authorize`, `o/token`, `o/revoke_token`, `o/introspect`,
+//! `connect/userinfo`, and the discovery documents. Handlers only translate
+//! between HTTP and the services in this module's siblings.
+use std::collections::HashMap;
+
+use axum::{
+    extract::{FromRequest, Path, Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode, Uri},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    access::{self, AccessContext, AccessError},
+    authorize::{self, AuthorizeError, AuthorizeParams, ConsentError, Decision},
+    clients::PresentedClient,
+    scopes::Scope,
+    tokens, ApiVersion, ErrorCode, OAuthError,
+};
+use crate::{
+    apps::Environment,
+    audit::AuditContext,
+    beneficiaries,
+    http::{
+        rate_limit::Verdict,
+        request::meta_from_parts,
+        session_cookie::{self, BENEFICIARY},
+    },
+    mail::templates::escape_html,
+    AppState,
+};
+
+/// The OAuth routes of `environment`, both API versions, with and without trailing slashes.
+pub fn router(environment: Environment) -> Router<AppState> {
+    let mut router = Router::new();
+    for version in ApiVersion::ALL {
+        let v = version.as_str();
+        let authorize = get(move |state, parts| authorize(state, parts, environment, version));
+        let token = post(move |state, req| token(state, req, environment));
+        let revoke = post(move |state, req| revoke(state, req, environment));
+        let introspect = post(move |state, req| introspect(state, req, environment));
+        let userinfo = get(move |state, parts| userinfo(state, parts, environment))
+            .post(move |state, parts| userinfo(state, parts, environment));
+        router = router
+            .route(&format!("/{v}/o/authorize"), authorize.clone())
+            .route(&format!("/{v}/o/authorize/"), authorize)
+            .route(&format!("/{v}/o/token"), token.clone())
+            .route(&format!("/{v}/o/token/"), token)
+            .route(&format!("/{v}/o/revoke_token"), revoke.clone())
+            .route(&format!("/{v}/o/revoke_token/"), revoke)
+            .route(&format!("/{v}/o/introspect"), introspect.clone())
+            .route(&format!("/{v}/o/introspect/"), introspect)
+            .route(&format!("/{v}/connect/userinfo"), userinfo.clone())
+            .route(&format!("/{v}/connect/userinfo/"), userinfo)
+            .route(
+                &format!("/{v}/fhir/.well-known/smart-configuration"),
+                get(smart_configuration),
+            )
+            .route(
+                &format!("/{v}/connect/.well-known/openid-configuration"),
+                get(openid_configuration),
+            );
+    }
+    router
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route(
+            "/.well-known/openid-configuration-v2",
+            get(openid_configuration),
+        )
+        .route("/.well-known/smart-configuration", get(smart_configuration))
+        .route("/authorize/{id}/decision", post(decision))
+}
+
+fn audit_ctx(parts: &axum::http::request::Parts) -> AuditContext {
+    AuditContext::anonymous(meta_from_parts(parts))
+}
+
+/// A page of our own for authorization requests we will not redirect
+/// (unknown client, unregistered redirect URI): plain, accessible HTML.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} | Blue Button 2.0 API</title><link rel=\"stylesheet\" href=\"/pkg/app.css\"></head>\
+         <body><header class=\"site-header\"><div class=\"header-inner\"><a class=\"brand\" href=\"/\">Blue Button 2.0 API</a></div></header>\
+         <main id=\"main\"><div class=\"narrow\"><h1>{title}</h1><p>{message}</p>\
+         <p>You have not shared any Medicare data. You can close this page.</p></div></main></body></html>",
+        title = escape_html(title),
+        message = escape_html(message),
+    );
+    (status, Html(html)).into_response()
+}
+
+/// Parses a query string, refusing repeated parameters (RFC 6749 §3.1).
+fn single_valued(query: &str) -> Result<HashMap<String, String>, String> {
+    let mut map = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if map.insert(key.to_string(), value.into_owned()).is_some() {
+            return Err(key.into_owned());
+        }
+    }
+    Ok(map)
+}
+
+async fn authorize(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    environment: Environment,
+    version: ApiVersion,
+) -> Response {
+    let mut query = match single_valued(parts.uri.query().unwrap_or_default()) {
+        Ok(query) => query,
+        Err(repeated) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "The app's sign-in link is not valid",
+                &format!("The parameter {repeated} appears more than once in the link. Contact the app's support."),
+            )
+        }
+    };
+    let params = AuthorizeParams {
+        client_id: query.remove("client_id"),
+        redirect_uri: query.remove("redirect_uri"),
+        response_type: query.remove("response_type"),
+        state: query.remove("state"),
+        scope: query.remove("scope"),
+        code_challenge: query.remove("code_challenge"),
+        code_challenge_method: query.remove("code_challenge_method"),
+    };
+    let now = state.clock.now();
+    match authorize::begin(
+        &state.db,
+        &audit_ctx(&parts),
+        environment,
+        version,
+        params,
+        now,
+    )
+    .await
+    {
+        Ok(id) => Redirect::to(&format!("/authorize/{id}")).into_response(),
+        Err(AuthorizeError::Page { title, message }) => {
+            error_page(StatusCode::BAD_REQUEST, title, &message)
+        }
+        Err(AuthorizeError::Redirect(target)) => Redirect::to(&target).into_response(),
+        Err(AuthorizeError::Db(error)) => {
+            tracing::error!(%error, "authorize failed");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side",
+                "We could not start the authorization. Nothing was shared. Go back to the app and try again.",
+            )
+        }
+    }
+}
+
+async fn decision(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Authorization request not found",
+            "Start again from the app.",
+        );
+    };
+    let consent_page = format!("/authorize/{id}");
+    let now = state.clock.now();
+    let signed_in = match session_cookie::read_named(&parts.headers, BENEFICIARY) {
+        Some(token) => beneficiaries::session(&state.db, &token, now)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let Some(who) = signed_in else {
+        let next =
+            url::form_urlencoded::byte_serialize(consent_page.as_bytes()).collect::<String>();
+        return Redirect::to(&format!("/mymedicare/login?next={next}")).into_response();
+    };
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+    let allow = form
+        .get("allow")
+        .is_some_and(|v| matches!(v.as_str(), "true" | "True" | "Allow" | "yes"));
+    let share = form
+        .get("share_demographic_scopes")
+        .is_none_or(|v| matches!(v.as_str(), "true" | "True" | "share" | "yes" | "on"));
+    let ctx = AuditContext::anonymous(meta_from_parts(&parts));
+    match authorize::decide(
+        &state.db,
+        &ctx,
+        id,
+        &who,
+        Decision {
+            allow,
+            share_demographics: share,
+        },
+        now,
+    )
+    .await
+    {
+        Ok(target) => Redirect::to(&target).into_response(),
+        Err(ConsentError::Db(error)) => {
+            tracing::error!(%error, "consent decision failed");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side",
+                "Your decision was not saved and nothing was shared. Go back to the app and try again.",
+            )
+        }
+        // The consent page explains expired, answered and unknown requests.
+        Err(_) => Redirect::to(&consent_page).into_response(),
+    }
+}
+
+/// The form fields of a token, revoke or introspect request, from
+/// `application/x-www-form-urlencoded` or `multipart/form-data` (the Python SDK).
+async fn read_form(
+    req: Request,
+) -> Result<(axum::http::request::Parts, HashMap<String, String>), OAuthError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut fields = HashMap::new();
+    let mut add = |name: String, value: String| -> Result<(), OAuthError> {
+        if fields.insert(name.clone(), value).is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "{name} appears more than once"
+            )));
+        }
+        Ok(())
+    };
+    if content_type.starts_with("multipart/form-data") {
+        let (parts, body) = req.into_parts();
+        let rebuilt = Request::from_parts(parts.clone(), body);
+        let mut multipart = axum::extract::Multipart::from_request(rebuilt, &())
+            .await
+            .map_err(|_| OAuthError::invalid_request("the multipart body could not be read"))?;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|_| OAuthError::invalid_request("the multipart body could not be read"))?
+        {
+            let name = field.name().unwrap_or_default().to_string();
+            let value = field
+                .text()
+                .await
+                .map_err(|_| OAuthError::invalid_request("a multipart field is not text"))?;
+            add(name, value)?;
+        }
+        return Ok((parts, fields));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
+    for (k, v) in url::form_urlencoded::parse(&bytes) {
+        add(k.into_owned(), v.into_owned())?;
+    }
+    Ok((parts, fields))
+}
+
+fn oauth_error_response(error: OAuthError, basic: bool) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, Json(&error)).into_response();
+    no_store(response.headers_mut());
+    if basic && error.error == ErrorCode::InvalidClient {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"bluebutton\""),
+        );
+    }
+    response
+}
+
+fn no_store(headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+fn too_many(verdict: Verdict) -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({ "error": "rate_limited", "error_description": "Too many requests. Wait until the time in Retry-After, then try again." })),
+    )
+        .into_response();
+    verdict.write_headers(response.headers_mut());
+    response
+}
+
+/// Reads the client credentials and applies the per-client rate limit.
+fn client_of(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    form: &HashMap<String, String>,
+) -> Result<(PresentedClient, Verdict), Response> {
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let basic = authorization.is_some_and(|a| a.len() > 6 && a[..6].eq_ignore_ascii_case("basic "));
+    let client = PresentedClient::from_request(
+        authorization,
+        form.get("client_id").map(String::as_str),
+        form.get("client_secret").map(String::as_str),
+    )
+    .map_err(|e| oauth_error_response(e, basic))?;
+    let key = client.client_id.clone().unwrap_or_default();
+    let verdict = state.limits.token.check(&format!("client:{key}"));
+    if !verdict.allowed {
+        return Err(too_many(verdict));
+    }
+    Ok((client, verdict))
+}
+
+async fn token(State(state): State<AppState>, req: Request, environment: Environment) -> Response {
+    let (parts, form) = match read_form(req).await {
+        Ok(read) => read,
+        Err(e) => return oauth_error_response(e, false),
+    };
+    let (client, verdict) = match client_of(&state, &parts, &form) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let ctx = audit_ctx(&parts);
+    let now = state.clock.now();
+    let field = |name: &str| form.get(name).map(String::as_str);
+    let result = match field("grant_type") {
+        Some("authorization_code") => {
+            tokens::exchange_code(
+                &state.db,
+                &ctx,
+                environment,
+                &client,
+                field("code"),
+                field("redirect_uri"),
+                field("code_verifier"),
+                now,
+            )
+            .await
+        }
+        Some("refresh_token") => {
+            tokens::refresh(
+                &state.db,
+                &ctx,
+                environment,
+                &client,
+                field("refresh_token"),
+                field("scope"),
+                now,
+            )
+            .await
+        }
+        Some(other) => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "grant_type {other:?} is not supported; use authorization_code or refresh_token"
+            ),
+        )),
+        None => Err(OAuthError::invalid_request("grant_type is required")),
+    };
+    let mut response = match result {
+        Ok(issued) => {
+            let mut response = Json(issued).into_response();
+            no_store(response.headers_mut());
+            response
+        }
+        Err(e) => oauth_error_response(e, client.via_basic),
+    };
+    verdict.write_headers(response.headers_mut());
+    response
+}
+
+async fn revoke(State(state): State<AppState>, req: Request, environment: Environment) -> Response {
+    let (parts, form) = match read_form(req).await {
+        Ok(read) => read,
+        Err(e) => return oauth_error_response(e, false),
+    };
+    let (client, _) = match client_of(&state, &parts, &form) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let now = state.clock.now();
+    match tokens::revoke(
+        &state.db,
+        &audit_ctx(&parts),
+        environment,
+        &client,
+        form.get("token").map(String::as_str),
+        now,
+    )
+    .await
+    {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => oauth_error_response(e, client.via_basic),
+    }
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    req: Request,
+    environment: Environment,
+) -> Response {
+    let (parts, form) = match read_form(req).await {
+        Ok(read) => read,
+        Err(e) => return oauth_error_response(e, false),
+    };
+    let (client, _) = match client_of(&state, &parts, &form) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let now = state.clock.now();
+    match tokens::introspect(
+        &state.db,
+        &audit_ctx(&parts),
+        environment,
+        &client,
+        form.get("token").map(String::as_str),
+        now,
+    )
+    .await
+    {
+        Ok(body) => {
+            let mut response = Json(body).into_response();
+            no_store(response.headers_mut());
+            response
+        }
+        Err(e) => oauth_error_response(e, client.via_basic),
+    }
+}
+
+/// Why a protected-resource request was refused before reaching its handler.
+pub enum Refusal {
+    Access(AccessError),
+    RateLimited(Verdict),
+}
+
+impl Refusal {
+    /// The HTTP status and the `WWW-Authenticate` challenge (RFC 6750) for this refusal.
+    pub fn status_and_challenge(&self, realm: &str) -> (StatusCode, Option<HeaderValue>) {
+        match self {
+            Refusal::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, None),
+            Refusal::Access(AccessError::TokenInQuery) => (StatusCode::BAD_REQUEST, None),
+            Refusal::Access(AccessError::Unavailable) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            Refusal::Access(error) => {
+                let challenge = match error.bearer_error() {
+                    Some(code) => format!(
+                        "Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{error}\""
+                    ),
+                    None => format!("Bearer realm=\"{realm}\""),
+                };
+                (
+                    StatusCode::UNAUTHORIZED,
+                    HeaderValue::from_str(&challenge).ok(),
+                )
+            }
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Access(error) => error.to_string(),
+            Refusal::RateLimited(_) => {
+                "Too many requests. Wait until the time in Retry-After, then try again.".into()
+            }
+        }
+    }
+}
+
+/// Checks a protected-resource request: no token in the query string, a valid
+/// bearer token, and the per-token rate limit. Every API handler starts here.
+pub async fn protect(
+    state: &AppState,
+    environment: Environment,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(AccessContext, Verdict), Refusal> {
+    let in_query = uri.query().is_some_and(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
+    });
+    if in_query {
+        return Err(Refusal::Access(AccessError::TokenInQuery));
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = access::bearer_token(authorization).map_err(Refusal::Access)?;
+    let context = access::resolve(&state.db, environment, token, state.clock.now())
+        .await
+        .map_err(Refusal::Access)?;
+    let verdict = state
+        .limits
+        .api
+        .check(&format!("token:{}", context.token_id));
+    if !verdict.allowed {
+        return Err(Refusal::RateLimited(verdict));
+    }
+    Ok((context, verdict))
+}
+
+fn json_refusal(refusal: Refusal) -> Response {
+    let (status, challenge) = refusal.status_and_challenge("bluebutton");
+    let code = match &refusal {
+        Refusal::Access(e) => e.bearer_error().unwrap_or("invalid_token"),
+        Refusal::RateLimited(_) => "rate_limited",
+    };
+    let mut response = (
+        status,
+        Json(json!({ "error": code, "error_description": refusal.message() })),
+    )
+        .into_response();
+    if let Some(challenge) = challenge {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    if let Refusal::RateLimited(verdict) = refusal {
+        verdict.write_headers(response.headers_mut());
+    }
+    response
+}
+
+async fn userinfo(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    environment: Environment,
+) -> Response {
+    let (context, verdict) = match protect(&state, environment, &parts.headers, &parts.uri).await {
+        Ok(found) => found,
+        Err(refusal) => return json_refusal(refusal),
+    };
+    let mut response = if !context.allows(Scope::Profile) {
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({
+                "error": "insufficient_scope",
+                "error_description": "This token does not carry the profile scope: the app does not ask for demographics, or the enrollee chose not to share them.",
+            })),
+        )
+            .into_response()
+    } else {
+        match beneficiaries::get(&state.db, context.beneficiary).await {
+            Ok(Some(bene)) => Json(json!({
+                "sub": bene.fhir_id,
+                "patient": bene.fhir_id,
+                "name": format!("{} {}", bene.given_name, bene.family_name),
+                "given_name": bene.given_name,
+                "family_name": bene.family_name,
+                "email": bene.email,
+                "iat": context.issued_at.timestamp(),
+            }))
+            .into_response(),
+            Ok(None) => json_refusal(Refusal::Access(AccessError::Invalid)),
+            Err(error) => {
+                tracing::error!(%error, "userinfo failed");
+                json_refusal(Refusal::Access(AccessError::Unavailable))
+            }
+        }
+    };
+    verdict.write_headers(response.headers_mut());
+    response
+}
+
+fn issuer(state: &AppState) -> String {
+    state.settings.public_url.clone()
+}
+
+async fn openid_configuration(State(state): State<AppState>) -> Response {
+    let base = issuer(&state);
+    Json(json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/v2/o/authorize/"),
+        "token_endpoint": format!("{base}/v2/o/token/"),
+        "revocation_endpoint": format!("{base}/v2/o/revoke_token/"),
+        "introspection_endpoint": format!("{base}/v2/o/introspect/"),
+        "userinfo_endpoint": format!("{base}/v2/connect/userinfo"),
+        "ui_locales_supported": ["en-US"],
+        "service_documentation": format!("{base}/api-docs"),
+        "op_tos_uri": format!("{base}/terms"),
+        "grant_types_supported": ["authorization_code", "refresh_token", "implicit"],
+        "response_types_supported": ["code", "token"],
+        "response_modes_supported": ["query", "fragment"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "subject_types_supported": ["public"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "claims_supported": ["sub", "patient", "name", "given_name", "family_name", "email", "iat"],
+    }))
+    .into_response()
+}
+
+async fn smart_configuration(State(state): State<AppState>) -> Response {
+    let base = issuer(&state);
+    Json(json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/v2/o/authorize/"),
+        "token_endpoint": format!("{base}/v2/o/token/"),
+        "revocation_endpoint": format!("{base}/v2/o/revoke_token/"),
+        "introspection_endpoint": format!("{base}/v2/o/introspect/"),
+        "userinfo_endpoint": format!("{base}/v2/connect/userinfo"),
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "response_types_supported": ["code", "token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "capabilities": [
+            "client-confidential-symmetric", "client-public", "launch-standalone",
+            "context-standalone-patient", "permission-patient", "permission-offline", "sso-openid-connect",
+        ],
+    }))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_named() {
+        assert_eq!(single_valued("a=1&b=2").unwrap().len(), 2);
+        assert_eq!(single_valued("a=1&a=2").unwrap_err(), "a");
+        assert_eq!(
+            single_valued("redirect_uri=http%3A%2F%2Fx%2Fcb").unwrap()["redirect_uri"],
+            "http://x/cb"
+        );
+    }
+}

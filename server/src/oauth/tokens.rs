@@ -1,0 +1,522 @@
+//! The token endpoint's grants (authorization code, refresh token), token
+//! revocation (RFC 7009) and introspection (RFC 7662).
+//!
+//! Tokens are 256-bit random values; only their SHA-256 digests are stored.
+//! Tokens from one authorization form a family: replaying its code or reusing
+//! a spent refresh token revokes every token in the family.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, Set,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{
+    clients::{self, PresentedClient},
+    grants::DataAccessType,
+    pkce::CodeChallenge,
+    scopes::ScopeSet,
+    ErrorCode, OAuthError,
+};
+use crate::{
+    apps::Environment,
+    audit::{self, AuditContext, AuditRecord},
+    beneficiaries::{self, BeneficiaryRef},
+    entities::{access_token, authorization_code, data_access_grant, refresh_token},
+    ids::BeneficiaryId,
+    secrets::Secret,
+};
+
+/// Access tokens live 10 hours (or less, when the grant ends sooner).
+pub const ACCESS_TOKEN_TTL: Duration = Duration::hours(10);
+
+/// The token endpoint's success response (RFC 6749 §5.1, plus Blue Button's
+/// `patient` and `access_grant_expiration`).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds, as a JSON number.
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub patient: String,
+    /// When the enrollee's consent ends (RFC 3339); `null` for research apps.
+    pub access_grant_expiration: Option<String>,
+}
+
+/// Tokens just created; the secrets exist only here.
+pub struct IssuedTokens {
+    pub access_token: Secret,
+    pub access_token_id: Uuid,
+    pub refresh_token: Option<Secret>,
+    pub expires_in: i64,
+}
+
+/// Creates an access token (and a refresh token when `with_refresh`) for `grant`.
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    grant: &data_access_grant::Model,
+    beneficiary: &BeneficiaryRef,
+    scopes: ScopeSet,
+    family: Uuid,
+    with_refresh: bool,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens, DbErr> {
+    let access_expires = match grant.expires_at {
+        Some(grant_end) => (now + ACCESS_TOKEN_TTL).min(grant_end),
+        None => now + ACCESS_TOKEN_TTL,
+    };
+    let access = Secret::generate();
+    let access_token_id = Uuid::new_v4();
+    access_token::ActiveModel {
+        id: Set(access_token_id),
+        token_hash: Set(access.digest().as_str().into()),
+        family_id: Set(family),
+        grant_id: Set(grant.id),
+        application_id: Set(grant.application_id),
+        beneficiary_id: Set(beneficiary.id.0),
+        scopes: Set(scopes.to_string()),
+        created_at: Set(now),
+        expires_at: Set(Some(access_expires)),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let refresh = if with_refresh {
+        let refresh = Secret::generate();
+        refresh_token::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            token_hash: Set(refresh.digest().as_str().into()),
+            family_id: Set(family),
+            grant_id: Set(grant.id),
+            application_id: Set(grant.application_id),
+            beneficiary_id: Set(beneficiary.id.0),
+            scopes: Set(scopes.to_string()),
+            created_at: Set(now),
+            expires_at: Set(grant.expires_at),
+            revoked_at: Set(None),
+            used_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        Some(refresh)
+    } else {
+        None
+    };
+    Ok(IssuedTokens {
+        access_token: access,
+        access_token_id,
+        refresh_token: refresh,
+        expires_in: (access_expires - now).num_seconds().max(0),
+    })
+}
+
+/// Revokes every token of `family`; returns how many were still live.
+async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let access = access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::FamilyId.eq(family))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    let refresh = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(access.rows_affected + refresh.rows_affected)
+}
+
+fn grant_is_current(grant: &data_access_grant::Model, now: DateTime<Utc>) -> bool {
+    grant.revoked_at.is_none() && grant.expires_at.is_none_or(|end| end > now)
+}
+
+async fn load_beneficiary(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<BeneficiaryRef, OAuthError> {
+    let model = beneficiaries::get(db, BeneficiaryId(id))
+        .await?
+        .ok_or_else(|| {
+            OAuthError::invalid_grant("the enrollee behind this grant no longer exists")
+        })?;
+    Ok(BeneficiaryRef {
+        id: BeneficiaryId(model.id),
+        patient: crate::ids::PatientId::new(model.fhir_id),
+        given_name: model.given_name,
+        family_name: model.family_name,
+    })
+}
+
+fn response(
+    issued: IssuedTokens,
+    scopes: ScopeSet,
+    beneficiary: &BeneficiaryRef,
+    grant: &data_access_grant::Model,
+) -> TokenResponse {
+    TokenResponse {
+        access_token: issued.access_token.expose().to_string(),
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope: scopes.to_string(),
+        refresh_token: issued.refresh_token.map(|r| r.expose().to_string()),
+        patient: beneficiary.patient.as_str().to_string(),
+        access_grant_expiration: grant
+            .expires_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    }
+}
+
+/// `grant_type=authorization_code`.
+pub async fn exchange_code(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    environment: Environment,
+    client: &PresentedClient,
+    code: Option<&str>,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, OAuthError> {
+    let app = clients::authenticate(db, ctx, environment, client, now).await?;
+    let code = code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let digest = Secret::from_presented(code).digest();
+    let txn = crate::db::begin_write(db).await?;
+    let found = authorization_code::Entity::find()
+        .filter(authorization_code::Column::CodeHash.eq(digest.as_str()))
+        .one(&txn)
+        .await?;
+    let Some(found) = found.filter(|c| c.application_id == app.id.0) else {
+        // Unknown, or another client's code: say nothing more.
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is not valid",
+        ));
+    };
+    if found.used_at.is_some() {
+        let revoked = revoke_family(&txn, found.id, now).await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("oauth.code_replayed", "authorization_code", found.id)
+                .after(serde_json::json!({ "application_id": app.id, "tokens_revoked": revoked })),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used; every token issued from it has been revoked",
+        ));
+    }
+    if found.expires_at <= now {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired; codes last 60 seconds",
+        ));
+    }
+    match redirect_uri {
+        Some(presented) if presented != found.redirect_uri => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the one used in the authorization request",
+            ))
+        }
+        None if found.redirect_uri_given => {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is required because the authorization request included it",
+            ))
+        }
+        _ => {}
+    }
+    if let Some(challenge) = found
+        .code_challenge
+        .as_deref()
+        .map(CodeChallenge::from_stored)
+    {
+        match code_verifier {
+            None | Some("") => {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier is required (PKCE)",
+                ))
+            }
+            Some(verifier) if !challenge.verify(verifier) => {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let claimed = authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::UsedAt, Expr::value(now))
+        .filter(authorization_code::Column::Id.eq(found.id))
+        .filter(authorization_code::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used",
+        ));
+    }
+    let grant = data_access_grant::Entity::find_by_id(found.grant_id)
+        .one(&txn)
+        .await?
+        .filter(|g| grant_is_current(g, now))
+        .ok_or_else(|| OAuthError::invalid_grant("the enrollee's consent has ended"))?;
+    let beneficiary = load_beneficiary(&txn, found.beneficiary_id).await?;
+    let scopes = ScopeSet::parse_stored(&found.scopes);
+    let access =
+        DataAccessType::parse(&grant.data_access_type).unwrap_or(DataAccessType::ThirteenMonth);
+    let issued = issue(
+        &txn,
+        &grant,
+        &beneficiary,
+        scopes,
+        found.id,
+        access.issues_refresh_tokens(),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("oauth.token_issued", "access_token", issued.access_token_id).after(serde_json::json!({
+            "grant": "authorization_code", "application_id": app.id, "patient": beneficiary.patient,
+            "scopes": scopes.to_string(), "family": found.id, "refresh_token": issued.refresh_token.is_some(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(response(issued, scopes, &beneficiary, &grant))
+}
+
+/// `grant_type=refresh_token`: single use and rotating; `scope` may only narrow.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    environment: Environment,
+    client: &PresentedClient,
+    presented: Option<&str>,
+    scope: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, OAuthError> {
+    let app = clients::authenticate(db, ctx, environment, client, now).await?;
+    let presented = presented
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let digest = Secret::from_presented(presented).digest();
+    let txn = crate::db::begin_write(db).await?;
+    let Some(old) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(digest.as_str()))
+        .one(&txn)
+        .await?
+        .filter(|t| t.application_id == app.id.0)
+    else {
+        return Err(OAuthError::invalid_grant("the refresh token is not valid"));
+    };
+    if old.used_at.is_some() {
+        let revoked = revoke_family(&txn, old.family_id, now).await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("oauth.refresh_reused", "refresh_token", old.id)
+                .after(serde_json::json!({ "application_id": app.id, "family": old.family_id, "tokens_revoked": revoked })),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(OAuthError::invalid_grant("the refresh token was already used; every token of this authorization has been revoked"));
+    }
+    if old.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token has been revoked",
+        ));
+    }
+    let grant = data_access_grant::Entity::find_by_id(old.grant_id)
+        .one(&txn)
+        .await?
+        .filter(|g| grant_is_current(g, now))
+        .ok_or_else(|| {
+            OAuthError::invalid_grant(
+                "the enrollee's consent has ended; ask them to authorize again",
+            )
+        })?;
+    let held = ScopeSet::parse_stored(&old.scopes);
+    let scopes = match scope.filter(|s| !s.trim().is_empty()) {
+        None => held,
+        Some(text) => {
+            let (requested, unknown) = ScopeSet::parse_lenient(text);
+            if !unknown.is_empty() || !requested.is_subset_of(held) || requested.is_empty() {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    format!("a refresh may only narrow the scope; this token holds: {held}"),
+                ));
+            }
+            requested
+        }
+    };
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(old.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was already used",
+        ));
+    }
+    let beneficiary = load_beneficiary(&txn, old.beneficiary_id).await?;
+    let issued = issue(&txn, &grant, &beneficiary, scopes, old.family_id, true, now).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new(
+            "oauth.token_refreshed",
+            "access_token",
+            issued.access_token_id,
+        )
+        .after(serde_json::json!({
+            "application_id": app.id, "patient": beneficiary.patient, "scopes": scopes.to_string(),
+            "family": old.family_id, "replaces_refresh_token": old.id,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(response(issued, scopes, &beneficiary, &grant))
+}
+
+/// RFC 7009: revokes an access or refresh token of the calling client (a
+/// refresh token takes its family with it). Unknown tokens are not an error.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    environment: Environment,
+    client: &PresentedClient,
+    token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), OAuthError> {
+    let app = clients::authenticate(db, ctx, environment, client, now).await?;
+    let token = token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let digest = Secret::from_presented(token).digest();
+    let txn = crate::db::begin_write(db).await?;
+    let (kind, id, revoked) = if let Some(refresh) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(digest.as_str()))
+        .one(&txn)
+        .await?
+        .filter(|t| t.application_id == app.id.0)
+    {
+        (
+            "refresh_token",
+            refresh.id,
+            revoke_family(&txn, refresh.family_id, now).await?,
+        )
+    } else if let Some(access) = access_token::Entity::find()
+        .filter(access_token::Column::TokenHash.eq(digest.as_str()))
+        .one(&txn)
+        .await?
+        .filter(|t| t.application_id == app.id.0)
+    {
+        let result = access_token::Entity::update_many()
+            .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+            .filter(access_token::Column::Id.eq(access.id))
+            .filter(access_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        ("access_token", access.id, result.rows_affected)
+    } else {
+        return Ok(());
+    };
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("oauth.token_revoked", kind, id)
+            .after(serde_json::json!({ "application_id": app.id, "by": "client", "tokens_revoked": revoked })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// RFC 7662: what the calling client may know about one of its own tokens.
+pub async fn introspect(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    environment: Environment,
+    client: &PresentedClient,
+    token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, OAuthError> {
+    let app = clients::authenticate(db, ctx, environment, client, now).await?;
+    let token = token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let inactive = serde_json::json!({ "active": false });
+    let digest = Secret::from_presented(token).digest();
+    let (kind, grant_id, beneficiary_id, scopes, created, expires, live) = if let Some(t) =
+        access_token::Entity::find()
+            .filter(access_token::Column::TokenHash.eq(digest.as_str()))
+            .one(db)
+            .await?
+    {
+        let live = t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now);
+        (
+            "access_token",
+            t.grant_id,
+            t.beneficiary_id,
+            t.scopes,
+            t.created_at,
+            t.expires_at,
+            live && t.application_id == app.id.0,
+        )
+    } else if let Some(t) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(digest.as_str()))
+        .one(db)
+        .await?
+    {
+        let live =
+            t.revoked_at.is_none() && t.used_at.is_none() && t.expires_at.is_none_or(|e| e > now);
+        (
+            "refresh_token",
+            t.grant_id,
+            t.beneficiary_id,
+            t.scopes,
+            t.created_at,
+            t.expires_at,
+            live && t.application_id == app.id.0,
+        )
+    } else {
+        return Ok(inactive);
+    };
+    let grant = data_access_grant::Entity::find_by_id(grant_id)
+        .one(db)
+        .await?;
+    if !live || !grant.as_ref().is_some_and(|g| grant_is_current(g, now)) {
+        return Ok(inactive);
+    }
+    let beneficiary = load_beneficiary(db, beneficiary_id).await?;
+    Ok(serde_json::json!({
+        "active": true,
+        "scope": scopes,
+        "client_id": app.client_id,
+        "token_type": if kind == "access_token" { "Bearer" } else { "refresh_token" },
+        "exp": expires.map(|e| e.timestamp()),
+        "iat": created.timestamp(),
+        "sub": beneficiary.patient.as_str(),
+        "patient": beneficiary.patient.as_str(),
+        "environment": environment.as_str(),
+        "access_grant_expiration": grant.and_then(|g| g.expires_at).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    }))
+}

@@ -1,0 +1,249 @@
+//! OAuth test helpers: synthetic enrollees, registered apps, and an enrollee
+//! who signs in and answers the consent page over plain HTTP (as a browser
+//! without JavaScript would).
+use std::ops::Range;
+
+use reqwest::header;
+use server::{accounts, apps, audit::AuditContext, ids::Role};
+
+use crate::{location, TestApp};
+
+/// An app registered for a test, with the credentials its developer saw.
+#[derive(Clone, Debug)]
+pub struct RegisteredApp {
+    pub id: uuid::Uuid,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    pub owner_email: String,
+}
+
+/// What to register.
+#[derive(Clone, Debug)]
+pub struct AppSpec {
+    pub name: String,
+    pub client_type: &'static str,
+    pub grant_type: &'static str,
+    pub redirect_uris: String,
+    pub requires_demographics: bool,
+}
+
+impl AppSpec {
+    /// A confidential web app using the authorization-code grant.
+    pub fn confidential(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            client_type: "confidential",
+            grant_type: "authorization-code",
+            redirect_uris: "http://localhost:8080/testclient/callback".into(),
+            requires_demographics: true,
+        }
+    }
+
+    pub fn public(name: &str, redirect_uri: &str) -> Self {
+        Self {
+            client_type: "public",
+            redirect_uris: redirect_uri.into(),
+            ..Self::confidential(name)
+        }
+    }
+}
+
+impl TestApp {
+    /// Loads synthetic enrollees `numbers` (BBUser…, password PW…!).
+    pub async fn enrollees(&self, numbers: Range<u32>) {
+        server::beneficiaries::load_synthetic(
+            &self.state.db,
+            &AuditContext::default(),
+            numbers,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("load synthetic enrollees");
+    }
+
+    /// Registers `spec` for a new verified developer and returns its credentials.
+    pub async fn register(&self, spec: AppSpec) -> RegisteredApp {
+        let owner_email = format!("dev-{}@example.com", uuid::Uuid::new_v4().simple());
+        accounts::create_verified_account(
+            &self.state.db,
+            accounts::NewStaffAccount {
+                email: owner_email.clone(),
+                name: "App Developer".into(),
+                organization: "Example Apps".into(),
+                role: Role::Developer,
+            },
+            "tangerine-kettle-42",
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("developer account");
+        let owner = accounts::find_user(&self.state.db, &owner_email)
+            .await
+            .unwrap()
+            .unwrap();
+        let registration = apps::Registration::scripted(
+            &spec.name,
+            spec.client_type,
+            spec.grant_type,
+            &spec.redirect_uris,
+            spec.requires_demographics,
+            &owner_email,
+        );
+        let created = apps::register(
+            &self.state.db,
+            &AuditContext::default(),
+            &owner,
+            registration,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("register app");
+        RegisteredApp {
+            id: created.app.id,
+            client_id: created.app.client_id,
+            client_secret: created.client_secret.expose().to_string(),
+            redirect_uri: spec
+                .redirect_uris
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string(),
+            owner_email,
+        }
+    }
+}
+
+/// How the enrollee answers the consent page.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer {
+    pub allow: bool,
+    pub share_demographics: bool,
+}
+
+impl Answer {
+    pub const ALLOW: Answer = Answer {
+        allow: true,
+        share_demographics: true,
+    };
+    pub const ALLOW_WITHOUT_DEMOGRAPHICS: Answer = Answer {
+        allow: true,
+        share_demographics: false,
+    };
+    pub const DENY: Answer = Answer {
+        allow: false,
+        share_demographics: true,
+    };
+}
+
+/// An enrollee's browser: follows `authorize_url`, signs in as `username`
+/// (password by the documented rule), answers the consent page, and returns
+/// where the server sent the browser back to (the app's redirect URI).
+pub async fn consent(app: &TestApp, authorize_url: &str, username: &str, answer: Answer) -> String {
+    let number = username.trim_start_matches("BBUser");
+    consent_as(
+        app,
+        authorize_url,
+        username,
+        &format!("PW{number}!"),
+        answer,
+    )
+    .await
+}
+
+/// [`consent`] with an explicit password.
+pub async fn consent_as(
+    app: &TestApp,
+    authorize_url: &str,
+    username: &str,
+    password: &str,
+    answer: Answer,
+) -> String {
+    let browser = app.client();
+    let res = browser.get(authorize_url).send().await.expect("authorize");
+    assert_eq!(
+        res.status(),
+        303,
+        "authorize sends the enrollee to the consent page: {}",
+        res.text().await.unwrap()
+    );
+    let consent_path = location(&res);
+    assert!(consent_path.starts_with("/authorize/"), "{consent_path}");
+
+    let page = browser.get(app.url(&consent_path)).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        302,
+        "not signed in yet: sent to the Medicare sign-in page"
+    );
+    assert!(
+        location(&page).starts_with("/mymedicare/login?next="),
+        "{}",
+        location(&page)
+    );
+
+    let signed_in = app
+        .post_form(
+            &browser,
+            "mymedicare/log_in",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", &consent_path),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&signed_in),
+        consent_path,
+        "signed in and back to consent"
+    );
+
+    let page = browser.get(app.url(&consent_path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("wants to see your Medicare data"), "{html}");
+
+    let mut form = vec![("allow", if answer.allow { "true" } else { "false" })];
+    if html.contains("share_demographic_scopes") {
+        form.push((
+            "share_demographic_scopes",
+            if answer.share_demographics {
+                "true"
+            } else {
+                "false"
+            },
+        ));
+    }
+    let decided = browser
+        .post(app.url(&format!("{consent_path}/decision")))
+        .header(header::ORIGIN, &app.base)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 303, "the decision redirects to the app");
+    location(&decided)
+}
+
+/// A query or fragment parameter of a redirect URL.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let from_query = parsed
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned());
+    from_query.or_else(|| {
+        let fragment = parsed.fragment()?;
+        url::form_urlencoded::parse(fragment.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// The authorization URL an app would send an enrollee to, built by hand.
+pub fn authorize_url(app: &TestApp, version: &str, query: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&app.url(&format!("/{version}/o/authorize/"))).unwrap();
+    url.query_pairs_mut().extend_pairs(query);
+    url.to_string()
+}
