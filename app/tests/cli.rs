@@ -88,3 +88,178 @@ fn user_create_prints_a_one_time_link_and_refuses_duplicates() {
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("--role must be"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Creates a verified developer directly in the embedded database under `dir`.
+fn verified_developer(dir: &std::path::Path, email: &str) {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("portal.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = server::db::connect(&url).await.unwrap();
+        server::accounts::create_verified_account(
+            &db,
+            server::accounts::NewStaffAccount {
+                email: email.into(),
+                name: "Verified Dev".into(),
+                organization: "Scripted Apps".into(),
+                role: server::ids::Role::Developer,
+            },
+            "tangerine-kettle-42",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    });
+}
+
+#[test]
+fn beneficiaries_load_and_app_create_set_up_a_sandbox_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("portal-cli-apps-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let loaded = portal(&dir, &["beneficiaries", "load", "--first", "20"]);
+    let stdout = String::from_utf8_lossy(&loaded.stdout);
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    assert!(
+        stdout.contains("Loaded 21 synthetic enrollees"),
+        "20 plus the featured BBUser29999: {stdout}"
+    );
+    let again = portal(&dir, &["beneficiaries", "load", "--first", "20"]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("Loaded 0 synthetic enrollees (21 were already there)"),
+        "loading is idempotent"
+    );
+
+    let nobody = portal(
+        &dir,
+        &[
+            "app",
+            "create",
+            "--owner",
+            "nobody@example.com",
+            "--name",
+            "X",
+            "--redirect-uris",
+            "https://x.example/cb",
+        ],
+    );
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr)
+        .contains("no account with email nobody@example.com"));
+
+    let user = portal(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--role",
+            "developer",
+            "--email",
+            "dev@example.gov",
+            "--name",
+            "Dev",
+        ],
+    );
+    assert!(user.status.success());
+    let created = portal(
+        &dir,
+        &[
+            "app",
+            "create",
+            "--owner",
+            "dev@example.gov",
+            "--name",
+            "Scripted App",
+            "--client-type",
+            "public",
+            "--redirect-uris",
+            "com.example.scripted:/callback",
+            "--demographics",
+            "no",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&created.stderr);
+    // A developer who has not confirmed their email cannot register apps, from the CLI either.
+    assert!(!created.status.success());
+    assert!(stderr.contains("confirm your email"), "{stderr}");
+
+    // A verified developer registers an app; the secret is printed once and stored hashed.
+    verified_developer(&dir, "verified@example.gov");
+    let created = portal(
+        &dir,
+        &[
+            "app",
+            "create",
+            "--owner",
+            "verified@example.gov",
+            "--name",
+            "Scripted App",
+            "--client-type",
+            "public",
+            "--redirect-uris",
+            "com.example.scripted:/callback",
+            "--demographics",
+            "no",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let value = |label: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(label))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (client_id, secret) = (value("client_id"), value("client_secret"));
+    assert_eq!(client_id.len(), 40, "{stdout}");
+    assert!(secret.len() >= 43, "{stdout}");
+    let stored = std::fs::read(dir.join("portal.db")).unwrap();
+    assert!(
+        !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret itself is nowhere in the database file"
+    );
+    let duplicate = portal(
+        &dir,
+        &[
+            "app",
+            "create",
+            "--owner",
+            "verified@example.gov",
+            "--name",
+            "scripted app",
+            "--redirect-uris",
+            "https://x.example/cb",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&duplicate.stderr).contains("already exists"),
+        "names are unique regardless of case"
+    );
+
+    let bad = portal(
+        &dir,
+        &[
+            "app",
+            "create",
+            "--owner",
+            "dev@example.gov",
+            "--name",
+            "Y",
+            "--redirect-uris",
+            "ftp://x",
+            "--demographics",
+            "maybe",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--demographics must be yes or no"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

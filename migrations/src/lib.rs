@@ -7,6 +7,7 @@ mod m0001_accounts;
 mod m0002_outbox_and_audit;
 mod m0003_applications;
 mod m0004_beneficiaries_and_oauth;
+mod m0005_application_logos;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_outbox_and_audit::Migration),
             Box::new(m0003_applications::Migration),
             Box::new(m0004_beneficiaries_and_oauth::Migration),
+            Box::new(m0005_application_logos::Migration),
         ]
     }
 }

@@ -379,7 +379,148 @@ async fn rotating_and_deleting_need_confirmation_and_are_audited(backend: Backen
     app.stop().await;
 }
 
+/// A real 2×2 PNG (blue pixels).
+const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x06, 0x00, 0x00, 0x00, 0x72, 0xb6, 0x0d,
+    0x24, 0x00, 0x00, 0x00, 0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x88, 0x5b, 0xf4,
+    0x1f, 0x8c, 0x61, 0x0c, 0x00, 0x41, 0x6c, 0x07, 0xfd, 0xf0, 0x2e, 0x50, 0x70, 0x00, 0x00, 0x00,
+    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+async fn upload_logo(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> String {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("image/png")
+        .unwrap();
+    let res = client
+        .post(app.url(&format!("/apps/{id}/logo")))
+        .header(reqwest::header::ORIGIN, &app.base)
+        .multipart(reqwest::multipart::Form::new().part("logo", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        303,
+        "uploads answer with a redirect back to the app page"
+    );
+    location(&res)
+}
+
+async fn logos_are_checked_by_content_and_only_the_owner_can_set_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = developer(&app, "dev@example.com", true).await;
+    let (id, _, _) = register(&app, &dev, "Logo App").await;
+
+    let mut too_wide = TINY_PNG.to_vec();
+    too_wide[16..20].copy_from_slice(&600u32.to_be_bytes());
+    let mut exe = b"MZ\x90\x00".to_vec();
+    exe.resize(2048, 0);
+    for (name, bytes, code) in [
+        ("logo.png", exe, "not_image"),
+        ("wide.png", too_wide, "too_big"),
+        (
+            "huge.png",
+            [TINY_PNG.to_vec(), vec![0; 101 * 1024]].concat(),
+            "too_large",
+        ),
+        ("empty.png", vec![], "empty"),
+    ] {
+        let target = upload_logo(&app, &dev, &id, name, bytes).await;
+        assert_eq!(target, format!("/apps/{id}?logo_error={code}"), "{name}");
+        let page = dev
+            .get(app.url(&target))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("field-error"),
+            "the page explains the problem with {name}"
+        );
+    }
+    assert_eq!(
+        app.client()
+            .get(app.url(&format!("/app-logos/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "nothing was stored"
+    );
+
+    let intruder = developer(&app, "intruder@example.com", true).await;
+    let res = intruder
+        .post(app.url(&format!("/apps/{id}/logo")))
+        .header(reqwest::header::ORIGIN, &app.base)
+        .multipart(reqwest::multipart::Form::new().part(
+            "logo",
+            reqwest::multipart::Part::bytes(TINY_PNG.to_vec()).file_name("x.png"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        404,
+        "another developer cannot set my app's logo"
+    );
+    let anonymous = app
+        .client()
+        .post(app.url(&format!("/apps/{id}/logo")))
+        .header(reqwest::header::ORIGIN, &app.base)
+        .multipart(reqwest::multipart::Form::new().part(
+            "logo",
+            reqwest::multipart::Part::bytes(TINY_PNG.to_vec()).file_name("x.png"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&anonymous).starts_with("/login"));
+
+    let target = upload_logo(&app, &dev, &id, "logo.png", TINY_PNG.to_vec()).await;
+    assert_eq!(target, format!("/apps/{id}?logo=uploaded"));
+    let image = app
+        .client()
+        .get(app.url(&format!("/app-logos/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.headers()["content-type"], "image/png");
+    assert_eq!(image.bytes().await.unwrap().as_ref(), TINY_PNG);
+    let page = dev
+        .get(app.url(&format!("/apps/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("src=\"/app-logos/{id}?v="))
+            && page.contains("alt=\"Logo App logo\"")
+    );
+    let audited = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("application.logo_uploaded"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+    app.stop().await;
+}
+
 db_tests!(
+    logos_are_checked_by_content_and_only_the_owner_can_set_them,
     registering_shows_the_secret_once_and_stores_only_its_digest,
     unverified_developers_cannot_register,
     bad_registrations_are_explained_and_nothing_is_saved,

@@ -335,3 +335,116 @@ async fn registering_an_app_shows_its_secret_once_with_and_without_javascript() 
     }
     app.stop().await;
 }
+
+/// An enrollee, without JavaScript: signs in, allows an app but keeps
+/// demographics private, then revokes the app from the connected-apps page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrollee_consents_without_demographics_and_revokes_without_javascript() {
+    use portal_tests::oauth::{authorize_url, param, AppSpec};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.enrollees(0..3).await;
+    let callback = app.url("/consent-test/callback");
+    let registered = app
+        .register(AppSpec {
+            redirect_uris: callback.clone(),
+            ..AppSpec::confidential("Family Health Hub")
+        })
+        .await;
+    let browser = Browser::start(false).await;
+    let url = authorize_url(
+        &app,
+        "v2",
+        &[
+            ("client_id", &registered.client_id),
+            ("redirect_uri", &callback),
+            ("response_type", "code"),
+            ("state", "xyz"),
+        ],
+    );
+    browser.visit(&url).await;
+    browser.wait_for_path("/mymedicare/login").await;
+    browser.fill("username", "BBUser00002").await;
+    browser.fill("password", "not-the-password").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("[role=alert]", "do not match").await;
+    assert_eq!(
+        browser.value_of("username").await,
+        "BBUser00002",
+        "the user name is kept"
+    );
+    browser.check_accessibility().await;
+    browser.fill("password", "PW00002!").await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_text(
+            "main h1",
+            "Family Health Hub wants to see your Medicare data",
+        )
+        .await;
+    browser.check_accessibility().await;
+    let page = browser.text("main").await;
+    assert!(
+        page.contains("Signed in to Medicare as Jack Morales"),
+        "{page}"
+    );
+    assert!(page.contains("for 13 months, until"), "{page}");
+    browser.click("#share-no").await;
+    browser.click("button[name=allow][value=true]").await;
+    let landed = browser
+        .wait_for_url(|u| u.as_str().starts_with(&callback))
+        .await;
+    assert_eq!(param(landed.as_str(), "state").as_deref(), Some("xyz"));
+    let code = param(landed.as_str(), "code").expect("a code");
+
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(app.url("/v2/o/token/"))
+        .basic_auth(&registered.client_id, Some(&registered.client_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        token["scope"], "patient/Coverage.read patient/ExplanationOfBenefit.read",
+        "demographics declined"
+    );
+
+    browser.visit(&app.url("/mymedicare/connected-apps")).await;
+    browser.wait_for_text("main", "Family Health Hub").await;
+    assert!(
+        !browser
+            .text("main")
+            .await
+            .contains("demographic information"),
+        "it sees claims and coverage only"
+    );
+    browser.click(".connected-app button[type=submit]").await;
+    browser
+        .wait_for_text(".connected-app .field-error", "Tick the box")
+        .await;
+    browser.check_accessibility().await;
+    browser.click(".connected-app input[type=checkbox]").await;
+    browser.click(".connected-app button[type=submit]").await;
+    browser
+        .wait_for_path("/mymedicare/connected-apps?revoked=1")
+        .await;
+    browser
+        .wait_for_text("main", "No apps can see your Medicare data")
+        .await;
+    browser.check_accessibility().await;
+    let res = reqwest::Client::new()
+        .get(app.url("/v2/connect/userinfo"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "the revoked app's token no longer works");
+    browser.close().await;
+    app.stop().await;
+}

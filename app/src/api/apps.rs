@@ -25,6 +25,8 @@ pub struct AppDetails {
     pub scopes: Vec<String>,
     pub client_id: String,
     pub created: String,
+    /// Where the logo is served (changes with each upload), if there is one.
+    pub logo_url: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -45,6 +47,9 @@ impl From<server::apps::AppView> for AppDetails {
             redirect_uris: v.redirect_uris,
             requires_demographics: v.requires_demographics,
             scopes: v.scopes,
+            logo_url: v
+                .logo_uploaded_at
+                .map(|t| format!("/app-logos/{}?v={}", v.id, t.timestamp())),
             client_id: v.client_id,
             created: v.created_at.format("%B %-d, %Y").to_string(),
         }
@@ -60,6 +65,7 @@ fn apps_error(error: server::apps::AppsError) -> AppError {
             AppError::Message("Confirm your email address before you register apps. Check your inbox, or send the link again from your account page.".into())
         }
         AppsError::NotFound => AppError::Message("We could not find that app in your account.".into()),
+        AppsError::Logo(problem) => AppError::Message(problem.to_string()),
         AppsError::Db(e) => internal(e),
     }
 }

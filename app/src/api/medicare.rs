@@ -14,6 +14,7 @@ pub struct ConsentPage {
     pub enrollee_name: String,
     pub app_name: String,
     pub app_website: String,
+    pub logo_url: Option<String>,
     pub privacy_policy_url: String,
     pub terms_url: String,
     /// What the app will see, in plain words.
@@ -173,6 +174,9 @@ pub async fn get_consent(id: String) -> Result<ConsentPage, AppError> {
         sees: describe(&request.scopes),
         access_period: period(request.data_access_type, request.access_until),
         asks_demographics: request.asks_demographics,
+        logo_url: request
+            .has_logo
+            .then(|| format!("/app-logos/{}", request.application_id)),
         app_name: request.app_name,
         app_website: request.app_website,
         privacy_policy_url: request.privacy_policy_url,

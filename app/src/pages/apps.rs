@@ -198,6 +198,8 @@ fn AppDetailsView() -> impl IntoView {
                 // Read before awaiting: reactive values are not reliable after an await on the server.
                 let created = query.with(|q| q.get("created")).is_some();
                 let rotated = query.with(|q| q.get("rotated")).is_some();
+                let logo_uploaded = query.with(|q| q.get("logo")).is_some();
+                let logo_error = query.with(|q| q.get("logo_error")).map(|code| logo_problem(&code));
                 Suspend::new(async move {
                 let new_secret = secret.await.ok().flatten();
                 match app.await {
@@ -230,6 +232,22 @@ fn AppDetailsView() -> impl IntoView {
                             <dt>"Support"</dt><dd>{format!("{} · {}", app.support_email, app.support_phone)}</dd>
                             <dt>"Registered"</dt><dd>{app.created.clone()}</dd>
                         </dl>
+                        <section class="narrow">
+                            <h2>"Logo"</h2>
+                            {logo_uploaded.then(|| view! { <Notice>"Your logo was uploaded. Enrollees see it when they decide whether to allow your app."</Notice> })}
+                            {app.logo_url.clone().map(|src| view! { <p><img class="app-logo" src=src alt=format!("{} logo", app.name)/></p> })}
+                            <form method="post" action=format!("/apps/{}/logo", app.id) enctype="multipart/form-data">
+                                <div class="field" class:field-invalid=logo_error.is_some()>
+                                    <label for="logo-file">{if app.logo_url.is_some() { "Replace the logo" } else { "Upload a logo" }}</label>
+                                    <p class="hint" id="logo-file-hint">"PNG or JPEG, at most 100 KB and 512×512 pixels."</p>
+                                    {logo_error.map(|e| view! { <p class="field-error" id="logo-file-error">{e}</p> })}
+                                    <input type="file" id="logo-file" name="logo" accept="image/png,image/jpeg" required=true
+                                        aria-invalid=logo_error.map(|_| "true")
+                                        aria-describedby=if logo_error.is_some() { "logo-file-hint logo-file-error" } else { "logo-file-hint" }/>
+                                </div>
+                                <button type="submit" class="button button-secondary">"Upload logo"</button>
+                            </form>
+                        </section>
                         <section class="narrow">
                             <h2>"Create a new client secret"</h2>
                             <p>"The current secret stops working as soon as the new one is created."</p>
@@ -266,5 +284,16 @@ fn AppDetailsView() -> impl IntoView {
             })
             }}
         </Suspense>
+    }
+}
+
+/// The words for a logo problem code from the upload handler.
+fn logo_problem(code: &str) -> &'static str {
+    match code {
+        "empty" => "Choose a file to upload.",
+        "too_large" => "The file is larger than 100 KB. Make it smaller and try again.",
+        "not_image" => "The file is not a PNG or JPEG image (whatever its name says).",
+        "too_big" => "The image is larger than 512×512 pixels. Resize it and try again.",
+        _ => "The upload did not work. Try again.",
     }
 }

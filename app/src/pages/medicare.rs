@@ -100,7 +100,10 @@ fn ConsentForm(page: crate::api::medicare::ConsentPage) -> impl IntoView {
     view! {
         <div class="consent">
             <SignedInAs name=page.enrollee_name.clone()/>
-            <h1>{format!("{} wants to see your Medicare data", page.app_name)}</h1>
+            <div class="consent-app">
+                {page.logo_url.clone().map(|src| view! { <img class="app-logo" src=src alt=format!("{} logo", page.app_name)/> })}
+                <h1>{format!("{} wants to see your Medicare data", page.app_name)}</h1>
+            </div>
             <p>"If you allow it, "<strong>{page.app_name.clone()}</strong>" can see:"</p>
             <ul class="sees">
                 {page.sees.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}

@@ -1,15 +1,18 @@
 //! Registered apps (OAuth clients): sandbox registration, credentials, secret
 //! rotation and deletion. Every lookup is keyed on the owner as well as the
 //! app id, so one developer can never reach another's app.
+pub mod http;
+pub mod logo;
 pub mod redirect_uri;
 
 use chrono::{DateTime, Utc};
 use rand::{distributions::Alphanumeric, Rng};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
+use sha2::Digest;
 use uuid::Uuid;
 use validator::Validate;
 
@@ -18,7 +21,7 @@ pub use redirect_uri::{Environment, RedirectUri};
 use crate::{
     accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
-    entities::{access_token, application, data_access_grant},
+    entities::{access_token, application, application_logo, data_access_grant},
     ids::AccountId,
     secrets::Secret,
     validation::FieldErrors,
@@ -52,6 +55,8 @@ pub enum AppsError {
     Unverified,
     #[error("no such app")]
     NotFound,
+    #[error("{0}")]
+    Logo(#[from] logo::LogoError),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -135,6 +140,8 @@ pub struct AppView {
     pub client_id: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// When the current logo was uploaded, if there is one.
+    pub logo_uploaded_at: Option<DateTime<Utc>>,
 }
 
 impl AppView {
@@ -162,6 +169,7 @@ impl AppView {
             client_id: m.client_id,
             active: m.active,
             created_at: m.created_at,
+            logo_uploaded_at: None,
         }
     }
 }
@@ -350,7 +358,62 @@ pub async fn get_for_owner(
     owner: AccountId,
     app: Uuid,
 ) -> Result<AppView, AppsError> {
-    owned(db, owner, app).await.map(AppView::from_model)
+    let mut view = AppView::from_model(owned(db, owner, app).await?);
+    view.logo_uploaded_at = application_logo::Entity::find_by_id(app)
+        .select_only()
+        .column(application_logo::Column::UploadedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(view)
+}
+
+/// Replaces the logo of one of `owner`'s apps after checking the file's content.
+pub async fn set_logo(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: AccountId,
+    app: Uuid,
+    bytes: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<(), AppsError> {
+    let logo = logo::Logo::parse(bytes)?;
+    let digest = hex::encode(sha2::Sha256::digest(&logo.bytes));
+    let txn = crate::db::begin_write(db).await?;
+    owned(&txn, owner, app).await?;
+    application_logo::Entity::delete_by_id(app)
+        .exec(&txn)
+        .await?;
+    application_logo::ActiveModel {
+        application_id: Set(app),
+        content_type: Set(logo.format.content_type().into()),
+        content: Set(logo.bytes),
+        sha256: Set(digest.clone()),
+        width: Set(logo.width as i32),
+        height: Set(logo.height as i32),
+        uploaded_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("application.logo_uploaded", "application", app).after(serde_json::json!({
+            "sha256": digest, "content_type": logo.format.content_type(), "width": logo.width, "height": logo.height,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An app's logo: content type and bytes. Logos are public (consent pages show them).
+pub async fn logo(db: &DatabaseConnection, app: Uuid) -> Result<Option<(String, Vec<u8>)>, DbErr> {
+    Ok(application_logo::Entity::find_by_id(app)
+        .one(db)
+        .await?
+        .map(|l| (l.content_type, l.content)))
 }
 
 /// Replaces the client secret; the old one stops working at once.

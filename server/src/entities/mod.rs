@@ -3,6 +3,7 @@ pub mod access_token;
 pub mod account;
 pub mod account_link;
 pub mod application;
+pub mod application_logo;
 pub mod audit_event;
 pub mod authorization_code;
 pub mod authorization_request;

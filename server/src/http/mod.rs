@@ -17,6 +17,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(crate::oauth::http::router(
             crate::apps::Environment::Sandbox,
         ))
+        .merge(crate::apps::http::router())
         .route("/v1/{*rest}", axum::routing::any(api_not_found))
         .route("/v2/{*rest}", axum::routing::any(api_not_found))
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set,
+    QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -250,6 +250,8 @@ pub struct ConsentRequest {
     pub app_website: String,
     pub privacy_policy_url: String,
     pub terms_url: String,
+    /// The app uploaded a logo (served at `/app-logos/{application_id}`).
+    pub has_logo: bool,
     pub scopes: Vec<String>,
     /// The app asks for demographics, so the enrollee gets the choice.
     pub asks_demographics: bool,
@@ -303,7 +305,15 @@ pub async fn pending(
 ) -> Result<ConsentRequest, ConsentError> {
     let (request, app) = load_pending(db, id, now).await?;
     let scopes = ScopeSet::parse_stored(&request.scopes);
+    let has_logo = crate::entities::application_logo::Entity::find_by_id(app.id.0)
+        .select_only()
+        .column(crate::entities::application_logo::Column::ApplicationId)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .is_some();
     Ok(ConsentRequest {
+        has_logo,
         request_id: request.id,
         application_id: app.id,
         app_name: app.name,

@@ -43,7 +43,6 @@ pub struct ClientApp {
     pub website_url: String,
     pub privacy_policy_url: String,
     pub terms_url: String,
-    pub has_logo: bool,
     secret_hash: String,
 }
 
@@ -71,7 +70,6 @@ impl ClientApp {
             allowed_scopes: ScopeSet::for_app(m.requires_demographics),
             data_access_type: DataAccessType::parse(&m.data_access_type)
                 .unwrap_or(DataAccessType::ThirteenMonth),
-            has_logo: false,
             client_id: m.client_id,
             name: m.name,
             environment,
