@@ -209,22 +209,22 @@ async fn load_beneficiaries(settings: Settings, args: &[String]) -> Result<(), S
     let started = std::time::Instant::now();
     let ctx = AuditContext::default();
     let now = chrono::Utc::now();
-    let mut report = server::beneficiaries::load_synthetic(&state.db, &ctx, 0..count, now)
+    let mut report = server::medicare::load::load_synthetic(&state.db, &ctx, 0..count, now)
         .await
         .map_err(|e| e.to_string())?;
     // The documentation's featured enrollee (BBUser29999) is always there.
     let featured = server::synthetic::FEATURED_NUMBER;
     if count <= featured {
         let more =
-            server::beneficiaries::load_synthetic(&state.db, &ctx, featured..featured + 1, now)
+            server::medicare::load::load_synthetic(&state.db, &ctx, featured..featured + 1, now)
                 .await
                 .map_err(|e| e.to_string())?;
-        report.created += more.created;
-        report.already_present += more.already_present;
+        report.add(more);
     }
     println!(
-        "Loaded {} synthetic enrollees ({} were already there) in {:.1} s.",
+        "Loaded {} synthetic enrollees with {} claims ({} enrollees were already there) in {:.1} s.",
         report.created,
+        report.claims,
         report.already_present,
         started.elapsed().as_secs_f64()
     );

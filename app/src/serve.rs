@@ -38,20 +38,28 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
+    /// Stopped only after the server, so in-flight requests still get logged.
+    access_log_stop: watch::Sender<bool>,
+    access_log: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
-    /// Stops accepting requests, lets in-flight ones and the mail worker finish.
+    /// Stops accepting requests, lets in-flight ones, the access log and the mail worker finish.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.server.await;
-        let _ = self.worker.await;
+        self.finish().await;
     }
 
     /// Waits until the server stops (Ctrl-C or SIGTERM in the binary).
     pub async fn wait(self) {
+        self.finish().await;
+    }
+
+    async fn finish(self) {
         let _ = self.server.await;
         let _ = self.shutdown.send(true);
+        let _ = self.access_log_stop.send(true);
+        let _ = self.access_log.await;
         let _ = self.worker.await;
     }
 }
@@ -63,6 +71,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
     Ok(AppState {
         db,
         limits: Arc::new(server::RateLimits::from_settings(&settings)),
+        access_log: Default::default(),
         settings: Arc::new(settings),
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),
@@ -156,12 +165,19 @@ pub async fn start_on(
         }
     });
     let worker = tokio::spawn(worker.run(state.settings.outbox_poll, shutdown_rx));
+    let (access_log_stop, access_log_stopped) = watch::channel(false);
+    let access_log = state
+        .access_log
+        .spawn_writer(state.db.clone(), access_log_stopped)
+        .await;
     Ok(Running {
         addr,
         state,
         shutdown,
         server,
         worker,
+        access_log_stop,
+        access_log,
     })
 }
 

@@ -8,6 +8,7 @@ mod m0002_outbox_and_audit;
 mod m0003_applications;
 mod m0004_beneficiaries_and_oauth;
 mod m0005_application_logos;
+mod m0006_medicare_data;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_applications::Migration),
             Box::new(m0004_beneficiaries_and_oauth::Migration),
             Box::new(m0005_application_logos::Migration),
+            Box::new(m0006_medicare_data::Migration),
         ]
     }
 }

@@ -5,13 +5,11 @@
 //! (the *subject*); the crosswalk maps that whole id to a beneficiary. The
 //! subject is stored and compared whole — never shortened, never re-derived
 //! (seed 004: truncating it to 96 bits sent one person's data to another).
-use std::ops::Range;
-
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -22,13 +20,10 @@ use crate::{
     ids::{BeneficiaryId, LoginSubject, PatientId},
     passwords,
     secrets::Secret,
-    synthetic::{self, SyntheticPerson},
 };
 
 /// How long an enrollee stays signed in to the consent and connected-apps pages.
 pub const SESSION_TTL: Duration = Duration::hours(1);
-/// Rows per INSERT when loading (well under SQLite's and PostgreSQL's bind limits).
-const LOAD_CHUNK: usize = 500;
 
 /// A beneficiary as the OAuth and FHIR layers see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +35,7 @@ pub struct BeneficiaryRef {
 }
 
 impl BeneficiaryRef {
-    fn from_model(m: &beneficiary::Model) -> Self {
+    pub fn from_model(m: &beneficiary::Model) -> Self {
         Self {
             id: BeneficiaryId(m.id),
             patient: PatientId::new(m.fhir_id.clone()),
@@ -76,144 +71,11 @@ pub enum SignInError {
     Db(#[from] DbErr),
 }
 
-/// What a load did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LoadReport {
-    pub created: u32,
-    pub already_present: u32,
-}
-
 /// A fresh identity-provider user id: 128 random bits.
 pub fn new_subject() -> LoginSubject {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     LoginSubject(Uuid::from_bytes(bytes))
-}
-
-/// Hashes the published passwords of `people` on every core.
-fn hash_passwords(people: &[SyntheticPerson]) -> Vec<String> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let per_thread = people.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = people
-            .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|p| passwords::hash_published(&p.password))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("hashing thread"))
-            .collect()
-    })
-}
-
-/// Creates the synthetic enrollees numbered `numbers` (and their sign-ins)
-/// that are not there yet. Safe to run again.
-pub async fn load_synthetic(
-    db: &DatabaseConnection,
-    ctx: &AuditContext,
-    numbers: Range<u32>,
-    now: DateTime<Utc>,
-) -> Result<LoadReport, DbErr> {
-    let numbers = numbers.start..numbers.end.min(synthetic::POPULATION);
-    let wanted: Vec<String> = numbers.clone().map(synthetic::username).collect();
-    let mut present = std::collections::HashSet::new();
-    for chunk in wanted.chunks(LOAD_CHUNK) {
-        let found: Vec<String> = identity_user::Entity::find()
-            .select_only()
-            .column(identity_user::Column::Username)
-            .filter(identity_user::Column::Username.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        present.extend(found);
-    }
-    let people: Vec<SyntheticPerson> = numbers
-        .clone()
-        .filter(|n| !present.contains(&synthetic::username(*n)))
-        .map(synthetic::person)
-        .collect();
-    let (people, hashes) = tokio::task::spawn_blocking(move || {
-        let hashes = hash_passwords(&people);
-        (people, hashes)
-    })
-    .await
-    .map_err(|e| DbErr::Custom(format!("password hashing stopped: {e}")))?;
-
-    let txn = crate::db::begin_write(db).await?;
-    for (chunk, hash_chunk) in people.chunks(LOAD_CHUNK).zip(hashes.chunks(LOAD_CHUNK)) {
-        let mut benes = Vec::with_capacity(chunk.len());
-        let mut users = Vec::with_capacity(chunk.len());
-        let mut walks = Vec::with_capacity(chunk.len());
-        for (person, hash) in chunk.iter().zip(hash_chunk) {
-            let id = Uuid::new_v4();
-            let subject = new_subject();
-            benes.push(beneficiary::ActiveModel {
-                id: Set(id),
-                fhir_id: Set(person.fhir_id.clone()),
-                given_name: Set(person.given_name.clone()),
-                family_name: Set(person.family_name.clone()),
-                middle_initial: Set(person.middle_initial.clone()),
-                gender: Set(person.gender.into()),
-                birth_date: Set(person.birth_date),
-                race_code: Set(person.race_code.into()),
-                state_code: Set(person.state_code.clone()),
-                county_code: Set(person.county_code.clone()),
-                postal_code: Set(person.postal_code.clone()),
-                mbi: Set(person.mbi.clone()),
-                hicn_hash: Set(person.hicn_hash.clone()),
-                email: Set(person.email.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-            });
-            users.push(identity_user::ActiveModel {
-                subject: Set(subject.0),
-                username: Set(person.username.clone()),
-                password_hash: Set(hash.clone()),
-                created_at: Set(now),
-            });
-            walks.push(crosswalk::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                subject: Set(subject.0),
-                beneficiary_id: Set(id),
-                created_at: Set(now),
-            });
-        }
-        beneficiary::Entity::insert_many(benes).exec(&txn).await?;
-        identity_user::Entity::insert_many(users).exec(&txn).await?;
-        crosswalk::Entity::insert_many(walks).exec(&txn).await?;
-    }
-    let report = LoadReport {
-        created: people.len() as u32,
-        already_present: present.len() as u32,
-    };
-    if report.created > 0 {
-        audit::record(
-            &txn,
-            ctx,
-            now,
-            AuditRecord {
-                action: "beneficiaries.loaded",
-                target_type: "beneficiary",
-                target_id: None,
-                before: None,
-                after: Some(serde_json::json!({
-                    "first": numbers.start, "end": numbers.end, "created": report.created,
-                })),
-            },
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(report)
 }
 
 /// Links an identity-provider user id to a beneficiary (the crosswalk).

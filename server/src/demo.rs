@@ -7,8 +7,8 @@ use crate::{
     accounts::{self, AccountError, NewStaffAccount},
     apps::{self, AppsError, Registration},
     audit::AuditContext,
-    beneficiaries::{self, LoadReport},
     ids::Role,
+    medicare::load::{load_synthetic, LoadReport},
     synthetic,
 };
 
@@ -74,12 +74,9 @@ pub async fn seed(db: &DatabaseConnection, public_url: &str) -> Result<Seeded, D
         .await?;
     }
     let ctx = AuditContext::default();
-    let mut enrollees =
-        beneficiaries::load_synthetic(db, &ctx, 0..DEMO_ENROLLEES, Utc::now()).await?;
+    let mut enrollees = load_synthetic(db, &ctx, 0..DEMO_ENROLLEES, Utc::now()).await?;
     let featured = synthetic::FEATURED_NUMBER;
-    let more = beneficiaries::load_synthetic(db, &ctx, featured..featured + 1, Utc::now()).await?;
-    enrollees.created += more.created;
-    enrollees.already_present += more.already_present;
+    enrollees.add(load_synthetic(db, &ctx, featured..featured + 1, Utc::now()).await?);
 
     let developer = accounts::find_user(db, DEMO_LOGINS[2].1)
         .await?

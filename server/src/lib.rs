@@ -1,6 +1,7 @@
 //! Everything server-side except the UI: settings, database, domain services
 //! (accounts, …), mail, audit, and the HTTP endpoints that are not pages.
 //! Domain services take a connection and typed input; they know nothing of HTTP.
+pub mod access_log;
 pub mod accounts;
 pub mod apps;
 pub mod audit;
@@ -9,9 +10,11 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod entities;
+pub mod fhir;
 pub mod http;
 pub mod ids;
 pub mod mail;
+pub mod medicare;
 pub mod oauth;
 pub mod passwords;
 pub mod secrets;
@@ -37,6 +40,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Request rate limits of the OAuth token endpoint and the API.
     pub limits: Arc<RateLimits>,
+    /// Where API handlers record each response (written in batches).
+    pub access_log: access_log::AccessLog,
 }
 
 /// The rate limiters shared by every request.

@@ -2,6 +2,7 @@
 //! file, or a new PostgreSQL database when `TEST_DATABASE_URL` is set) and a
 //! real SMTP server, plus an HTTP client that behaves like a browser.
 pub mod browser;
+pub mod fhir;
 pub mod oauth;
 pub mod smtp;
 

@@ -52,7 +52,7 @@ impl AppSpec {
 impl TestApp {
     /// Loads synthetic enrollees `numbers` (BBUser…, password PW…!).
     pub async fn enrollees(&self, numbers: Range<u32>) {
-        server::beneficiaries::load_synthetic(
+        server::medicare::load::load_synthetic(
             &self.state.db,
             &AuditContext::default(),
             numbers,

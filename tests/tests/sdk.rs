@@ -99,5 +99,31 @@ async fn the_official_python_sdk_completes_the_flow() {
         results["token"]["refresh_token"]
     );
     assert_eq!(results["calls"]["userinfo_after_refresh"]["status"], 200);
+
+    // FHIR through the SDK: Patient, Coverage, and every EOB page by its `next` links.
+    assert_eq!(results["calls"]["patient"]["status"], 200);
+    assert_eq!(
+        results["calls"]["patient"]["body"]["entry"][0]["resource"]["id"],
+        "20140000008325"
+    );
+    assert_eq!(results["calls"]["coverage"]["status"], 200);
+    assert!(
+        results["calls"]["coverage"]["body"]["total"]
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "Parts A and B at least"
+    );
+    assert_eq!(results["calls"]["eob"]["status"], 200);
+    let pages = results["eob_pages"]
+        .as_array()
+        .expect("the SDK followed the pages");
+    assert_eq!(pages.len(), 4, "32 claims, 10 per page");
+    let ids: std::collections::HashSet<&str> = pages
+        .iter()
+        .flat_map(|p| p["entry"].as_array().unwrap().iter())
+        .map(|e| e["resource"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 32, "every claim exactly once across the pages");
     app.stop().await;
 }

@@ -2,6 +2,7 @@
 pub mod access_token;
 pub mod account;
 pub mod account_link;
+pub mod api_access;
 pub mod application;
 pub mod application_logo;
 pub mod audit_event;
@@ -9,6 +10,8 @@ pub mod authorization_code;
 pub mod authorization_request;
 pub mod beneficiary;
 pub mod beneficiary_session;
+pub mod claim;
+pub mod coverage;
 pub mod crosswalk;
 pub mod data_access_grant;
 pub mod identity_user;

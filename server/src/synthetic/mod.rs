@@ -2,6 +2,10 @@
 //! sandbox logins `BBUser00000`…`BBUser29999` (passwords `PW00000!`…`PW29999!`).
 //! Everything is a pure function of the enrollee's number, so every machine
 //! generates exactly the same people.
+pub mod claims;
+pub mod codes;
+pub mod coverage;
+mod personas;
 mod rng;
 
 use chrono::NaiveDate;

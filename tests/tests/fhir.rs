@@ -1,0 +1,388 @@
+//! The FHIR API over HTTP: whose data a token reaches, paging, search
+//! parameters, errors as OperationOutcome, gzip, and the access log.
+use std::collections::HashSet;
+
+use portal_tests::{
+    db_tests,
+    fhir::{enrollee_token, entries, get, link, token_for},
+    oauth::{Answer, AppSpec},
+    Backend, TestApp,
+};
+use server::{
+    entities::api_access,
+    sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter},
+    synthetic::{self, claims::claim_count},
+};
+
+/// The first enrollee with at least `n` claims.
+fn enrollee_with_claims(n: usize) -> u32 {
+    (3..synthetic::POPULATION)
+        .find(|k| claim_count(*k) >= n)
+        .expect("some enrollee has that many claims")
+}
+
+async fn a_token_reaches_only_its_own_beneficiary(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..3).await;
+    let (mine, theirs) = (synthetic::fhir_id(1), synthetic::fhir_id(2));
+    let token = enrollee_token(&app, "BBUser00001").await;
+
+    let (status, _, patient) = get(&app, &token, &format!("/v2/fhir/Patient/{mine}")).await;
+    assert_eq!((status, patient["id"].as_str()), (200, Some(mine.as_str())));
+    let (status, _, outcome) = get(&app, &token, &format!("/v2/fhir/Patient/{theirs}")).await;
+    assert_eq!(
+        (status, outcome["resourceType"].as_str()),
+        (404, Some("OperationOutcome"))
+    );
+
+    // Searches naming someone else find nothing of theirs; bare searches find the token's own.
+    for (path, expected) in [
+        (
+            format!("/v2/fhir/ExplanationOfBenefit/?patient={theirs}"),
+            0,
+        ),
+        (
+            format!("/v2/fhir/Coverage/?beneficiary=Patient/{theirs}"),
+            0,
+        ),
+        (format!("/v2/fhir/Patient/?_id={theirs}"), 0),
+        ("/v2/fhir/Patient/".to_string(), 1),
+        (format!("/v2/fhir/Patient/?_id={mine}"), 1),
+    ] {
+        let (status, _, bundle) = get(&app, &token, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(bundle["total"], expected, "{path}");
+    }
+    let (_, _, own) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/?_count=50").await;
+    assert_eq!(
+        own["total"].as_u64().unwrap() as usize,
+        synthetic::claims::claims_for(1).len()
+    );
+    assert!(entries(&own)
+        .iter()
+        .all(|e| e["patient"]["reference"] == format!("Patient/{mine}")));
+
+    // Reading another enrollee's claim or coverage by id is "not found", never their data.
+    let their_claim = synthetic::claims::claims_for(2)[0].resource_id();
+    let (status, _, _) = get(
+        &app,
+        &token,
+        &format!("/v2/fhir/ExplanationOfBenefit/{their_claim}"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = get(&app, &token, &format!("/v1/fhir/Coverage/part-a-{theirs}")).await;
+    assert_eq!(status, 404);
+    let my_claim = synthetic::claims::claims_for(1)[0].resource_id();
+    let (status, _, eob) = get(
+        &app,
+        &token,
+        &format!("/v1/fhir/ExplanationOfBenefit/{my_claim}"),
+    )
+    .await;
+    assert_eq!((status, eob["id"].as_str()), (200, Some(my_claim.as_str())));
+
+    // Without a token, or with a bad one: 401 OperationOutcome with a Bearer challenge.
+    let (status, headers, outcome) = get(&app, "not-a-token", "/v2/fhir/Patient/").await;
+    assert_eq!(
+        (status, outcome["resourceType"].as_str()),
+        (401, Some("OperationOutcome"))
+    );
+    assert!(headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    app.stop().await;
+}
+
+async fn declined_demographics_and_missing_scopes_are_403(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..1).await;
+    let registered = app.register(AppSpec::confidential("Claims Only")).await;
+    let token = token_for(
+        &app,
+        &registered,
+        "BBUser00000",
+        Answer::ALLOW_WITHOUT_DEMOGRAPHICS,
+    )
+    .await;
+    for version in ["v1", "v2"] {
+        let (status, _, outcome) = get(&app, &token, &format!("/{version}/fhir/Patient/")).await;
+        assert_eq!(
+            (status, outcome["issue"][0]["code"].as_str()),
+            (403, Some("forbidden")),
+            "{version}"
+        );
+        let (status, _, _) = get(&app, &token, &format!("/{version}/fhir/Coverage/")).await;
+        assert_eq!(status, 200);
+        let (status, _, _) = get(
+            &app,
+            &token,
+            &format!("/{version}/fhir/ExplanationOfBenefit/"),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let (status, _, _) = get(&app, &token, "/v2/connect/userinfo").await;
+    assert_eq!(status, 403);
+    app.stop().await;
+}
+
+async fn paging_walks_every_claim_exactly_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rich = enrollee_with_claims(100);
+    app.enrollees(rich..rich + 1).await;
+    let token = enrollee_token(&app, &synthetic::username(rich)).await;
+    let expected: HashSet<String> = synthetic::claims::claims_for(rich)
+        .iter()
+        .map(|c| c.resource_id())
+        .collect();
+    assert!(expected.len() >= 100);
+
+    let mut seen = Vec::new();
+    let mut next = Some(app.url("/v2/fhir/ExplanationOfBenefit/?_count=7"));
+    let mut pages = 0;
+    while let Some(url) = next {
+        let (status, _, bundle) = get(&app, &token, &url).await;
+        assert_eq!(status, 200, "{url}");
+        assert_eq!(bundle["total"].as_u64().unwrap() as usize, expected.len());
+        assert!(
+            link(&bundle, "self").is_some()
+                && link(&bundle, "first").is_some()
+                && link(&bundle, "last").is_some()
+        );
+        seen.extend(
+            entries(&bundle)
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_string()),
+        );
+        next = link(&bundle, "next");
+        if let Some(n) = &next {
+            assert!(n.starts_with(&app.base), "next links are absolute: {n}");
+        }
+        pages += 1;
+    }
+    assert_eq!(pages, expected.len().div_ceil(7));
+    assert_eq!(seen.len(), expected.len(), "no claim twice");
+    assert_eq!(
+        seen.iter().cloned().collect::<HashSet<_>>(),
+        expected,
+        "every claim once"
+    );
+
+    // _count is capped at 50; _count=0 gives only the total; past the end gives no entries.
+    let (_, _, capped) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/?_count=500").await;
+    assert_eq!(entries(&capped).len(), 50);
+    let (_, _, summary) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/?_count=0").await;
+    assert_eq!(summary["total"].as_u64().unwrap() as usize, expected.len());
+    assert!(summary.get("entry").is_none());
+    let (status, _, past) = get(
+        &app,
+        &token,
+        "/v2/fhir/ExplanationOfBenefit/?startIndex=100000",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(past.get("entry").is_none());
+    assert!(link(&past, "previous").is_some() && link(&past, "next").is_none());
+    // Repeated paging parameters are tolerated (the last wins).
+    let (status, _, repeated) = get(
+        &app,
+        &token,
+        "/v2/fhir/ExplanationOfBenefit/?_count=3&_count=4",
+    )
+    .await;
+    assert_eq!((status, entries(&repeated).len()), (200, 4));
+
+    // Links follow the host the client used, also behind a proxy.
+    let res = reqwest::Client::new()
+        .get(app.url("/v2/fhir/ExplanationOfBenefit/?_count=5"))
+        .bearer_auth(&token)
+        .header("X-Forwarded-Host", "api.bluebutton.example")
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let bundle: serde_json::Value = res.json().await.unwrap();
+    assert!(link(&bundle, "next")
+        .unwrap()
+        .starts_with("https://api.bluebutton.example/v2/fhir/ExplanationOfBenefit/?"));
+    app.stop().await;
+}
+
+async fn search_parameters_filter_and_bad_values_are_400(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let number = synthetic::FEATURED_NUMBER;
+    app.enrollees(number..number + 1).await;
+    let token = enrollee_token(&app, "BBUser29999").await;
+    let claims = synthetic::claims::claims_for(number);
+    let count_where = |f: &dyn Fn(&synthetic::claims::Claim) -> bool| {
+        claims.iter().filter(|c| f(c)).count() as u64
+    };
+
+    let (_, _, typed) = get(
+        &app,
+        &token,
+        "/v2/fhir/ExplanationOfBenefit/?type=pde,inpatient&_count=50",
+    )
+    .await;
+    assert_eq!(typed["total"], 7, "5 Part D events and 2 inpatient stays");
+    assert!(entries(&typed).iter().all(|e| {
+        let id = e["id"].as_str().unwrap();
+        id.starts_with("pde-") || id.starts_with("inpatient-")
+    }));
+    let cutoff = chrono::NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    let (_, _, dated) =
+        get(&app, &token, "/v2/fhir/ExplanationOfBenefit/?service-date=ge2024-01-01&service-date=le2024-06-30&_count=0").await;
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    assert_eq!(
+        dated["total"].as_u64().unwrap(),
+        count_where(&|c| c.thru >= start && c.thru <= cutoff)
+    );
+    let (_, _, carriers) = get(
+        &app,
+        &token,
+        "/v1/fhir/ExplanationOfBenefit/?type=carrier&_count=0",
+    )
+    .await;
+    assert_eq!(carriers["total"], 25, "v1 serves the same data");
+
+    for bad in [
+        "/v2/fhir/ExplanationOfBenefit/?service-date=2024-13-01",
+        "/v2/fhir/ExplanationOfBenefit/?_lastUpdated=yesterday",
+        "/v2/fhir/ExplanationOfBenefit/?type=dental",
+        "/v2/fhir/ExplanationOfBenefit/?_count=ten",
+        "/v2/fhir/Coverage/?startIndex=-5",
+    ] {
+        let (status, _, outcome) = get(&app, &token, bad).await;
+        assert_eq!(
+            (status, outcome["resourceType"].as_str()),
+            (400, Some("OperationOutcome")),
+            "{bad}"
+        );
+        assert!(!outcome["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .is_empty());
+    }
+    let (status, _, ignored) = get(
+        &app,
+        &token,
+        "/v2/fhir/ExplanationOfBenefit/?excludeSAMHSA=true&_format=json",
+    )
+    .await;
+    assert_eq!(
+        (status, ignored["total"].as_u64()),
+        (200, Some(32)),
+        "unknown parameters are ignored"
+    );
+
+    // The refresh adds claims with a new lastUpdated that _lastUpdated finds.
+    let before = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    server::medicare::load::refresh(&app.state.db, &Default::default(), chrono::Utc::now())
+        .await
+        .unwrap();
+    let since = before.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let url = format!(
+        "/v2/fhir/ExplanationOfBenefit/?_lastUpdated=gt{}&_count=0",
+        url::form_urlencoded::byte_serialize(since.as_bytes()).collect::<String>()
+    );
+    let (_, _, fresh) = get(&app, &token, &url).await;
+    let (_, _, all) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/?_count=0").await;
+    assert_eq!(
+        all["total"].as_u64().unwrap() - 32,
+        fresh["total"].as_u64().unwrap(),
+        "exactly the refreshed claims are newer"
+    );
+    app.stop().await;
+}
+
+async fn responses_of_1_kb_or_more_are_gzipped_when_asked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(1..2).await;
+    let token = enrollee_token(&app, "BBUser00001").await;
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let fetch = |path: &str, gzip: bool| {
+        let mut request = client.get(app.url(path)).bearer_auth(&token);
+        if gzip {
+            request = request.header("Accept-Encoding", "gzip");
+        }
+        async move {
+            let res = request.send().await.unwrap();
+            let encoding = res
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            let length = res.bytes().await.unwrap().len();
+            (encoding, length)
+        }
+    };
+    // Well over 1 KB: gzipped when asked, and only then.
+    let (encoding, _) = fetch("/v2/fhir/ExplanationOfBenefit/?_count=5", true).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let (encoding, plain_length) = fetch("/v2/fhir/ExplanationOfBenefit/?_count=5", false).await;
+    assert_eq!(encoding, None);
+    assert!(plain_length >= 1024);
+    // Under 1 KB: never gzipped.
+    let (encoding, small_length) = fetch(
+        "/v2/fhir/ExplanationOfBenefit/?patient=nobody&_count=0",
+        true,
+    )
+    .await;
+    assert!(small_length < 1024, "{small_length}");
+    assert_eq!(encoding, None);
+    app.stop().await;
+}
+
+async fn every_response_is_in_the_access_log(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..1).await;
+    let token = enrollee_token(&app, "BBUser00000").await;
+    get(&app, &token, "/v2/fhir/ExplanationOfBenefit/?_count=3").await;
+    get(&app, &token, "/v2/fhir/Patient/nobody").await;
+    let db = app.state.db.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let logged = api_access::Entity::find().count(&db).await.unwrap();
+        if logged >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the access log was written within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let search = api_access::Entity::find()
+        .filter(api_access::Column::Interaction.eq("search"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(search.resource, "ExplanationOfBenefit");
+    assert_eq!(search.status, 200);
+    assert_eq!(search.result_count, Some(3.min(claim_count(0) as i32)));
+    assert!(
+        search.token_id.is_some()
+            && search.application_id.is_some()
+            && search.beneficiary_id.is_some()
+    );
+    let read = api_access::Entity::find()
+        .filter(api_access::Column::Interaction.eq("read"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.status, 404);
+    app.stop().await;
+}
+
+db_tests!(
+    a_token_reaches_only_its_own_beneficiary,
+    declined_demographics_and_missing_scopes_are_403,
+    paging_walks_every_claim_exactly_once,
+    search_parameters_filter_and_bad_values_are_400,
+    responses_of_1_kb_or_more_are_gzipped_when_asked,
+    every_response_is_in_the_access_log,
+);
