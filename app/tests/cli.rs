@@ -129,8 +129,9 @@ fn beneficiaries_load_and_app_create_set_up_a_sandbox_from_the_command_line() {
     );
     let again = portal(&dir, &["beneficiaries", "load", "--first", "20"]);
     assert!(
-        String::from_utf8_lossy(&again.stdout)
-            .contains("Loaded 0 synthetic enrollees with 0 claims (21 enrollees were already there)"),
+        String::from_utf8_lossy(&again.stdout).contains(
+            "Loaded 0 synthetic enrollees with 0 claims (21 enrollees were already there)"
+        ),
         "loading is idempotent"
     );
 
