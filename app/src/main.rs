@@ -5,6 +5,7 @@
 //! portal migrate               apply database migrations and exit
 //! portal user create --role reviewer|admin|developer --email E --name N [--organization O]
 //! portal beneficiaries load [--first N | --all]
+//! portal claims refresh        append a week's Part A/B claims and a month's Part D events
 //! portal app create --owner EMAIL --name NAME --redirect-uris "URI …" [--client-type confidential|public]
 //!                   [--grant-type authorization-code|implicit] [--demographics yes|no]
 //! ```
@@ -19,7 +20,7 @@ use server::{
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  portal [serve] [--demo]\n  portal migrate\n  portal user create --role reviewer|admin|developer --email EMAIL --name NAME [--organization ORG]\n  portal beneficiaries load [--first N | --all]\n  portal app create --owner EMAIL --name NAME --redirect-uris \"URI ...\" [--client-type confidential|public] [--grant-type authorization-code|implicit] [--demographics yes|no]"
+        "usage:\n  portal [serve] [--demo]\n  portal migrate\n  portal user create --role reviewer|admin|developer --email EMAIL --name NAME [--organization ORG]\n  portal beneficiaries load [--first N | --all]\n  portal claims refresh\n  portal app create --owner EMAIL --name NAME --redirect-uris \"URI ...\" [--client-type confidential|public] [--grant-type authorization-code|implicit] [--demographics yes|no]"
     );
     ExitCode::from(2)
 }
@@ -57,6 +58,7 @@ async fn main() -> ExitCode {
         ["user", "create"] => create_user(settings, &args).await,
         ["beneficiaries", "load"] => load_beneficiaries(settings, &args).await,
         ["app", "create"] => create_app(settings, &args).await,
+        ["claims", "refresh"] => refresh_claims(settings).await,
         _ => return usage(),
     };
     match result {
@@ -282,4 +284,19 @@ async fn create_app(settings: Settings, args: &[String]) -> Result<(), String> {
             .join("; ")),
         Err(e) => Err(e.to_string()),
     }
+}
+
+async fn refresh_claims(settings: Settings) -> Result<(), String> {
+    let state = app::serve::prepare(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let report =
+        server::medicare::load::refresh(&state.db, &AuditContext::default(), chrono::Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
+    println!(
+        "Added {} Part A/B claims (service in the past week) and {} Part D events (past month), last updated now.",
+        report.part_ab_claims, report.part_d_events
+    );
+    Ok(())
 }

@@ -135,6 +135,22 @@ fn beneficiaries_load_and_app_create_set_up_a_sandbox_from_the_command_line() {
         "loading is idempotent"
     );
 
+    let refreshed = portal(&dir, &["claims", "refresh"]);
+    let stdout = String::from_utf8_lossy(&refreshed.stdout);
+    assert!(
+        refreshed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&refreshed.stderr)
+    );
+    let added: u32 = stdout
+        .split_whitespace()
+        .filter_map(|w| w.parse::<u32>().ok())
+        .sum();
+    assert!(
+        added >= 1 && stdout.contains("last updated now"),
+        "{stdout}"
+    );
+
     let nobody = portal(
         &dir,
         &[

@@ -67,6 +67,9 @@ pub enum SignInError {
     /// The identity provider knows the person but no beneficiary is linked to them.
     #[error("no Medicare record is linked to this sign-in")]
     NotLinked,
+    /// A documented sandbox user (`BBUser12345`) whose data this server has not loaded.
+    #[error("this synthetic enrollee's data is not loaded on this server")]
+    NotLoaded,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -186,6 +189,16 @@ pub async fn sign_in(
         }
     };
     let Some(subject) = authenticate(db, username, password).await? else {
+        let documented = crate::synthetic::number_of(username.trim()).is_some();
+        let known = identity_user::Entity::find()
+            .filter(identity_user::Column::Username.eq(username.trim()))
+            .one(db)
+            .await?
+            .is_some();
+        if documented && !known {
+            txn_failed("enrollee not loaded").await?;
+            return Err(SignInError::NotLoaded);
+        }
         txn_failed("invalid credentials").await?;
         return Err(SignInError::InvalidCredentials);
     };

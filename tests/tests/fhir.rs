@@ -378,7 +378,102 @@ async fn every_response_is_in_the_access_log(backend: Backend) {
     app.stop().await;
 }
 
+async fn the_sample_beneficiaries_csv_lists_the_richest_loaded_enrollees(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rich = enrollee_with_claims(60);
+    app.enrollees(0..12).await;
+    app.enrollees(rich..rich + 1).await;
+    let res = app
+        .client()
+        .get(app.url("/synthetic_users_by_claim_count_full.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = res.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "username,password,fhir_id,total_claims,carrier_claims,dme_claims,hha_claims,hospice_claims,inpatient_claims,outpatient_claims,pde_claims,snf_claims"
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(
+        rows[0][0],
+        synthetic::username(rich),
+        "the richest enrollee comes first"
+    );
+    let totals: Vec<u64> = rows.iter().map(|r| r[3].parse().unwrap()).collect();
+    assert!(
+        totals.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by claim count"
+    );
+    for row in &rows {
+        let number = synthetic::number_of(&row[0]).unwrap();
+        assert_eq!(row[1], synthetic::password(number));
+        assert_eq!(row[2], synthetic::fhir_id(number));
+        let by_type: u64 = row[4..].iter().map(|n| n.parse::<u64>().unwrap()).sum();
+        assert_eq!(
+            by_type,
+            row[3].parse::<u64>().unwrap(),
+            "the per-type counts add up for {}",
+            row[0]
+        );
+        assert_eq!(
+            row[3].parse::<usize>().unwrap(),
+            synthetic::claims::claims_for(number).len()
+        );
+    }
+    app.stop().await;
+}
+
+async fn a_documented_enrollee_who_is_not_loaded_gets_a_clear_message(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..1).await;
+    let browser = app.client();
+    let res = app
+        .post_form(
+            &browser,
+            "mymedicare/log_in",
+            &[
+                ("username", "BBUser12345"),
+                ("password", "PW12345!"),
+                ("next", ""),
+            ],
+        )
+        .await;
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("has not loaded their Medicare data")
+            && body.contains("beneficiaries load --all"),
+        "{body}"
+    );
+    let res = app
+        .post_form(
+            &browser,
+            "mymedicare/log_in",
+            &[
+                ("username", "BBUser00000"),
+                ("password", "PW99999!"),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert!(
+        res.text().await.unwrap().contains("do not match"),
+        "a wrong password is still just a wrong password"
+    );
+    app.stop().await;
+}
+
 db_tests!(
+    the_sample_beneficiaries_csv_lists_the_richest_loaded_enrollees,
+    a_documented_enrollee_who_is_not_loaded_gets_a_clear_message,
     a_token_reaches_only_its_own_beneficiary,
     declined_demographics_and_missing_scopes_are_403,
     paging_walks_every_claim_exactly_once,

@@ -102,6 +102,10 @@ pub async fn medicare_log_in(
                         "That user name and password do not match. Sandbox enrollees are BBUser00000 to BBUser29999, with passwords PW00000! to PW29999!."
                             .into(),
                     ),
+                    SignInError::NotLoaded => AppError::Message(
+                        "This synthetic enrollee exists in the sandbox, but this server has not loaded their Medicare data yet. Sign in as another enrollee (BBUser00000 to BBUser00099 are always loaded), or ask the administrator to run: portal beneficiaries load --all"
+                            .into(),
+                    ),
                     SignInError::NotLinked => AppError::Message(
                         "You signed in, but no Medicare record is linked to this account, so there is no data an app could see."
                             .into(),

@@ -18,6 +18,7 @@ pub fn api_router() -> Router<AppState> {
             crate::apps::Environment::Sandbox,
         ))
         .merge(crate::apps::http::router())
+        .merge(crate::medicare::http::router())
         .merge(crate::fhir::http::router(crate::apps::Environment::Sandbox))
         .route("/v1/{*rest}", axum::routing::any(api_not_found))
         .route("/v2/{*rest}", axum::routing::any(api_not_found))

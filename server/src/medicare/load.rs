@@ -282,10 +282,10 @@ pub async fn refresh(
     let mut rng = SeededRng::new(now.timestamp() as u64);
     let mut rows = Vec::new();
     let mut report = RefreshReport::default();
-    for (id, _) in &benes {
-        if !rng.chance(10) {
-            continue;
-        }
+    // About one enrollee in ten (at least one) gets a new claim.
+    let picks = (benes.len() / 10).max(usize::from(!benes.is_empty()));
+    for _ in 0..picks {
+        let (id, _) = &benes[rng.below(benes.len() as u64) as usize];
         let part_d = rng.chance(50);
         let (claim_type, back) = if part_d {
             (ClaimType::Pde, 30)

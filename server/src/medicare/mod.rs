@@ -2,6 +2,7 @@
 //! FHIR API runs over it. Every function takes the enrollee whose data it
 //! reads: there is no way to ask for a claim or coverage without naming them,
 //! so a token can only ever reach its own beneficiary's records.
+pub mod http;
 pub mod load;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::{
-    entities::{claim, coverage},
+    entities::{beneficiary, claim, coverage, crosswalk, identity_user},
     ids::BeneficiaryId,
     synthetic::{
         claims::{Claim, ClaimType},
@@ -193,4 +194,65 @@ pub async fn claim_counts(
         .into_iter()
         .filter_map(|(t, n)| ClaimType::parse(&t).map(|t| (t, n.max(0) as u64)))
         .collect())
+}
+
+/// A row of the sample-beneficiaries CSV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleBeneficiary {
+    pub username: String,
+    pub password: String,
+    pub fhir_id: String,
+    pub total: u64,
+    pub by_type: Vec<(ClaimType, u64)>,
+}
+
+/// The `limit` loaded synthetic enrollees with the most claims, most first.
+pub async fn richest(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<SampleBeneficiary>, DbErr> {
+    let top: Vec<(uuid::Uuid, i64)> = claim::Entity::find()
+        .select_only()
+        .column(claim::Column::BeneficiaryId)
+        .column_as(claim::Column::Id.count(), "n")
+        .group_by(claim::Column::BeneficiaryId)
+        .order_by_desc(claim::Column::Id.count())
+        .order_by_asc(claim::Column::BeneficiaryId)
+        .limit(limit * 2)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for (bene, total) in top {
+        let Some(patient) = beneficiary::Entity::find_by_id(bene).one(db).await? else {
+            continue;
+        };
+        let subjects: Vec<uuid::Uuid> = crosswalk::Entity::find()
+            .select_only()
+            .column(crosswalk::Column::Subject)
+            .filter(crosswalk::Column::BeneficiaryId.eq(bene))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let username = identity_user::Entity::find()
+            .filter(identity_user::Column::Subject.is_in(subjects))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| u.username)
+            .find(|u| crate::synthetic::number_of(u).is_some());
+        let Some(username) = username else { continue };
+        let number = crate::synthetic::number_of(&username).expect("checked above");
+        out.push(SampleBeneficiary {
+            password: crate::synthetic::password(number),
+            username,
+            fhir_id: patient.fhir_id,
+            total: total.max(0) as u64,
+            by_type: claim_counts(db, crate::ids::BeneficiaryId(bene)).await?,
+        });
+        if out.len() as u64 == limit {
+            break;
+        }
+    }
+    Ok(out)
 }
