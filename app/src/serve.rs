@@ -78,6 +78,17 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
     })
 }
 
+/// The app's routes, discovered once per process. Discovery renders the app
+/// with resource loading switched off through a process-wide flag in
+/// leptos_server; doing it while another server in the same process renders
+/// pages (as parallel tests do) would stall that server's resources, so it
+/// happens exactly once, before any server can serve.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The complete router for `state`.
 pub fn router(state: AppState) -> Router {
     let leptos = LeptosOptions::builder()
@@ -86,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(state.settings.bind_addr)
         .build();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let portal = PortalState {
         app: state.clone(),
         leptos: leptos.clone(),

@@ -3,7 +3,7 @@
 //! Every data path downstream is keyed on [`AccessContext::beneficiary`], the
 //! token's own beneficiary, never on an id taken from the URL.
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use super::scopes::{Scope, ScopeSet};
@@ -81,55 +81,99 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, AccessError> {
     Ok(token.trim())
 }
 
-/// Resolves a presented access token for `environment`.
+/// Resolves a presented access token for `environment`: one query joins the
+/// token with its grant, app and beneficiary, and all of them must agree.
 pub async fn resolve(
     db: &DatabaseConnection,
     environment: Environment,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<AccessContext, AccessError> {
+    use access_token::Column as T;
+    use application::Column as A;
+    use beneficiary::Column as B;
+    use data_access_grant::Column as G;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
     let digest = Secret::from_presented(token).digest();
-    let found = access_token::Entity::find()
-        .filter(access_token::Column::TokenHash.eq(digest.as_str()))
-        .one(db)
-        .await?
-        .ok_or(AccessError::Invalid)?;
-    if found.revoked_at.is_some() {
+    let col = |table: &str, column: &str, alias: &str| {
+        (
+            Expr::col((Alias::new(table), Alias::new(column))),
+            Alias::new(alias),
+        )
+    };
+    let mut query = Query::select();
+    for (expr, alias) in [
+        col("t", "id", "token_id"),
+        col("t", "scopes", "scopes"),
+        col("t", "created_at", "issued_at"),
+        col("t", "expires_at", "token_expires_at"),
+        col("t", "revoked_at", "token_revoked_at"),
+        col("g", "expires_at", "grant_expires_at"),
+        col("g", "revoked_at", "grant_revoked_at"),
+        col("g", "shares_demographics", "shares_demographics"),
+        col("g", "beneficiary_id", "grant_beneficiary"),
+        col("g", "application_id", "grant_application"),
+        col("a", "id", "application_id"),
+        col("a", "client_id", "client_id"),
+        col("b", "id", "beneficiary_id"),
+        col("b", "fhir_id", "fhir_id"),
+    ] {
+        query.expr_as(expr, alias);
+    }
+    query
+        .from_as(access_token::Entity, Alias::new("t"))
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            data_access_grant::Entity,
+            Alias::new("g"),
+            Expr::col((Alias::new("g"), G::Id)).equals((Alias::new("t"), T::GrantId)),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            application::Entity,
+            Alias::new("a"),
+            Expr::col((Alias::new("a"), A::Id)).equals((Alias::new("t"), T::ApplicationId)),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            beneficiary::Entity,
+            Alias::new("b"),
+            Expr::col((Alias::new("b"), B::Id)).equals((Alias::new("t"), T::BeneficiaryId)),
+        )
+        .and_where(Expr::col((Alias::new("t"), T::TokenHash)).eq(digest.as_str()))
+        .and_where(Expr::col((Alias::new("a"), A::Environment)).eq(environment.as_str()))
+        .and_where(Expr::col((Alias::new("a"), A::Active)).eq(true));
+    let row = db.query_one(&query).await?.ok_or(AccessError::Invalid)?;
+    let get_time = |name: &str| {
+        row.try_get::<Option<DateTime<Utc>>>("", name)
+            .map_err(AccessError::from)
+    };
+    if get_time("token_revoked_at")?.is_some() {
         return Err(AccessError::Revoked);
     }
-    if found.expires_at.is_some_and(|e| e <= now) {
+    if get_time("token_expires_at")?.is_some_and(|e| e <= now) {
         return Err(AccessError::Expired);
     }
-    let grant = data_access_grant::Entity::find_by_id(found.grant_id)
-        .one(db)
-        .await?
-        .ok_or(AccessError::Invalid)?;
-    if grant.revoked_at.is_some() || grant.expires_at.is_some_and(|e| e <= now) {
+    if get_time("grant_revoked_at")?.is_some()
+        || get_time("grant_expires_at")?.is_some_and(|e| e <= now)
+    {
         return Err(AccessError::GrantEnded);
     }
-    let app = application::Entity::find_by_id(found.application_id)
-        .filter(application::Column::Environment.eq(environment.as_str()))
-        .filter(application::Column::Active.eq(true))
-        .one(db)
-        .await?
-        .ok_or(AccessError::Invalid)?;
-    let bene = beneficiary::Entity::find_by_id(found.beneficiary_id)
-        .one(db)
-        .await?
-        .ok_or(AccessError::Invalid)?;
+    let id = |name: &str| row.try_get::<Uuid>("", name).map_err(AccessError::from);
     // The grant, the token and the beneficiary must all agree, whole ids.
-    if grant.beneficiary_id != bene.id || grant.application_id != app.id {
+    let (beneficiary_id, application_id) = (id("beneficiary_id")?, id("application_id")?);
+    if id("grant_beneficiary")? != beneficiary_id || id("grant_application")? != application_id {
         return Err(AccessError::Invalid);
     }
     Ok(AccessContext {
-        token_id: found.id,
-        application: ApplicationId(app.id),
-        client_id: app.client_id,
-        beneficiary: BeneficiaryId(bene.id),
-        patient: PatientId::new(bene.fhir_id),
-        scopes: ScopeSet::parse_stored(&found.scopes),
-        shares_demographics: grant.shares_demographics,
-        issued_at: found.created_at,
+        token_id: id("token_id")?,
+        application: ApplicationId(application_id),
+        client_id: row.try_get("", "client_id")?,
+        beneficiary: BeneficiaryId(beneficiary_id),
+        patient: PatientId::new(row.try_get::<String>("", "fhir_id")?),
+        scopes: ScopeSet::parse_stored(&row.try_get::<String>("", "scopes")?),
+        shares_demographics: row.try_get("", "shares_demographics")?,
+        issued_at: row.try_get("", "issued_at")?,
     })
 }
 

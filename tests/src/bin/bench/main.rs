@@ -3,11 +3,15 @@
 //!
 //! ```text
 //! cargo run --release -p portal-tests --bin bench -- refresh
+//! cargo build --release --bin portal --bin bench && target/release/bench fhir
 //! ```
 //!
-//! Each starts the real server on a random port (SQLite, and PostgreSQL when
-//! `TEST_DATABASE_URL` is set), prepares tokens, then drives it from a client
-//! in the same process at 16 and 64 concurrent connections.
+//! Each runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set,
+//! at 16 and 64 concurrent connections. `refresh` starts the server in this
+//! process; `fhir` runs the `portal` binary as its own process (so its memory
+//! can be read) next to a second process that serves the same bytes from
+//! memory (the ceiling).
+mod fhir;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -19,12 +23,12 @@ use portal_tests::{
 };
 use tokio::sync::Mutex;
 
-const CONNECTION_COUNTS: [usize; 2] = [16, 64];
+pub const CONNECTION_COUNTS: [usize; 2] = [16, 64];
 const WARM_UP: Duration = Duration::from_secs(2);
 const MEASURE: Duration = Duration::from_secs(10);
 
 /// Latencies of one run.
-struct Figures {
+pub struct Figures {
     requests: usize,
     errors: usize,
     elapsed: Duration,
@@ -32,17 +36,23 @@ struct Figures {
 }
 
 impl Figures {
-    fn print(&mut self, label: &str) {
+    pub fn requests_per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The latency at quantile `q` (0..1); call after [`Figures::print`] sorted them.
+    pub fn quantile(&self, q: f64) -> Duration {
+        let i = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
+        self.latencies.get(i).copied().unwrap_or_default()
+    }
+
+    pub fn print(&mut self, label: &str) {
         self.latencies.sort();
-        let at = |q: f64| {
-            let i = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
-            self.latencies.get(i).copied().unwrap_or_default()
-        };
         println!(
-            "{label:<44} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors)",
-            self.requests as f64 / self.elapsed.as_secs_f64(),
-            at(0.50).as_secs_f64() * 1000.0,
-            at(0.99).as_secs_f64() * 1000.0,
+            "{label:<52} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors)",
+            self.requests_per_second(),
+            self.quantile(0.50).as_secs_f64() * 1000.0,
+            self.quantile(0.99).as_secs_f64() * 1000.0,
             self.requests,
             self.errors,
         );
@@ -62,7 +72,7 @@ fn settings() -> TestOptions {
 }
 
 /// Runs `connections` loops of `request` for the warm-up and then the measured period.
-async fn drive<F, Fut>(connections: usize, request: F) -> Figures
+pub async fn drive<F, Fut>(connections: usize, request: F) -> Figures
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
@@ -200,7 +210,7 @@ async fn refresh(backend: Backend, label: &str) {
     app.stop().await;
 }
 
-fn backends() -> Vec<(Backend, &'static str)> {
+pub fn backends() -> Vec<(Backend, &'static str)> {
     let mut list = vec![(Backend::Sqlite, "SQLite")];
     if let Some(pg) = Backend::postgres() {
         list.push((pg, "PostgreSQL"));
@@ -226,8 +236,10 @@ fn main() {
                     refresh(backend, label).await;
                 }
             }
+            "fhir" => fhir::run().await,
+            "ceiling" => fhir::serve_ceiling().await,
             _ => {
-                eprintln!("usage: bench refresh");
+                eprintln!("usage: bench refresh | bench fhir");
                 std::process::exit(2);
             }
         }
