@@ -90,6 +90,7 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/apps") view=AppsPage ssr=SsrMode::Async/>
                 <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async/>
                 <Route path=path!("/apps/:id") view=AppPage ssr=SsrMode::Async/>
+                <Route path=path!("/test-client") view=TestClientPage ssr=SsrMode::Async/>
                 <Route path=path!("/mymedicare/login") view=MedicareLoginPage/>
                 <Route path=path!("/mymedicare/connected-apps") view=ConnectedAppsPage ssr=SsrMode::Async/>
                 <Route path=path!("/authorize/:id") view=ConsentPage ssr=SsrMode::Async/>
@@ -103,3 +104,5 @@ fn Site() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 pub mod serve;
+#[cfg(feature = "ssr")]
+pub mod test_client;

@@ -72,6 +72,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
         db,
         limits: Arc::new(server::RateLimits::from_settings(&settings)),
         access_log: Default::default(),
+        caches: Default::default(),
         settings: Arc::new(settings),
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),
@@ -125,7 +126,9 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context.clone(), shell))
         .with_state(portal);
-    let api = server::http::api_router().with_state(state.clone());
+    let api = server::http::api_router()
+        .merge(crate::test_client::router())
+        .with_state(state.clone());
     api.merge(pages)
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

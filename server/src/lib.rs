@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod beneficiaries;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Where API handlers record each response (written in batches).
     pub access_log: access_log::AccessLog,
+    /// Keeps token checks and enrollees' data off the database on the hot path.
+    pub caches: Arc<cache::ApiCaches>,
 }
 
 /// The rate limiters shared by every request.

@@ -448,3 +448,72 @@ async fn an_enrollee_consents_without_demographics_and_revokes_without_javascrip
     browser.close().await;
     app.stop().await;
 }
+
+/// A developer runs the authorization flow for their app from the test
+/// client, sees the token response and pages through claims, with JavaScript.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_client_authorizes_an_app_and_calls_the_api() {
+    use portal_tests::oauth::AppSpec;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.enrollees(29_999..30_000).await;
+    let registered = app.register(AppSpec::confidential("Test Client App")).await;
+    let browser = Browser::start(true).await;
+    browser.visit(&app.url("/login")).await;
+    sign_in(&browser, &registered.owner_email, PASSWORD).await;
+    browser.wait_for_path("/account").await;
+
+    browser.visit(&app.url("/test-client")).await;
+    browser.wait_for_hydration().await;
+    browser.wait_for_text("main", "Test Client App").await;
+    let start = browser
+        .find("form[action='/test-client/start'] button")
+        .await;
+    assert_eq!(
+        start.attr("disabled").await.unwrap().as_deref(),
+        Some("true"),
+        "no flow before the callback is registered"
+    );
+    browser.click("#add-callback").await;
+    browser
+        .wait_for_text("main", "callback address was added")
+        .await;
+    browser.check_accessibility().await;
+
+    browser
+        .fill("client_secret", &registered.client_secret)
+        .await;
+    browser
+        .click("form[action='/test-client/start'] button")
+        .await;
+    browser.wait_for_path("/mymedicare/login").await;
+    browser.fill("username", "BBUser29999").await;
+    browser.fill("password", "PW29999!").await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_text("main h1", "Test Client App wants to see your Medicare data")
+        .await;
+    browser.click("button[name=allow][value=true]").await;
+    browser.wait_for_text("main", "Authorized.").await;
+    browser.check_accessibility().await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("\"patient\": \"20140000008325\""),
+        "the token response is shown"
+    );
+
+    browser.click("a[href*='call=patient']").await;
+    browser.wait_for_text("main", "HTTP status 200").await;
+    assert!(browser.text("main").await.contains("\"family\": \"Doe\""));
+    browser.click("a[href*='call=eob']").await;
+    browser
+        .wait_for_text("main h3", "ExplanationOfBenefit")
+        .await;
+    browser.wait_for_text("main", "\"total\": 32").await;
+    browser.click("a[rel=next]").await;
+    browser.wait_for_text("main h3", "startIndex=10").await;
+    browser.check_accessibility().await;
+    browser.close().await;
+    app.stop().await;
+}

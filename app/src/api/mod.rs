@@ -6,6 +6,7 @@ pub mod apps;
 pub mod medicare;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod test_client;
 
 use serde::{Deserialize, Serialize};
 

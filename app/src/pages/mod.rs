@@ -5,6 +5,7 @@ mod apps;
 mod auth;
 mod medicare;
 mod public;
+mod test_client;
 
 pub use account::*;
 pub use admin::*;
@@ -12,3 +13,4 @@ pub use apps::*;
 pub use auth::*;
 pub use medicare::*;
 pub use public::*;
+pub use test_client::*;

@@ -416,6 +416,58 @@ pub async fn logo(db: &DatabaseConnection, app: Uuid) -> Result<Option<(String, 
         .map(|l| (l.content_type, l.content)))
 }
 
+/// Adds `uri` to the redirect URIs of one of `owner`'s apps (the test client
+/// offers this for its own callback). Already registered: nothing changes.
+pub async fn add_redirect_uri(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: AccountId,
+    app: Uuid,
+    uri: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppsError> {
+    let txn = crate::db::begin_write(db).await?;
+    let model = owned(&txn, owner, app).await?;
+    let environment = Environment::parse(&model.environment).unwrap_or(Environment::Sandbox);
+    let uri = RedirectUri::parse(uri, environment).map_err(|e| {
+        let mut errors = FieldErrors::new();
+        errors.add("redirect_uris", e.to_string());
+        AppsError::Invalid(errors)
+    })?;
+    let mut uris: Vec<String> = model.redirect_uris.lines().map(str::to_string).collect();
+    if uris.iter().any(|u| u == uri.as_str()) {
+        return Ok(());
+    }
+    if uris.len() >= redirect_uri::MAX_PER_APP {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "redirect_uris",
+            format!(
+                "An app may register at most {} redirect URIs.",
+                redirect_uri::MAX_PER_APP
+            ),
+        );
+        return Err(AppsError::Invalid(errors));
+    }
+    let before = model.redirect_uris.clone();
+    uris.push(uri.as_str().to_string());
+    let mut row = model.into_active_model();
+    row.redirect_uris = Set(uris.join("\n"));
+    row.updated_at = Set(now);
+    let updated = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("application.redirect_uri_added", "application", app)
+            .before(serde_json::json!({ "redirect_uris": before }))
+            .after(serde_json::json!({ "redirect_uris": updated.redirect_uris })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Replaces the client secret; the old one stops working at once.
 pub async fn rotate_secret(
     db: &DatabaseConnection,
@@ -479,6 +531,7 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::ACCESS.bump();
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! FHIR endpoints over HTTP. Every handler resolves the bearer token first and
 //! reads only that token's beneficiary's data: an id in the URL selects among
 //! *their* resources, it never selects whose.
+use std::sync::Arc;
+
 use axum::{
     extract::{Path, State},
     http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
@@ -12,15 +14,17 @@ use serde_json::Value;
 use tower_http::compression::{predicate::SizeAbove, CompressionLayer};
 
 use super::{
-    capability, claim_filter, resources, searchset, FhirError, FhirVersion, Page, Query,
-    SearchContext,
+    capability, claim_filter, resources, searchset, searchset_text, FhirError, FhirVersion, Page,
+    Query, SearchContext,
 };
 use crate::{
     access_log::AccessRecord,
     apps::Environment,
     beneficiaries,
+    entities::beneficiary as beneficiary_row,
     http::{rate_limit::Verdict, request::meta_from_parts},
-    medicare,
+    ids::BeneficiaryId,
+    medicare::{self, ClaimRef, StoredCoverage},
     oauth::{
         access::AccessContext,
         http::{protect, Refusal},
@@ -168,8 +172,37 @@ async fn metadata(State(state): State<AppState>, parts: Parts, version: FhirVers
 
 /// What a successful handler produced: the body and how many resources it carries.
 struct Answer {
-    body: Value,
+    body: Body,
     count: u64,
+}
+
+/// A response body: a JSON value, or JSON text assembled from cached parts.
+enum Body {
+    Json(Value),
+    Text(String),
+}
+
+impl Answer {
+    fn json(body: Value, count: u64) -> Self {
+        Self {
+            body: Body::Json(body),
+            count,
+        }
+    }
+}
+
+fn answer_response(answer: &Answer) -> Response {
+    match &answer.body {
+        Body::Json(value) => fhir_json(StatusCode::OK, value),
+        Body::Text(text) => {
+            let mut response = (StatusCode::OK, text.clone()).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/fhir+json;charset=UTF-8"),
+            );
+            response
+        }
+    }
 }
 
 async fn handle(
@@ -194,7 +227,7 @@ async fn handle(
         )))
     };
     let (mut response, count) = match result {
-        Ok(answer) => (fhir_json(StatusCode::OK, &answer.body), Some(answer.count)),
+        Ok(answer) => (answer_response(&answer), Some(answer.count)),
         Err(error) => (error_response(&error), None),
     };
     verdict.write_headers(response.headers_mut());
@@ -224,6 +257,100 @@ fn reference_id(value: &str) -> &str {
     value.rsplit('/').next().unwrap_or(value)
 }
 
+async fn beneficiary(
+    state: &AppState,
+    id: BeneficiaryId,
+) -> Result<Arc<beneficiary_row::Model>, FhirError> {
+    if let Some(found) = state.caches.beneficiaries.get(&id.0) {
+        return Ok(found);
+    }
+    let generation = state.caches.beneficiaries.generation();
+    let found = Arc::new(
+        beneficiaries::get(&state.db, id)
+            .await?
+            .ok_or_else(FhirError::unavailable)?,
+    );
+    state
+        .caches
+        .beneficiaries
+        .insert(id.0, found.clone(), generation, 1024);
+    Ok(found)
+}
+
+async fn coverages(
+    state: &AppState,
+    id: BeneficiaryId,
+) -> Result<Arc<Vec<StoredCoverage>>, FhirError> {
+    if let Some(found) = state.caches.coverages.get(&id.0) {
+        return Ok(found);
+    }
+    let generation = state.caches.coverages.generation();
+    let found = Arc::new(medicare::coverages(&state.db, id).await?);
+    state
+        .caches
+        .coverages
+        .insert(id.0, found.clone(), generation, 4096);
+    Ok(found)
+}
+
+async fn claim_index(state: &AppState, id: BeneficiaryId) -> Result<Arc<Vec<ClaimRef>>, FhirError> {
+    if let Some(found) = state.caches.claim_index.get(&id.0) {
+        return Ok(found);
+    }
+    let generation = state.caches.claim_index.generation();
+    let found = Arc::new(medicare::claim_index(&state.db, id).await?);
+    let bytes = found.len() * 96 + 64;
+    state
+        .caches
+        .claim_index
+        .insert(id.0, found.clone(), generation, bytes);
+    Ok(found)
+}
+
+/// The ExplanationOfBenefit JSON of `claims` (all the beneficiary's), in order:
+/// from the cache where it has them, rendered from one query for the rest.
+async fn rendered_claims(
+    state: &AppState,
+    version: FhirVersion,
+    beneficiary: BeneficiaryId,
+    patient_id: &str,
+    claims: &[&ClaimRef],
+) -> Result<Vec<Arc<str>>, FhirError> {
+    let key = |c: &ClaimRef| (version, c.row_id, c.last_updated.timestamp_millis());
+    let mut out: Vec<Option<Arc<str>>> = claims
+        .iter()
+        .map(|c| state.caches.rendered.get(&key(c)))
+        .collect();
+    let missing: Vec<i64> = claims
+        .iter()
+        .zip(&out)
+        .filter(|(_, r)| r.is_none())
+        .map(|(c, _)| c.row_id)
+        .collect();
+    if !missing.is_empty() {
+        let generation = state.caches.rendered.generation();
+        let loaded = medicare::claims_by_rows(&state.db, beneficiary, &missing).await?;
+        for (row_id, stored) in loaded {
+            let text: Arc<str> = Arc::from(
+                serde_json::to_string(&resources::explanation_of_benefit(
+                    version, &stored, patient_id,
+                ))
+                .expect("JSON"),
+            );
+            let k = (version, row_id, stored.last_updated.timestamp_millis());
+            state
+                .caches
+                .rendered
+                .insert(k, text.clone(), generation, text.len());
+            if let Some(slot) = claims.iter().position(|c| key(c) == k) {
+                out[slot] = Some(text);
+            }
+        }
+    }
+    // A claim that vanished between the index and the read (deleted) is left out.
+    Ok(out.into_iter().flatten().collect())
+}
+
 async fn answer(
     state: &AppState,
     parts: &Parts,
@@ -232,7 +359,6 @@ async fn answer(
     kind: Kind,
     id: Option<&str>,
 ) -> Result<Answer, FhirError> {
-    let db = &state.db;
     let patient_id = access.patient.as_str();
     let origin = origin(state, &parts.headers);
     let full_url = |id: &str| {
@@ -251,6 +377,18 @@ async fn answer(
             id.unwrap_or_default()
         ))
     };
+    let ctx = SearchContext {
+        origin: &origin,
+        path: parts.uri.path(),
+        query: &query,
+        page,
+    };
+    let window = |total: usize| {
+        (page.start as usize).min(total)
+            ..(page.start as usize)
+                .saturating_add(page.count as usize)
+                .min(total)
+    };
 
     // Whose data: always the token's beneficiary. A search naming someone else finds nothing.
     let asks_for_other = match kind {
@@ -262,22 +400,35 @@ async fn answer(
             .last("patient")
             .is_some_and(|v| reference_id(v) != patient_id),
     };
-    let (total, resources): (u64, Vec<(String, Value)>) = match kind {
+    match kind {
         Kind::Patient => {
-            let bene = beneficiaries::get(db, access.beneficiary)
-                .await?
-                .ok_or_else(FhirError::unavailable)?;
-            let resource = resources::patient(version, &bene);
             if let Some(id) = id {
-                return if id == patient_id {
-                    Ok(Answer {
-                        body: resource,
+                if id != patient_id {
+                    return Err(not_found());
+                }
+                let key = (version, access.beneficiary.0);
+                if let Some(text) = state.caches.patients.get(&key) {
+                    return Ok(Answer {
+                        body: Body::Text(text.to_string()),
                         count: 1,
-                    })
-                } else {
-                    Err(not_found())
-                };
+                    });
+                }
+                let generation = state.caches.patients.generation();
+                let bene = beneficiary(state, access.beneficiary).await?;
+                let text: Arc<str> = Arc::from(
+                    serde_json::to_string(&resources::patient(version, &bene)).expect("JSON"),
+                );
+                state
+                    .caches
+                    .patients
+                    .insert(key, text.clone(), generation, text.len());
+                return Ok(Answer {
+                    body: Body::Text(text.to_string()),
+                    count: 1,
+                });
             }
+            let bene = beneficiary(state, access.beneficiary).await?;
+            let resource = resources::patient(version, &bene);
             let identifier_matches = query.last("identifier").is_none_or(|raw| {
                 let value = raw.rsplit('|').next().unwrap_or(raw);
                 [
@@ -287,40 +438,41 @@ async fn answer(
                 ]
                 .contains(&value)
             });
-            if asks_for_other || !identifier_matches {
-                (0, vec![])
-            } else {
-                let shown = if page.start == 0 {
-                    vec![(full_url(patient_id), resource)]
-                } else {
-                    vec![]
-                };
-                (1, shown)
-            }
-        }
-        Kind::Coverage => {
-            let bene = beneficiaries::get(db, access.beneficiary)
-                .await?
-                .ok_or_else(FhirError::unavailable)?;
-            if let Some(id) = id {
-                let stored = medicare::coverage(db, access.beneficiary, id)
-                    .await?
-                    .ok_or_else(not_found)?;
-                return Ok(Answer {
-                    body: resources::coverage(version, &stored, patient_id, &bene.mbi),
-                    count: 1,
-                });
-            }
-            let all = if asks_for_other {
+            let found = if asks_for_other || !identifier_matches {
                 vec![]
             } else {
-                medicare::coverages(db, access.beneficiary).await?
+                vec![(full_url(patient_id), resource)]
             };
-            let total = all.len() as u64;
-            let shown = all
+            let total = found.len();
+            let shown: Vec<(String, Value)> = found
+                .into_iter()
+                .skip(window(total).start)
+                .take(window(total).len())
+                .collect();
+            let count = shown.len() as u64;
+            Ok(Answer::json(searchset(&ctx, total as u64, shown), count))
+        }
+        Kind::Coverage => {
+            let bene = beneficiary(state, access.beneficiary).await?;
+            if let Some(id) = id {
+                let stored = coverages(state, access.beneficiary)
+                    .await?
+                    .iter()
+                    .find(|c| c.id == id)
+                    .cloned()
+                    .ok_or_else(not_found)?;
+                return Ok(Answer::json(
+                    resources::coverage(version, &stored, patient_id, &bene.mbi),
+                    1,
+                ));
+            }
+            let all = if asks_for_other {
+                Arc::new(vec![])
+            } else {
+                coverages(state, access.beneficiary).await?
+            };
+            let shown: Vec<(String, Value)> = all[window(all.len())]
                 .iter()
-                .skip(page.start as usize)
-                .take(page.count as usize)
                 .map(|c| {
                     (
                         full_url(&c.id),
@@ -328,57 +480,42 @@ async fn answer(
                     )
                 })
                 .collect();
-            (total, shown)
+            let count = shown.len() as u64;
+            Ok(Answer::json(
+                searchset(&ctx, all.len() as u64, shown),
+                count,
+            ))
         }
         Kind::ExplanationOfBenefit => {
             if let Some(id) = id {
-                let stored = medicare::claim(db, access.beneficiary, id)
+                let stored = medicare::claim(&state.db, access.beneficiary, id)
                     .await?
                     .ok_or_else(not_found)?;
-                return Ok(Answer {
-                    body: resources::explanation_of_benefit(version, &stored, patient_id),
-                    count: 1,
-                });
+                return Ok(Answer::json(
+                    resources::explanation_of_benefit(version, &stored, patient_id),
+                    1,
+                ));
             }
             let filter = claim_filter(&query)?;
-            if asks_for_other {
-                (0, vec![])
+            let index = if asks_for_other {
+                Arc::new(vec![])
             } else {
-                let (total, claims) = medicare::search_claims(
-                    db,
-                    access.beneficiary,
-                    &filter,
-                    page.start,
-                    page.count,
-                )
-                .await?;
-                let shown = claims
-                    .iter()
-                    .map(|c| {
-                        (
-                            full_url(&c.claim.resource_id()),
-                            resources::explanation_of_benefit(version, c, patient_id),
-                        )
-                    })
-                    .collect();
-                (total, shown)
-            }
+                claim_index(state, access.beneficiary).await?
+            };
+            let matching: Vec<&ClaimRef> = index.iter().filter(|c| filter.matches(c)).collect();
+            let shown = &matching[window(matching.len())];
+            let rendered =
+                rendered_claims(state, version, access.beneficiary, patient_id, shown).await?;
+            let entries: Vec<(String, Arc<str>)> = shown
+                .iter()
+                .zip(rendered)
+                .map(|(c, text)| (full_url(&c.resource_id), text))
+                .collect();
+            let count = entries.len() as u64;
+            Ok(Answer {
+                body: Body::Text(searchset_text(&ctx, matching.len() as u64, &entries)),
+                count,
+            })
         }
-    };
-    let (total, resources) = if page.count == 0 {
-        (total, vec![])
-    } else {
-        (total, resources)
-    };
-    let count = resources.len() as u64;
-    let ctx = SearchContext {
-        origin: &origin,
-        path: parts.uri.path(),
-        query: &query,
-        page,
-    };
-    Ok(Answer {
-        body: searchset(&ctx, total, resources),
-        count,
-    })
+    }
 }

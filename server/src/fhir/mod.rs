@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// The FHIR release a path serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FhirVersion {
     Stu3,
     R4,
@@ -307,6 +307,33 @@ pub fn searchset(ctx: &SearchContext<'_>, total: u64, entries: Vec<(String, Valu
     bundle
 }
 
+/// [`searchset`] as JSON text, with entries that are already rendered JSON
+/// (pasted in, not parsed again).
+pub fn searchset_text(
+    ctx: &SearchContext<'_>,
+    total: u64,
+    entries: &[(String, std::sync::Arc<str>)],
+) -> String {
+    let mut out = serde_json::to_string(&searchset(ctx, total, vec![])).expect("JSON");
+    if entries.is_empty() {
+        return out;
+    }
+    out.pop();
+    out.push_str(",\"entry\":[");
+    for (i, (full_url, resource)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"fullUrl\":");
+        out.push_str(&serde_json::to_string(full_url).expect("JSON"));
+        out.push_str(",\"resource\":");
+        out.push_str(resource);
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +442,18 @@ mod tests {
         assert!(url("self").unwrap().ends_with("startIndex=10"));
         assert_eq!(bundle["total"], 25);
         assert!(bundle.get("entry").is_none(), "no empty entry array");
+        let text = searchset_text(
+            &ctx,
+            25,
+            &[(
+                "https://api.example/x/1".into(),
+                std::sync::Arc::from(r#"{"resourceType":"Patient","id":"1"}"#),
+            )],
+        );
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["entry"][0]["resource"]["id"], "1");
+        assert_eq!(parsed["entry"][0]["fullUrl"], "https://api.example/x/1");
+        assert_eq!(parsed["link"], bundle["link"]);
         let empty = searchset(
             &SearchContext {
                 page: Page {

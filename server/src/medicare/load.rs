@@ -242,6 +242,7 @@ pub async fn load_synthetic(
         .await?;
         txn.commit().await?;
     }
+    crate::cache::DATA.bump();
     Ok(report)
 }
 
@@ -333,5 +334,6 @@ pub async fn refresh(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::DATA.bump();
     Ok(report)
 }

@@ -40,6 +40,98 @@ pub struct ClaimFilter {
     pub last_updated: Vec<Bound<DateTime<Utc>>>,
 }
 
+/// What searches and paging need to know of a claim, without its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRef {
+    pub row_id: i64,
+    pub resource_id: String,
+    pub claim_type: ClaimType,
+    pub service_end: NaiveDate,
+    pub last_updated: DateTime<Utc>,
+}
+
+fn holds<T: PartialOrd>(bound: &Bound<T>, value: &T) -> bool {
+    match bound {
+        Bound::Eq(v) => value == v,
+        Bound::Ge(v) => value >= v,
+        Bound::Gt(v) => value > v,
+        Bound::Le(v) => value <= v,
+        Bound::Lt(v) => value < v,
+    }
+}
+
+impl ClaimFilter {
+    /// The same test [`search_claims`] makes in SQL, on a claim in memory.
+    pub fn matches(&self, claim: &ClaimRef) -> bool {
+        self.types
+            .as_ref()
+            .is_none_or(|types| types.contains(&claim.claim_type))
+            && self
+                .service_date
+                .iter()
+                .all(|b| holds(b, &claim.service_end))
+            && self
+                .last_updated
+                .iter()
+                .all(|b| holds(b, &claim.last_updated))
+    }
+}
+
+/// All of `beneficiary`'s claims as [`ClaimRef`]s, in id order (the paging order).
+pub async fn claim_index(
+    db: &impl ConnectionTrait,
+    beneficiary: BeneficiaryId,
+) -> Result<Vec<ClaimRef>, DbErr> {
+    let rows: Vec<(i64, String, String, NaiveDate, DateTime<Utc>)> = claim::Entity::find()
+        .select_only()
+        .column(claim::Column::Id)
+        .column(claim::Column::ResourceId)
+        .column(claim::Column::ClaimType)
+        .column(claim::Column::ServiceEnd)
+        .column(claim::Column::LastUpdated)
+        .filter(claim::Column::BeneficiaryId.eq(beneficiary.0))
+        .order_by_asc(claim::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(row_id, resource_id, claim_type, service_end, last_updated)| {
+                Some(ClaimRef {
+                    row_id,
+                    resource_id,
+                    claim_type: ClaimType::parse(&claim_type)?,
+                    service_end,
+                    last_updated,
+                })
+            },
+        )
+        .collect())
+}
+
+/// `beneficiary`'s claims with these row ids (others' rows are never returned).
+pub async fn claims_by_rows(
+    db: &impl ConnectionTrait,
+    beneficiary: BeneficiaryId,
+    rows: &[i64],
+) -> Result<Vec<(i64, StoredClaim)>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    claim::Entity::find()
+        .filter(claim::Column::BeneficiaryId.eq(beneficiary.0))
+        .filter(claim::Column::Id.is_in(rows.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let id = row.id;
+            decode_claim(row).map(|claim| (id, claim))
+        })
+        .collect()
+}
+
 /// A claim with the time it last changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredClaim {

@@ -25,6 +25,8 @@ pub struct AccessContext {
     pub scopes: ScopeSet,
     pub shares_demographics: bool,
     pub issued_at: DateTime<Utc>,
+    /// When the token or its grant ends, whichever is first (`None`: never).
+    pub valid_until: Option<DateTime<Utc>>,
 }
 
 impl AccessContext {
@@ -148,6 +150,11 @@ pub async fn resolve(
         row.try_get::<Option<DateTime<Utc>>>("", name)
             .map_err(AccessError::from)
     };
+    let (token_end, grant_end) = (get_time("token_expires_at")?, get_time("grant_expires_at")?);
+    let valid_until = match (token_end, grant_end) {
+        (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
+        (a, b) => a.or(b),
+    };
     if get_time("token_revoked_at")?.is_some() {
         return Err(AccessError::Revoked);
     }
@@ -174,6 +181,7 @@ pub async fn resolve(
         scopes: ScopeSet::parse_stored(&row.try_get::<String>("", "scopes")?),
         shares_demographics: row.try_get("", "shares_demographics")?,
         issued_at: row.try_get("", "issued_at")?,
+        valid_until,
     })
 }
 

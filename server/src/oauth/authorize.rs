@@ -463,6 +463,8 @@ pub async fn decide(
         redirect_with(&request.redirect_uri, &params, false)
     };
     txn.commit().await?;
+    // Consent replaced any earlier grant of this enrollee to this app, and its tokens.
+    crate::cache::ACCESS.bump();
     Ok(target)
 }
 

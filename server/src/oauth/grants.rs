@@ -228,6 +228,7 @@ pub async fn revoke_by_beneficiary(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::ACCESS.bump();
     Ok(true)
 }
 

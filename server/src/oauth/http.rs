@@ -496,9 +496,33 @@ pub async fn protect(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let token = access::bearer_token(authorization).map_err(Refusal::Access)?;
-    let context = access::resolve(&state.db, environment, token, state.clock.now())
-        .await
-        .map_err(Refusal::Access)?;
+    let now = state.clock.now();
+    let key = format!(
+        "{}:{}",
+        environment.as_str(),
+        crate::secrets::Secret::from_presented(token)
+            .digest()
+            .as_str()
+    );
+    let cached = state
+        .caches
+        .access
+        .get(&key)
+        .filter(|c| c.valid_until.is_none_or(|end| end > now));
+    let context = match cached {
+        Some(context) => context,
+        None => {
+            let generation = state.caches.access.generation();
+            let context = access::resolve(&state.db, environment, token, now)
+                .await
+                .map_err(Refusal::Access)?;
+            state
+                .caches
+                .access
+                .insert(key, context.clone(), generation, 512);
+            context
+        }
+    };
     let verdict = state
         .limits
         .api

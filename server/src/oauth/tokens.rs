@@ -213,6 +213,7 @@ pub async fn exchange_code(
         )
         .await?;
         txn.commit().await?;
+        crate::cache::ACCESS.bump();
         return Err(OAuthError::invalid_grant(
             "the authorization code was already used; every token issued from it has been revoked",
         ));
@@ -333,6 +334,7 @@ pub async fn refresh(
         )
         .await?;
         txn.commit().await?;
+        crate::cache::ACCESS.bump();
         return Err(OAuthError::invalid_grant("the refresh token was already used; every token of this authorization has been revoked"));
     }
     if old.revoked_at.is_some() {
@@ -447,6 +449,7 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::ACCESS.bump();
     Ok(())
 }
 

@@ -405,6 +405,22 @@ async fn run_backend(backend: Backend, label: &str) {
         Arc::new(move |_| p.to_string())
     };
     let mut eob_p50_small = Duration::ZERO;
+    // BENCH_QUICK=1: Patient read at 16 connections only, for quick comparisons while tuning.
+    if std::env::var("BENCH_QUICK").as_deref() == Ok("1") {
+        let mut ceiling =
+            measure(&ceiling_base, patient_tokens.clone(), fixed("/patient"), 16).await;
+        ceiling.print("ceiling (Patient bytes), 16 conn");
+        let mut patient = measure(&base, patient_tokens.clone(), patient_path.clone(), 16).await;
+        patient.print(&format!("Patient read, {label}, 16 conn"));
+        println!(
+            "  => {:.0}% of the ceiling; peak memory {:.0} MB",
+            100.0 * patient.requests_per_second() / ceiling.requests_per_second(),
+            peak_rss_mb(server.0.id())
+        );
+        drop(server);
+        target.remove().await;
+        return;
+    }
     for connections in CONNECTION_COUNTS {
         let mut ceiling_patient = measure(
             &ceiling_base,
@@ -448,6 +464,10 @@ async fn run_backend(backend: Backend, label: &str) {
 
     println!("  growing to 30,000 enrollees …");
     load(&target, &["--all"]);
+    // The load just wrote ~600 MB: let the kernel write it back first, so the
+    // comparison measures the bigger data set, not the disk catching up.
+    let _ = Command::new("sync").status();
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let mut eob_large = measure(
         &base,
         eob_tokens.clone(),
