@@ -1,20 +1,52 @@
-//! The official Python SDK (PyPI `cms-bluebutton-sdk`), unmodified but for its
-//! base URL, against the real server; the enrollee signs in and consents in
-//! headless Chromium, with the accessibility check on each page.
+//! The official SDKs (PyPI and npm `cms-bluebutton-sdk`), unmodified but for
+//! their base URL, against the real server; the enrollee signs in and consents
+//! in headless Chromium, with the accessibility check on each page.
 use std::process::Stdio;
 
 use portal_tests::{browser::Browser, oauth::AppSpec, Backend, TestApp};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::Command,
+};
 
-/// The Python that has the SDK installed (`scripts/test.sh` makes the venv).
-fn sdk_python() -> String {
-    std::env::var("BLUEBUTTON_SDK_PYTHON").unwrap_or_else(|_| {
+/// The Python SDK's script (`scripts/test.sh` makes the venv in target/sdk-venv).
+fn python_script() -> Command {
+    let python = std::env::var("BLUEBUTTON_SDK_PYTHON").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../target/sdk-venv/bin/python").to_string()
-    })
+    });
+    assert!(
+        std::path::Path::new(&python).exists(),
+        "{python} is missing: run ./scripts/test.sh, which installs cms-bluebutton-sdk into target/sdk-venv"
+    );
+    let mut command = Command::new(python);
+    command.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sdk/python_sdk_flow.py"
+    ));
+    command
+}
+
+/// The npm SDK's script (`scripts/test.sh` installs it into tests/node_modules).
+fn node_script() -> Command {
+    let mut command = Command::new("node");
+    command
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/sdk/node_sdk_flow.js"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_python_sdk_completes_the_flow() {
+    sdk_flow(python_script()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_npm_sdk_completes_the_flow() {
+    sdk_flow(node_script()).await;
+}
+
+/// Runs an SDK script through the whole flow and checks what it saw.
+async fn sdk_flow(mut command: Command) {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.enrollees(29_999..30_000).await;
     let callback = app.url("/sdk-test/callback/");
@@ -25,16 +57,7 @@ async fn the_official_python_sdk_completes_the_flow() {
         })
         .await;
 
-    let python = sdk_python();
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "{python} is missing: run ./scripts/test.sh, which installs cms-bluebutton-sdk into target/sdk-venv"
-    );
-    let mut script = tokio::process::Command::new(python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/sdk/python_sdk_flow.py"
-        ))
+    let mut script = command
         .env("BB_BASE_URL", &app.base)
         .env("BB_CLIENT_ID", &registered.client_id)
         .env("BB_CLIENT_SECRET", &registered.client_secret)
