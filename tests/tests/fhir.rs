@@ -363,11 +363,12 @@ async fn every_response_is_in_the_access_log(backend: Backend) {
     assert_eq!(search.resource, "ExplanationOfBenefit");
     assert_eq!(search.status, 200);
     assert_eq!(search.result_count, Some(3.min(claim_count(0) as i32)));
-    assert!(
-        search.token_id.is_some()
-            && search.application_id.is_some()
-            && search.beneficiary_id.is_some()
-    );
+    // The whole ids of the token, its app and its beneficiary, as stored.
+    let token = server::entities::access_token::Entity::find().one(&db).await.unwrap().unwrap();
+    assert_eq!(search.token_id, Some(token.id));
+    assert_eq!(search.application_id, Some(token.application_id));
+    assert_eq!(search.beneficiary_id, Some(token.beneficiary_id));
+    assert!(search.path.contains("_count=3") && search.request_id.is_some());
     let read = api_access::Entity::find()
         .filter(api_access::Column::Interaction.eq("read"))
         .one(&db)
