@@ -31,6 +31,7 @@ pub fn SiteHeader() -> impl IntoView {
                                 <div class="user-menu">
                                     {v.is_admin().then(|| view! { <a href="/admin/audit">"Audit trail"</a> })}
                                     <a href="/apps">"Your apps"</a>
+                                    <a href="/access">"Applications"</a>
                                     <a href="/test-client">"Test client"</a>
                                     <a href="/account">{format!("{} ({})", v.name, v.role)}</a>
                                     <ActionForm action=log_out>

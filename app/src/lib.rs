@@ -75,23 +75,31 @@ fn Site() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to main content"</a>
         <SiteHeader/>
         <main id="main" tabindex="-1">
+            // Every page renders completely before it is sent (SsrMode::Async):
+            // without JavaScript, out-of-order streaming would leave Suspense
+            // fallbacks on the page and could send <head> before the <title>.
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=HomePage/>
-                <Route path=path!("/api-docs") view=ApiDocsPage/>
-                <Route path=path!("/terms") view=TermsPage/>
-                <Route path=path!("/guide") view=GuidePage/>
-                <Route path=path!("/signup") view=SignUpPage/>
-                <Route path=path!("/signup/check-email") view=CheckEmailPage/>
-                <Route path=path!("/verify-email") view=VerifyEmailPage/>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/api-docs") view=ApiDocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/terms") view=TermsPage ssr=SsrMode::Async/>
+                <Route path=path!("/guide") view=GuidePage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup/check-email") view=CheckEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
-                <Route path=path!("/reset-password") view=ResetPasswordPage/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/apps") view=AppsPage ssr=SsrMode::Async/>
                 <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async/>
                 <Route path=path!("/apps/:id") view=AppPage ssr=SsrMode::Async/>
+                <Route path=path!("/apps/:id/production") view=ProductionStartPage ssr=SsrMode::Async/>
+                <Route path=path!("/access") view=AccessListPage ssr=SsrMode::Async/>
+                <Route path=path!("/access/:id") view=AccessOverviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/access/:id/review") view=AccessReviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/access/:id/:section") view=AccessSectionPage ssr=SsrMode::Async/>
                 <Route path=path!("/test-client") view=TestClientPage ssr=SsrMode::Async/>
-                <Route path=path!("/mymedicare/login") view=MedicareLoginPage/>
+                <Route path=path!("/mymedicare/login") view=MedicareLoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/mymedicare/connected-apps") view=ConnectedAppsPage ssr=SsrMode::Async/>
                 <Route path=path!("/authorize/:id") view=ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>

@@ -73,6 +73,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
         limits: Arc::new(server::RateLimits::from_settings(&settings)),
         access_log: Default::default(),
         caches: Default::default(),
+        blobs: server::blobs::BlobStore::new(settings.blob_dir()),
         settings: Arc::new(settings),
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),
@@ -129,11 +130,16 @@ pub fn router(state: AppState) -> Router {
     let api = server::http::api_router()
         .merge(crate::test_client::router())
         .with_state(state.clone());
-    api.merge(pages)
-        .layer(middleware::from_fn(server::http::csrf::require_same_origin))
+    // Uploads carry their own, larger body limit.
+    let uploads = server::access::http::router().with_state(state.clone());
+    let everything_else = api
+        .merge(pages)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.settings.max_body_bytes,
-        ))
+        ));
+    uploads
+        .merge(everything_else)
+        .layer(middleware::from_fn(server::http::csrf::require_same_origin))
         .layer(middleware::from_fn(server::http::request::with_request_id))
 }
 

@@ -9,6 +9,7 @@ mod m0003_applications;
 mod m0004_beneficiaries_and_oauth;
 mod m0005_application_logos;
 mod m0006_medicare_data;
+mod m0007_production_access;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_beneficiaries_and_oauth::Migration),
             Box::new(m0005_application_logos::Migration),
             Box::new(m0006_medicare_data::Migration),
+            Box::new(m0007_production_access::Migration),
         ]
     }
 }

@@ -12,6 +12,8 @@ pub struct Settings {
     pub public_url: String,
     /// `DATA_DIR`; default `./data`.
     pub data_dir: PathBuf,
+    /// `BLOB_DIR`; defaults to `data_dir/blobs`.
+    pub blob_dir: Option<PathBuf>,
     /// `SMTP_URL` (e.g. `smtp://user:pass@host:587?tls=required`); unset → `.eml` files.
     pub smtp_url: Option<String>,
     /// `MAIL_FROM`.
@@ -69,11 +71,19 @@ impl Settings {
             max_body_bytes: parse(&lookup, "MAX_BODY_BYTES", "1048576")?,
             token_requests_per_minute: parse(&lookup, "RATE_LIMIT_TOKEN_PER_MINUTE", "300")?,
             api_requests_per_minute: parse(&lookup, "RATE_LIMIT_API_PER_MINUTE", "1200")?,
+            blob_dir: lookup("BLOB_DIR").map(PathBuf::from),
             data_dir,
         })
     }
 
     /// Where the file transport writes `.eml` files.
+    /// Where uploaded files are kept: `BLOB_DIR`, or `blobs` under the data directory.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.blob_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }

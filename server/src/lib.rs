@@ -1,11 +1,13 @@
 //! Everything server-side except the UI: settings, database, domain services
 //! (accounts, …), mail, audit, and the HTTP endpoints that are not pages.
 //! Domain services take a connection and typed input; they know nothing of HTTP.
+pub mod access;
 pub mod access_log;
 pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod beneficiaries;
+pub mod blobs;
 pub mod cache;
 pub mod config;
 pub mod db;
@@ -18,6 +20,7 @@ pub mod mail;
 pub mod medicare;
 pub mod oauth;
 pub mod passwords;
+pub mod pdf;
 pub mod secrets;
 pub mod synthetic;
 pub mod telemetry;
@@ -45,6 +48,8 @@ pub struct AppState {
     pub access_log: access_log::AccessLog,
     /// Keeps token checks and enrollees' data off the database on the hot path.
     pub caches: Arc<cache::ApiCaches>,
+    /// Uploaded files (policy PDFs), named by SHA-256.
+    pub blobs: blobs::BlobStore,
 }
 
 /// The rate limiters shared by every request.

@@ -364,7 +364,11 @@ async fn every_response_is_in_the_access_log(backend: Backend) {
     assert_eq!(search.status, 200);
     assert_eq!(search.result_count, Some(3.min(claim_count(0) as i32)));
     // The whole ids of the token, its app and its beneficiary, as stored.
-    let token = server::entities::access_token::Entity::find().one(&db).await.unwrap().unwrap();
+    let token = server::entities::access_token::Entity::find()
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(search.token_id, Some(token.id));
     assert_eq!(search.application_id, Some(token.application_id));
     assert_eq!(search.beneficiary_id, Some(token.beneficiary_id));

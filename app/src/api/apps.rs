@@ -65,6 +65,7 @@ fn apps_error(error: server::apps::AppsError) -> AppError {
             AppError::Message("Confirm your email address before you register apps. Check your inbox, or send the link again from your account page.".into())
         }
         AppsError::NotFound => AppError::Message("We could not find that app in your account.".into()),
+        AppsError::HasApplication => AppError::Message("This app has a submitted production-access application, which is kept as a record, so the app cannot be deleted.".into()),
         AppsError::Logo(problem) => AppError::Message(problem.to_string()),
         AppsError::Db(e) => internal(e),
     }

@@ -1,5 +1,6 @@
 //! Server functions: thin adapters from forms to domain services. Each one
 //! checks who is asking on the server, calls one service, and maps its errors.
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod apps;

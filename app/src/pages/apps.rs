@@ -233,6 +233,11 @@ fn AppDetailsView() -> impl IntoView {
                             <dt>"Registered"</dt><dd>{app.created.clone()}</dd>
                         </dl>
                         <section class="narrow">
+                            <h2>"Production access"</h2>
+                            <p>"When the app works in the sandbox, apply for production access: the application walks you through the production-access guide, and a reviewer takes it from there."</p>
+                            <p><a class="button" href=format!("/apps/{}/production", app.id)>"Apply for production access"</a></p>
+                        </section>
+                        <section class="narrow">
                             <h2>"Logo"</h2>
                             {logo_uploaded.then(|| view! { <Notice>"Your logo was uploaded. Enrollees see it when they decide whether to allow your app."</Notice> })}
                             {app.logo_url.clone().map(|src| view! { <p><img class="app-logo" src=src alt=format!("{} logo", app.name)/></p> })}

@@ -1,4 +1,5 @@
 //! One module per area of the site; each page is a component routed in `lib.rs`.
+mod access;
 mod account;
 mod admin;
 mod apps;
@@ -7,6 +8,7 @@ mod medicare;
 mod public;
 mod test_client;
 
+pub use access::*;
 pub use account::*;
 pub use admin::*;
 pub use apps::*;

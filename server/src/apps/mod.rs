@@ -21,7 +21,7 @@ pub use redirect_uri::{Environment, RedirectUri};
 use crate::{
     accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
-    entities::{access_token, application, application_logo, data_access_grant},
+    entities::{access_request, access_token, application, application_logo, data_access_grant},
     ids::AccountId,
     secrets::Secret,
     validation::FieldErrors,
@@ -55,6 +55,8 @@ pub enum AppsError {
     Unverified,
     #[error("no such app")]
     NotFound,
+    #[error("the app has a submitted production-access application")]
+    HasApplication,
     #[error("{0}")]
     Logo(#[from] logo::LogoError),
     #[error(transparent)]
@@ -189,12 +191,17 @@ fn snapshot(m: &application::Model) -> serde_json::Value {
     })
 }
 
-fn check_phone(errors: &mut FieldErrors, phone: &str) {
+/// A phone number: 7 to 20 digits and nothing but spaces, `+-().x` around them.
+pub fn phone_is_valid(phone: &str) -> bool {
     let digits = phone.chars().filter(char::is_ascii_digit).count();
     let allowed = phone
         .chars()
         .all(|c| c.is_ascii_digit() || " +-().x".contains(c));
-    if !(7..=20).contains(&digits) || !allowed || phone.len() > 40 {
+    (7..=20).contains(&digits) && allowed && phone.len() <= 40
+}
+
+fn check_phone(errors: &mut FieldErrors, phone: &str) {
+    if !phone_is_valid(phone) {
         errors.add(
             "support_phone",
             "Enter a phone number, like +1 410-555-0100.",
@@ -340,7 +347,8 @@ pub async fn list_for_owner(
         .collect())
 }
 
-async fn owned(
+/// One of `owner`'s apps, read through `db` (a transaction or the pool).
+pub(crate) async fn owned(
     db: &impl sea_orm::ConnectionTrait,
     owner: AccountId,
     app: Uuid,
@@ -505,6 +513,20 @@ pub async fn delete(
 ) -> Result<(), AppsError> {
     let txn = crate::db::begin_write(db).await?;
     let model = owned(&txn, owner, app).await?;
+    // A submitted application is a record reviewers rely on: the app stays.
+    // An unsubmitted draft goes with the app.
+    if let Some(request) = access_request::Entity::find()
+        .filter(access_request::Column::ApplicationId.eq(model.id))
+        .one(&txn)
+        .await?
+    {
+        if request.current_version > 0 {
+            return Err(AppsError::HasApplication);
+        }
+        access_request::Entity::delete_by_id(request.id)
+            .exec(&txn)
+            .await?;
+    }
     let before = snapshot(&model);
     let live_tokens = access_token::Entity::find()
         .filter(access_token::Column::ApplicationId.eq(model.id))

@@ -1,4 +1,9 @@
 //! sea-orm entities: one module per table. Only the domain services use them.
+pub mod access_document;
+pub mod access_request;
+pub mod access_request_event;
+pub mod access_request_section;
+pub mod access_request_version;
 pub mod access_token;
 pub mod account;
 pub mod account_link;

@@ -1,5 +1,5 @@
 //! Every email the portal sends, as plain text plus HTML in one shared layout.
-use super::OutgoingEmail;
+use super::{Attachment, OutgoingEmail};
 
 const PROGRAM: &str = "Blue Button 2.0 API";
 
@@ -121,6 +121,50 @@ pub fn account_locked(to: &str, name: &str, minutes: i64) -> OutgoingEmail {
         name,
         &[Block::Para(format!("There were 5 failed sign-in attempts on your account, so sign-in is paused for {minutes} minutes. If this was not you, consider resetting your password."))],
     )
+}
+
+/// To the applicant's contacts: their application was submitted; the summary PDF is attached.
+pub fn application_submitted(
+    to: Vec<String>,
+    app_name: &str,
+    version: i32,
+    link: &str,
+    summary: Attachment,
+) -> OutgoingEmail {
+    let mut email = compose(
+        "",
+        format!("Production access application received: {app_name} (version {version})"),
+        "there",
+        &[
+            Block::Para(format!("We received version {version} of the production access application for {app_name}. A summary of every answer and the documents is attached as a PDF; keep it for your records.")),
+            Block::Para("The Blue Button 2.0 API team responds within 24 business hours. You can follow the application, and see who it is waiting on, in the portal:".into()),
+            Block::Action { label: "Follow the application", url: link },
+        ],
+    );
+    email.to = to;
+    email.attachments.push(summary);
+    email
+}
+
+/// To reviewers: an application is waiting for them.
+pub fn application_waiting(
+    to: Vec<String>,
+    app_name: &str,
+    organization: &str,
+    version: i32,
+    link: &str,
+) -> OutgoingEmail {
+    let mut email = compose(
+        "",
+        format!("Application to review: {app_name} ({organization}), version {version}"),
+        "reviewers",
+        &[
+            Block::Para(format!("{organization} submitted version {version} of the production access application for {app_name}. The first response is due within 24 business hours.")),
+            Block::Action { label: "Open the application", url: link },
+        ],
+    );
+    email.to = to;
+    email
 }
 
 #[cfg(test)]

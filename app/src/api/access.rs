@@ -1,0 +1,486 @@
+//! Production-access applications: readiness, sections, documents, submission.
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::ssr::{internal, Call};
+use crate::error::AppError;
+
+/// One question, with its saved answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDto {
+    pub key: String,
+    pub label: String,
+    pub hint: Option<String>,
+    /// `text`, `long_text`, `email`, `email_list`, `phone`, `url`, `yes_no`, `choice`, `redirect_uris`, `attest`.
+    pub kind: String,
+    pub options: Vec<(String, String)>,
+    pub required: bool,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionDto {
+    pub key: String,
+    pub title: String,
+    pub intro: String,
+    pub fields: Vec<FieldDto>,
+    pub revision: i32,
+    /// Answers still needed in this section before submitting.
+    pub missing: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HintDto {
+    pub item: String,
+    pub excerpt: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocumentDto {
+    pub id: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub filename: String,
+    pub sha256: String,
+    pub size: String,
+    pub pages: i32,
+    pub words: i32,
+    pub reading_ease: f64,
+    pub grade_level: f64,
+    pub hints: Vec<HintDto>,
+    pub uploaded: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingDto {
+    pub section: String,
+    pub section_title: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineDto {
+    pub at: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeDto {
+    pub section: String,
+    pub label: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// Everything the application's pages show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessDto {
+    pub id: String,
+    pub app_id: String,
+    pub app_name: String,
+    pub state: String,
+    pub state_label: String,
+    pub waiting_on: String,
+    pub next_step: String,
+    pub editable: bool,
+    pub current_version: i32,
+    pub sections: Vec<SectionDto>,
+    pub documents: Vec<DocumentDto>,
+    pub missing: Vec<MissingDto>,
+    pub timeline: Vec<TimelineDto>,
+    /// What changed between the last two submitted versions.
+    pub changes: Vec<ChangeDto>,
+}
+
+impl AccessDto {
+    pub fn section(&self, key: &str) -> Option<&SectionDto> {
+        self.sections.iter().find(|s| s.key == key)
+    }
+
+    /// The section after `key`, or `None` after the last one.
+    pub fn next_section(&self, key: &str) -> Option<&SectionDto> {
+        let at = self.sections.iter().position(|s| s.key == key)?;
+        self.sections.get(at + 1)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadinessItemDto {
+    pub label: String,
+    pub met: bool,
+    pub explanation: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadinessDto {
+    pub app_id: String,
+    pub app_name: String,
+    pub items: Vec<ReadinessItemDto>,
+    /// The application already started from this app.
+    pub existing: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessSummaryDto {
+    pub id: String,
+    pub app_name: String,
+    pub state_label: String,
+    pub version: i32,
+    pub updated: String,
+}
+
+#[cfg(feature = "ssr")]
+fn access_error(error: server::access::AccessError) -> AppError {
+    use server::access::AccessError;
+    match error {
+        AccessError::Invalid(errors) => super::ssr::fields(errors),
+        AccessError::Unverified => AppError::Message(
+            "Confirm your email address before you apply for production access.".into(),
+        ),
+        AccessError::NotFound => {
+            AppError::Message("We could not find that application in your account.".into())
+        }
+        AccessError::NotEditable(state) => AppError::Message(format!(
+            "The application is {} and cannot be changed now.",
+            state.label().to_lowercase()
+        )),
+        AccessError::Conflict { updated_at } => AppError::Message(format!(
+            "This section was saved in another tab or window at {} UTC, after you opened it. Nothing was saved here, so no answer was lost: your answers are below. Reload the section to see the saved version, then make your changes again.",
+            updated_at.format("%H:%M:%S")
+        )),
+        AccessError::Incomplete(missing) => AppError::Message(format!(
+            "The application is not complete yet: {}.",
+            missing
+                .iter()
+                .map(|m| m.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        AccessError::AlreadySubmitted => AppError::Message(
+            "This version was already submitted (perhaps in another tab). Nothing more was sent.".into(),
+        ),
+        AccessError::Document(problem) => AppError::Message(problem.to_string()),
+        AccessError::Illegal(e) => internal(e),
+        AccessError::Storage(e) => internal(e),
+        AccessError::Db(e) => internal(e),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id).map_err(|_| {
+        AppError::Message("We could not find that application in your account.".into())
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn human_size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn to_dto(
+    view: server::access::AccessRequestView,
+    timeline: Vec<server::access::TimelineEntry>,
+    changes: Vec<server::access::Change>,
+) -> AccessDto {
+    use server::access::{form, WaitingOn};
+    let sections = form::sections()
+        .iter()
+        .map(|spec| {
+            let saved = view.section(spec.key);
+            SectionDto {
+                key: spec.key.into(),
+                title: spec.title.into(),
+                intro: spec.intro.into(),
+                fields: spec
+                    .fields
+                    .iter()
+                    .map(|f| FieldDto {
+                        key: f.key.into(),
+                        label: f.label.into(),
+                        hint: f.hint.map(Into::into),
+                        kind: f.kind.as_str().into(),
+                        options: f
+                            .kind
+                            .options()
+                            .iter()
+                            .map(|(v, l)| (v.to_string(), l.to_string()))
+                            .collect(),
+                        required: f.required,
+                        value: saved
+                            .and_then(|s| s.answers.get(f.key))
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+                revision: saved.map(|s| s.revision).unwrap_or(0),
+                missing: view
+                    .missing
+                    .iter()
+                    .filter(|m| m.section == spec.key)
+                    .count(),
+            }
+        })
+        .collect();
+    let title_of = |key: &str| {
+        form::section(key)
+            .map(|s| s.title.to_string())
+            .unwrap_or_default()
+    };
+    let checklist_text = |key: &str| {
+        form::PRIVACY_CHECKLIST
+            .iter()
+            .find(|i| i.key == key)
+            .map(|i| i.text.to_string())
+            .unwrap_or_default()
+    };
+    AccessDto {
+        id: view.id.to_string(),
+        app_id: view.application_id.to_string(),
+        app_name: view.app_name.clone(),
+        state: view.state.as_str().into(),
+        state_label: view.state.label().into(),
+        waiting_on: match view.state.waiting_on() {
+            WaitingOn::Applicant => "you".into(),
+            WaitingOn::Reviewers => "the Blue Button 2.0 API team".into(),
+            WaitingOn::Nobody => "no one".into(),
+        },
+        next_step: view.state.next_step().into(),
+        editable: view.state.applicant_may_edit(),
+        current_version: view.current_version,
+        sections,
+        documents: view
+            .documents
+            .iter()
+            .map(|d| DocumentDto {
+                id: d.id.to_string(),
+                kind: d.kind.clone(),
+                kind_label: server::access::DocumentKind::parse(&d.kind)
+                    .map(|k| k.label().to_string())
+                    .unwrap_or_default(),
+                filename: d.filename.clone(),
+                sha256: d.sha256.clone(),
+                size: human_size(d.size_bytes),
+                pages: d.page_count,
+                words: d.word_count,
+                reading_ease: (d.analysis.readability.reading_ease * 10.0).round() / 10.0,
+                grade_level: (d.analysis.readability.grade_level * 10.0).round() / 10.0,
+                hints: d
+                    .analysis
+                    .hints
+                    .iter()
+                    .map(|h| HintDto {
+                        item: checklist_text(&h.item),
+                        excerpt: h.excerpt.clone(),
+                    })
+                    .collect(),
+                uploaded: d.uploaded_at.format("%B %-d, %Y %H:%M UTC").to_string(),
+            })
+            .collect(),
+        missing: view
+            .missing
+            .iter()
+            .map(|m| MissingDto {
+                section: m.section.into(),
+                section_title: title_of(m.section),
+                message: m.message.clone(),
+            })
+            .collect(),
+        timeline: timeline
+            .into_iter()
+            .map(|t| TimelineDto {
+                at: t.at.format("%B %-d, %Y %H:%M UTC").to_string(),
+                detail: t.detail,
+            })
+            .collect(),
+        changes: changes
+            .into_iter()
+            .map(|c| ChangeDto {
+                section: c.section,
+                label: c.label,
+                before: c.before,
+                after: c.after,
+            })
+            .collect(),
+    }
+}
+
+#[server(endpoint = "access/readiness")]
+pub async fn access_readiness(app_id: String) -> Result<ReadinessDto, AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let app = parse_id(&app_id)?;
+    let details = server::apps::get_for_owner(&call.state.db, user.id, app)
+        .await
+        .map_err(|_| AppError::Message("We could not find that app in your account.".into()))?;
+    let items = server::access::readiness(&call.state.db, user.id, app)
+        .await
+        .map_err(access_error)?;
+    let existing = server::access::for_app(&call.state.db, user.id, app)
+        .await
+        .map_err(internal)?;
+    Ok(ReadinessDto {
+        app_id,
+        app_name: details.name,
+        items: items
+            .into_iter()
+            .map(|i| ReadinessItemDto {
+                label: i.label,
+                met: i.met,
+                explanation: i.explanation,
+            })
+            .collect(),
+        existing: existing.map(|id| id.to_string()),
+    })
+}
+
+#[server(endpoint = "access/start")]
+pub async fn start_access_request(app_id: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let id = server::access::start(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&app_id)?,
+        call.now(),
+    )
+    .await
+    .map_err(access_error)?;
+    call.redirect(&format!("/access/{id}"));
+    Ok(())
+}
+
+#[server(endpoint = "access/list")]
+pub async fn list_access_requests() -> Result<Vec<AccessSummaryDto>, AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let list = server::access::list_for_owner(&call.state.db, user.id)
+        .await
+        .map_err(internal)?;
+    Ok(list
+        .into_iter()
+        .map(|r| AccessSummaryDto {
+            id: r.id.to_string(),
+            app_name: r.app_name,
+            state_label: r.state.label().into(),
+            version: r.current_version,
+            updated: r.updated_at.format("%B %-d, %Y").to_string(),
+        })
+        .collect())
+}
+
+#[server(endpoint = "access/get")]
+pub async fn get_access_request(id: String) -> Result<AccessDto, AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let id = parse_id(&id)?;
+    let db = &call.state.db;
+    let view = server::access::get(db, &user, id)
+        .await
+        .map_err(access_error)?;
+    let timeline = server::access::timeline(db, &user, id)
+        .await
+        .map_err(access_error)?;
+    let versions = server::access::versions(db, &user, id)
+        .await
+        .map_err(access_error)?;
+    let changes = match versions.as_slice() {
+        [.., previous, latest] => server::access::diff(previous, latest),
+        _ => vec![],
+    };
+    Ok(to_dto(view, timeline, changes))
+}
+
+#[server(endpoint = "access/save_section")]
+pub async fn save_access_section(
+    id: String,
+    section: String,
+    revision: i32,
+    #[server(default)] answers: BTreeMap<String, String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let request = parse_id(&id)?;
+    let kept: Vec<(String, String)> = answers.clone().into_iter().collect();
+    server::access::save_section(
+        &call.state.db,
+        &call.audit_as(&user),
+        user.id,
+        request,
+        &section,
+        revision,
+        &answers,
+        call.now(),
+    )
+    .await
+    .map_err(|e| {
+        let kept: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        access_error(e).keeping(&kept)
+    })?;
+    let sections = server::access::form::sections();
+    let next = sections
+        .iter()
+        .position(|s| s.key == section)
+        .and_then(|at| sections.get(at + 1))
+        .map(|s| s.key)
+        .unwrap_or("review");
+    call.redirect(&format!("/access/{id}/{next}?saved={section}"));
+    Ok(())
+}
+
+#[server(endpoint = "access/submit")]
+pub async fn submit_access_request(
+    id: String,
+    version: i32,
+    attest_name: String,
+    attest_title: String,
+    attest_terms: Option<String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let request = parse_id(&id)?;
+    let kept = [
+        ("attest_name", attest_name.clone()),
+        ("attest_title", attest_title.clone()),
+    ];
+    let result = server::access::submit(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        request,
+        version,
+        server::access::Attestation {
+            name: attest_name,
+            title: attest_title,
+            accepted: attest_terms.is_some(),
+        },
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await;
+    match result {
+        Ok(_) => {
+            call.mail_queued();
+            call.redirect(&format!("/access/{id}?submitted=1"));
+            Ok(())
+        }
+        // The first click already submitted: show the application as it now stands.
+        Err(server::access::AccessError::AlreadySubmitted) => {
+            call.redirect(&format!("/access/{id}?submitted=1"));
+            Ok(())
+        }
+        Err(e) => {
+            let kept: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            Err(access_error(e).keeping(&kept))
+        }
+    }
+}

@@ -1,0 +1,939 @@
+//! The production-access application end to end over HTTP: sections saved as
+//! drafts, PDF uploads checked by content, submission as one immutable
+//! version with a PDF summary mailed to the contacts, and no access for anyone
+//! but the applicant and reviewers.
+use mail_parser::MimeHeaders;
+use portal_tests::{db_tests, location, Backend, TestApp};
+use server::{
+    entities::{access_document, access_request, access_request_version, audit_event},
+    ids::Role,
+    sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter},
+};
+
+const PASSWORD: &str = "tangerine-kettle-42";
+
+async fn account(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    server::accounts::create_verified_account(
+        &app.state.db,
+        server::accounts::NewStaffAccount {
+            email: email.into(),
+            name: "Pat Applicant".into(),
+            organization: "Acme Health".into(),
+            role,
+        },
+        PASSWORD,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let client = app.client();
+    let res = app
+        .post_form(
+            &client,
+            "log_in",
+            &[("email", email), ("password", PASSWORD), ("next", "")],
+        )
+        .await;
+    assert_eq!(location(&res), "/account", "{email} signs in");
+    client
+}
+
+/// Registers a sandbox app and starts its application; returns the application id.
+async fn start_application(app: &TestApp, dev: &reqwest::Client, name: &str) -> String {
+    let res = app
+        .post_form(
+            dev,
+            "apps/register",
+            &[
+                ("name", name),
+                ("description", "Shows your Medicare claims."),
+                ("website_url", "https://app.example.com"),
+                ("privacy_policy_url", "https://app.example.com/privacy"),
+                ("terms_url", "https://app.example.com/terms"),
+                ("support_email", "help@app.example.com"),
+                ("support_phone", "+1 410-555-0100"),
+                ("client_type", "confidential"),
+                ("grant_type", "authorization-code"),
+                (
+                    "redirect_uris",
+                    "http://localhost:8080/callback https://app.example.com/callback",
+                ),
+                ("requires_demographics", "yes"),
+                ("accept_terms", "yes"),
+            ],
+        )
+        .await;
+    let target = location(&res);
+    let app_id = target
+        .trim_start_matches("/apps/")
+        .trim_end_matches("?created=1")
+        .to_string();
+    let page = page(app, dev, &format!("/apps/{app_id}/production")).await;
+    assert!(
+        page.contains("Not yet: An enrollee authorized the app in the sandbox"),
+        "readiness explains what is missing: {page}"
+    );
+    assert!(page
+        .contains("Production does not accept http:// addresses: http://localhost:8080/callback"));
+    let res = app
+        .post_form(dev, "access/start", &[("app_id", &app_id)])
+        .await;
+    let target = location(&res);
+    assert!(target.starts_with("/access/"), "{target}");
+    target.trim_start_matches("/access/").to_string()
+}
+
+async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The revision a section form carries, read from the page like a browser would.
+async fn revision(app: &TestApp, client: &reqwest::Client, id: &str, section: &str) -> String {
+    let html = page(app, client, &format!("/access/{id}/{section}")).await;
+    let marker = "name=\"revision\" value=\"";
+    let from = html.find(marker).expect("revision field") + marker.len();
+    html[from..from + html[from..].find('"').unwrap()].to_string()
+}
+
+async fn save(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    section: &str,
+    revision: &str,
+    answers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(String, String)> = vec![
+        ("id".into(), id.into()),
+        ("section".into(), section.into()),
+        ("revision".into(), revision.into()),
+    ];
+    form.extend(
+        answers
+            .iter()
+            .map(|(k, v)| (format!("answers[{k}]"), v.to_string())),
+    );
+    client
+        .post(app.url("/api/access/save_section"))
+        .header("Origin", &app.base)
+        .header("Accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn organization() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("legal_name", "Acme Health, Inc."),
+        ("us_based", "yes"),
+        ("address", "1 Main Street\nBaltimore, MD 21201"),
+        ("website", "https://acme.example.com"),
+        ("contact_name", "Pat Applicant"),
+        ("contact_title", "Chief Privacy Officer"),
+        ("contact_email", "privacy@acme.example.com"),
+        ("contact_phone", "+1 410-555-0100"),
+        ("other_contacts", "cto@acme.example.com"),
+    ]
+}
+
+fn application_answers() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("app_name", "Acme Claims Viewer"),
+        ("app_description", "Shows enrollees their Medicare claims in plain language."),
+        ("use_case", "Enrollees see every claim of the last four years and share them with caregivers they choose."),
+        ("serves_medicare", "yes"),
+        ("business_model", "Subscription paid by health systems; free for enrollees."),
+        ("beneficiary_value", "A single view of their care history."),
+        ("redirect_uris", "https://app.example.com/callback\ncom.example.acme:/callback"),
+        ("data_access_type", "13-month"),
+        ("needs_demographics", "yes"),
+        ("demographics_reason", "To match the enrollee to their caregiver's account."),
+    ]
+}
+
+fn data_protection() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("hosting", "AWS GovCloud (US-East)"),
+        ("encryption_in_transit", "yes"),
+        ("encryption_at_rest", "yes"),
+        (
+            "access_control",
+            "Role-based access with multi-factor sign-in, reviewed quarterly.",
+        ),
+        ("hipaa_status", "business_associate"),
+        (
+            "breach_response",
+            "Incident team notifies enrollees and the FTC within 60 days.",
+        ),
+    ]
+}
+
+const CHECKLIST: [&str; 11] = [
+    "collection_sharing",
+    "what_shared",
+    "third_party_basis",
+    "time_frame",
+    "deidentified",
+    "revoke",
+    "dormant",
+    "policy_changes",
+    "vendors",
+    "breach",
+    "sale",
+];
+
+fn policies() -> Vec<(String, String)> {
+    let mut out = vec![
+        (
+            "privacy_policy_url".to_string(),
+            "https://acme.example.com/privacy".to_string(),
+        ),
+        (
+            "terms_url".to_string(),
+            "https://acme.example.com/terms".to_string(),
+        ),
+    ];
+    for (i, item) in CHECKLIST.iter().enumerate() {
+        out.push((format!("pp_{item}"), "yes".into()));
+        out.push((format!("pp_{item}_where"), format!("Section {}", i + 1)));
+    }
+    out
+}
+
+const POLICY_TEXT: &[&str] = &[
+    "We collect your Medicare claims only when you connect your account.",
+    "If you revoke access, we delete your data within 30 days.",
+    "We tell you about a data breach within 60 days.",
+];
+
+fn policy_pdf() -> Vec<u8> {
+    server::pdf::TextDocument::new("Acme privacy policy")
+        .paragraphs(POLICY_TEXT.iter().copied())
+        .render()
+}
+
+fn terms_pdf() -> Vec<u8> {
+    server::pdf::TextDocument::new("Acme terms of service")
+        .paragraph("You may stop using the app at any time.")
+        .render()
+}
+
+async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    kind: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+    json: bool,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_string())
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    client
+        .post(app.url(&format!("/access/{id}/documents/{kind}")))
+        .header("Origin", &app.base)
+        .header(
+            "Accept",
+            if json {
+                "application/json"
+            } else {
+                "text/html"
+            },
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Fills every section and uploads both documents; returns the privacy policy as uploaded.
+async fn complete(app: &TestApp, dev: &reqwest::Client, id: &str) -> Vec<u8> {
+    for (section, answers) in [
+        ("organization", organization()),
+        ("application", application_answers()),
+        ("data_protection", data_protection()),
+    ] {
+        let rev = revision(app, dev, id, section).await;
+        let res = save(app, dev, id, section, &rev, &answers).await;
+        assert!(
+            location(&res).contains(&format!("saved={section}")),
+            "{section}: {}",
+            res.text().await.unwrap()
+        );
+    }
+    let answers = policies();
+    let pairs: Vec<(&str, &str)> = answers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let rev = revision(app, dev, id, "policies").await;
+    let res = save(app, dev, id, "policies", &rev, &pairs).await;
+    assert_eq!(
+        location(&res),
+        format!("/access/{id}/review?saved=policies")
+    );
+    let policy = policy_pdf();
+    let res = upload(
+        app,
+        dev,
+        id,
+        "privacy_policy",
+        "privacy.pdf",
+        policy.clone(),
+        false,
+    )
+    .await;
+    assert_eq!(
+        location(&res),
+        format!("/access/{id}/policies?uploaded=privacy_policy#documents")
+    );
+    let res = upload(
+        app,
+        dev,
+        id,
+        "terms_of_service",
+        "terms.pdf",
+        terms_pdf(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    policy
+}
+
+async fn submit(
+    app: &TestApp,
+    dev: &reqwest::Client,
+    id: &str,
+    version: &str,
+) -> reqwest::Response {
+    app.post_form(
+        dev,
+        "access/submit",
+        &[
+            ("id", id),
+            ("version", version),
+            ("attest_name", "Pat Applicant"),
+            ("attest_title", "Chief Privacy Officer"),
+            ("attest_terms", "yes"),
+        ],
+    )
+    .await
+}
+
+async fn an_applicant_fills_every_section_uploads_policies_and_submits(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    account(&app, "reviewer@cms.example.gov", Role::Reviewer).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+
+    // Prefilled from the sandbox app and the account: the https redirect URI only.
+    let section = page(&app, &dev, &format!("/access/{id}/application")).await;
+    assert!(section.contains("https://app.example.com/callback"));
+    assert!(!section.contains("http://localhost:8080/callback"));
+
+    // Submitting early lists what is missing instead of submitting.
+    let res = submit(&app, &dev, &id, "0").await;
+    let body = res.text().await.unwrap();
+    assert!(body.contains("not complete"), "{body}");
+    assert!(
+        body.contains("Upload your privacy policy as a PDF"),
+        "{body}"
+    );
+
+    let policy = complete(&app, &dev, &id).await;
+
+    // The analysis is on the page before submitting.
+    let policies_page = page(&app, &dev, &format!("/access/{id}/policies")).await;
+    assert!(policies_page.contains("Flesch reading ease"));
+    assert!(policies_page.contains("privacy.pdf"));
+    assert!(
+        policies_page.contains("Likely covered: "),
+        "checklist hints shown"
+    );
+    assert!(policies_page.contains("If you revoke access, we delete your data within 30 days."));
+    assert!(policies_page.contains("Not found: check that the policy covers this."));
+
+    let review = page(&app, &dev, &format!("/access/{id}/review")).await;
+    assert!(
+        !review.contains("to finish before you can submit"),
+        "complete application: {review}"
+    );
+    assert!(review.contains("Acme Health, Inc."));
+
+    let res = submit(&app, &dev, &id, "0").await;
+    assert_eq!(location(&res), format!("/access/{id}?submitted=1"));
+
+    let overview = page(&app, &dev, &format!("/access/{id}")).await;
+    assert!(
+        overview.contains("<dd id=\"access-state\">Submitted</dd>"),
+        "{overview}"
+    );
+    assert!(overview.contains("the Blue Button 2.0 API team"));
+    assert!(overview.contains("Application submitted (version 1)."));
+
+    // Contacts get the confirmation with the summary PDF, which reads back.
+    let mail = app
+        .smtp
+        .wait_for(
+            "privacy@acme.example.com",
+            "Production access application received",
+        )
+        .await;
+    assert!(
+        mail.to.iter().any(|t| t == "cto@acme.example.com"),
+        "{:?}",
+        mail.to
+    );
+    let parsed = mail.parsed();
+    let attachment = parsed.attachments().next().expect("a PDF attachment");
+    assert_eq!(
+        attachment.attachment_name(),
+        Some("production-access-application-v1.pdf")
+    );
+    let pdf = lopdf::Document::load_mem(attachment.contents()).expect("a valid PDF");
+    let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+    let text = pdf.extract_text(&pages).unwrap();
+    for expected in [
+        "Acme Health, Inc.",
+        "Chief Privacy Officer",
+        "AWS GovCloud (US-East)",
+        "com.example.acme:/callback",
+        "privacy.pdf",
+        "Section 11",
+        "Pat Applicant, Chief Privacy Officer, attested",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} in the summary PDF:\n{text}"
+        );
+    }
+    let policy_sha = hex_sha256(&policy);
+    assert!(
+        text.contains(&policy_sha),
+        "the document's SHA-256 is in the record"
+    );
+
+    // Reviewers are told.
+    let to_reviewers = app
+        .smtp
+        .wait_for("reviewer@cms.example.gov", "Application to review")
+        .await;
+    assert!(to_reviewers.text().contains(&format!("/review/{id}")));
+
+    // Submitted means frozen: no more edits or uploads.
+    let rev = revision(&app, &dev, &id, "organization").await;
+    let res = save(&app, &dev, &id, "organization", &rev, &organization()).await;
+    assert!(res.text().await.unwrap().contains("cannot be changed now"));
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "p.pdf",
+        policy_pdf(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+
+    let audited = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("access_request.submitted"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+    app.stop().await;
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+async fn uploads_are_checked_by_content_and_failures_leave_nothing_behind(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+
+    let executable = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".repeat(100);
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "policy.pdf",
+        executable,
+        false,
+    )
+    .await;
+    assert_eq!(
+        location(&res),
+        format!("/access/{id}/policies?upload_error=not_pdf&kind=privacy_policy#documents")
+    );
+    let shown = page(&app, &dev, &location(&res)).await;
+    assert!(shown.contains("The file is not a PDF, whatever its name says."));
+
+    let res = upload(&app, &dev, &id, "privacy_policy", "empty.pdf", vec![], true).await;
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "empty");
+
+    let mut oversized = policy_pdf();
+    oversized.resize(10 * 1024 * 1024 + 1, b' ');
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "big.pdf",
+        oversized,
+        true,
+    )
+    .await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "too_large", "{body}");
+
+    let whole = policy_pdf();
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "cut.pdf",
+        whole[..whole.len() / 3].to_vec(),
+        true,
+    )
+    .await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "corrupt", "{body}");
+
+    // A connection that breaks halfway through the upload.
+    interrupted_upload(&app, "dev@acme.example.com", &id).await;
+
+    let documents = access_document::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(documents, 0, "no refused or broken upload is recorded");
+    assert!(
+        app.state.blobs.files().is_empty(),
+        "and no file is left in the store: {:?}",
+        app.state.blobs.files()
+    );
+    app.stop().await;
+}
+
+/// Sends the headers and half of a multipart body, then drops the connection.
+async fn interrupted_upload(app: &TestApp, email: &str, id: &str) {
+    use tokio::io::AsyncWriteExt;
+    let cookie = session_cookie(app, email).await;
+    let body_start = "--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n";
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /access/{id}/documents/privacy_policy HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 500000\r\n\r\n{body_start}",
+        app.base
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&[b'x'; 20_000]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
+/// A fresh session for `email`, as a raw `Cookie` header value.
+async fn session_cookie(app: &TestApp, email: &str) -> String {
+    let fresh = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = fresh
+        .post(app.url("/api/log_in"))
+        .header("Origin", &app.base)
+        .header("Accept", "application/json")
+        .form(&[("email", email), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("bb_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("a session cookie")
+}
+
+async fn only_the_applicant_and_reviewers_can_see_the_application_and_its_files(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let other = account(&app, "eve@other.example.com", Role::Developer).await;
+    let reviewer = account(&app, "reviewer@cms.example.gov", Role::Reviewer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    let policy = policy_pdf();
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "privacy.pdf",
+        policy.clone(),
+        true,
+    )
+    .await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    let doc = body["document"]["id"].as_str().unwrap().to_string();
+
+    let download = |client: reqwest::Client| {
+        let url = app.url(&format!("/access/documents/{doc}"));
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let mine = download(dev.clone()).await;
+    assert_eq!(mine.status(), 200);
+    assert_eq!(mine.headers()["content-type"], "application/pdf");
+    assert!(
+        mine.bytes().await.unwrap().to_vec() == policy,
+        "the file comes back byte for byte"
+    );
+    assert_eq!(download(reviewer.clone()).await.status(), 200);
+    assert_eq!(download(other.clone()).await.status(), 404);
+    assert_eq!(
+        download(app.client()).await.status(),
+        303,
+        "anonymous visitors are sent to sign in"
+    );
+
+    let overview = page(&app, &other, &format!("/access/{id}")).await;
+    assert!(overview.contains("We could not find that application"));
+    assert!(!overview.contains("Acme Claims Viewer"));
+    let res = app.post_form(&other, "access/get", &[("id", &id)]).await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("We could not find that application"));
+
+    let res = save(
+        &app,
+        &other,
+        &id,
+        "organization",
+        "1",
+        &[("legal_name", "Eve Corp")],
+    )
+    .await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("We could not find that application"));
+    let res = upload(
+        &app,
+        &other,
+        &id,
+        "privacy_policy",
+        "x.pdf",
+        policy_pdf(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    let res = submit(&app, &other, &id, "0").await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("We could not find that application"));
+
+    let organization = page(&app, &dev, &format!("/access/{id}/organization")).await;
+    assert!(
+        !organization.contains("Eve Corp"),
+        "the other developer changed nothing"
+    );
+    assert_eq!(
+        access_document::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+    app.stop().await;
+}
+
+async fn two_tabs_never_silently_overwrite_each_other(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    // Both tabs open the section at the same revision.
+    let rev = revision(&app, &dev, &id, "data_protection").await;
+    assert_eq!(rev, "0", "never saved yet");
+    let first = save(
+        &app,
+        &dev,
+        &id,
+        "data_protection",
+        &rev,
+        &[("hosting", "Tab one hosting")],
+    )
+    .await;
+    assert!(location(&first).contains("saved=data_protection"));
+    let second = save(
+        &app,
+        &dev,
+        &id,
+        "data_protection",
+        &rev,
+        &[("hosting", "Tab two hosting")],
+    )
+    .await;
+    let body = second.text().await.unwrap();
+    assert!(body.contains("saved in another tab or window"), "{body}");
+    assert!(
+        body.contains("Tab two hosting"),
+        "the refused answers come back to the form"
+    );
+    let html = page(&app, &dev, &format!("/access/{id}/data_protection")).await;
+    assert!(html.contains("Tab one hosting"));
+
+    // Bad formats are refused with field messages and nothing is saved.
+    let rev = revision(&app, &dev, &id, "organization").await;
+    let res = save(
+        &app,
+        &dev,
+        &id,
+        "organization",
+        &rev,
+        &[("legal_name", "Acme"), ("contact_email", "nope")],
+    )
+    .await;
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Enter an email address"), "{body}");
+    assert_eq!(revision(&app, &dev, &id, "organization").await, rev);
+    app.stop().await;
+}
+
+async fn a_double_submit_creates_one_version(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    complete(&app, &dev, &id).await;
+    let (a, b) = tokio::join!(submit(&app, &dev, &id, "0"), submit(&app, &dev, &id, "0"));
+    for res in [a, b] {
+        assert_eq!(
+            location(&res),
+            format!("/access/{id}?submitted=1"),
+            "both clicks land on the application"
+        );
+    }
+    let versions = access_request_version::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(versions, 1);
+    let confirmations = app
+        .smtp
+        .wait_for(
+            "privacy@acme.example.com",
+            "Production access application received",
+        )
+        .await;
+    assert!(confirmations.subject().contains("version 1"));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let sent = app
+        .smtp
+        .messages()
+        .await
+        .into_iter()
+        .filter(|m| {
+            m.subject()
+                .starts_with("Production access application received")
+        })
+        .count();
+    assert_eq!(sent, 1, "one confirmation");
+    app.stop().await;
+}
+
+async fn an_organization_outside_the_united_states_cannot_submit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    complete(&app, &dev, &id).await;
+    let rev = revision(&app, &dev, &id, "organization").await;
+    let mut answers = organization();
+    answers[1] = ("us_based", "no");
+    save(&app, &dev, &id, "organization", &rev, &answers).await;
+    let review = page(&app, &dev, &format!("/access/{id}/review")).await;
+    assert!(review.contains("open only to organizations based in the United States"));
+    let res = submit(&app, &dev, &id, "0").await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("based in the United States"));
+    assert_eq!(
+        access_request_version::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    app.stop().await;
+}
+
+async fn a_resubmission_is_a_new_version_and_shows_what_changed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    complete(&app, &dev, &id).await;
+    let res = submit(&app, &dev, &id, "0").await;
+    assert_eq!(location(&res), format!("/access/{id}?submitted=1"));
+
+    // A reviewer asks for changes (the reviewer's side arrives with the review
+    // queue; here the state is set as that action will set it).
+    access_request::Entity::update_many()
+        .col_expr(
+            access_request::Column::State,
+            Expr::value("changes_requested"),
+        )
+        .filter(access_request::Column::Id.eq(uuid::Uuid::parse_str(&id).unwrap()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+
+    let rev = revision(&app, &dev, &id, "organization").await;
+    let mut answers = organization();
+    answers[0] = ("legal_name", "Acme Health Holdings, Inc.");
+    let res = save(&app, &dev, &id, "organization", &rev, &answers).await;
+    assert!(location(&res).contains("saved=organization"));
+    let new_policy = server::pdf::TextDocument::new("Acme privacy policy, revised")
+        .paragraphs(POLICY_TEXT.iter().copied())
+        .paragraph("We never sell your data, and if the company is sold we tell you first.")
+        .render();
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "privacy-v2.pdf",
+        new_policy,
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    // The first version's number no longer submits; the next one does.
+    let res = submit(&app, &dev, &id, "1").await;
+    assert_eq!(location(&res), format!("/access/{id}?submitted=1"));
+    assert_eq!(
+        access_request_version::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        2
+    );
+
+    let overview = page(&app, &dev, &format!("/access/{id}")).await;
+    assert!(
+        overview.contains("What changed in the latest version"),
+        "{overview}"
+    );
+    assert!(overview.contains("<del>Acme Health, Inc.</del>"));
+    assert!(overview.contains("<ins>Acme Health Holdings, Inc.</ins>"));
+    assert!(overview.contains("privacy-v2.pdf"));
+    assert!(overview.contains("Changes submitted (version 2)."));
+    assert!(
+        !overview.contains("Contact: point of contact"),
+        "unchanged answers are not listed"
+    );
+    app.smtp
+        .wait_for("privacy@acme.example.com", "(version 2)")
+        .await;
+
+    // The submitted record keeps its sandbox app.
+    let app_id = access_request::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .application_id
+        .to_string();
+    let res = app
+        .post_form(&dev, "apps/delete", &[("id", &app_id), ("confirm", "yes")])
+        .await;
+    assert!(res.text().await.unwrap().contains("cannot be deleted"));
+    app.stop().await;
+}
+
+async fn deleting_a_sandbox_app_takes_its_unsubmitted_draft_with_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "privacy.pdf",
+        policy_pdf(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let app_id = access_request::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .application_id;
+    let res = app
+        .post_form(
+            &dev,
+            "apps/delete",
+            &[("id", &app_id.to_string()), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(location(&res), "/apps?deleted=1");
+    assert_eq!(
+        access_request::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        access_document::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let gone = page(&app, &dev, &format!("/access/{id}")).await;
+    assert!(gone.contains("We could not find that application"));
+    app.stop().await;
+}
+
+db_tests!(
+    deleting_a_sandbox_app_takes_its_unsubmitted_draft_with_it,
+    a_resubmission_is_a_new_version_and_shows_what_changed,
+    an_applicant_fills_every_section_uploads_policies_and_submits,
+    uploads_are_checked_by_content_and_failures_leave_nothing_behind,
+    only_the_applicant_and_reviewers_can_see_the_application_and_its_files,
+    two_tabs_never_silently_overwrite_each_other,
+    a_double_submit_creates_one_version,
+    an_organization_outside_the_united_states_cannot_submit,
+);
