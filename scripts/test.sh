@@ -17,8 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if [ ! -f tests/node_modules/axe-core/axe.min.js ] || [ ! -d tests/node_modules/cms-bluebutton-sdk ]; then
-  echo "==> installing axe-core and the official npm SDK (npm)"
+if [ ! -f tests/node_modules/axe-core/axe.min.js ] || [ ! -d tests/node_modules/cms-bluebutton-sdk ] \
+   || [ ! -x tests/node_modules/.bin/s3rver ]; then
+  echo "==> installing axe-core, the official npm SDK and s3rver (npm)"
   (cd tests && npm ci --no-audit --no-fund --silent)
 fi
 

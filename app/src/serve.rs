@@ -73,7 +73,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
         limits: Arc::new(server::RateLimits::from_settings(&settings)),
         access_log: Default::default(),
         caches: Default::default(),
-        blobs: server::blobs::BlobStore::new(settings.blob_dir()),
+        blobs: settings.blob_store(),
         settings: Arc::new(settings),
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),

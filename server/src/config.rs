@@ -14,6 +14,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `BLOB_DIR`; defaults to `data_dir/blobs`.
     pub blob_dir: Option<PathBuf>,
+    /// `S3_BUCKET` (with `S3_ENDPOINT`, `S3_REGION`, `S3_ACCESS_KEY_ID`,
+    /// `S3_SECRET_ACCESS_KEY`): keep uploads in an S3-compatible bucket instead.
+    pub s3: Option<crate::blobs::s3::S3Config>,
     /// `SMTP_URL` (e.g. `smtp://user:pass@host:587?tls=required`); unset → `.eml` files.
     pub smtp_url: Option<String>,
     /// `MAIL_FROM`.
@@ -72,18 +75,25 @@ impl Settings {
             token_requests_per_minute: parse(&lookup, "RATE_LIMIT_TOKEN_PER_MINUTE", "300")?,
             api_requests_per_minute: parse(&lookup, "RATE_LIMIT_API_PER_MINUTE", "1200")?,
             blob_dir: lookup("BLOB_DIR").map(PathBuf::from),
+            s3: s3_settings(&lookup)?,
             data_dir,
         })
     }
 
-    /// Where the file transport writes `.eml` files.
-    /// Where uploaded files are kept: `BLOB_DIR`, or `blobs` under the data directory.
-    pub fn blob_dir(&self) -> PathBuf {
-        self.blob_dir
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("blobs"))
+    /// Where uploaded files are kept: the S3 bucket when `S3_BUCKET` is set,
+    /// otherwise `BLOB_DIR`, or `blobs` under the data directory.
+    pub fn blob_store(&self) -> crate::blobs::BlobStore {
+        match &self.s3 {
+            Some(config) => crate::blobs::BlobStore::s3(config.clone()),
+            None => crate::blobs::BlobStore::new(
+                self.blob_dir
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("blobs")),
+            ),
+        }
     }
 
+    /// Where the file transport writes `.eml` files.
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }
@@ -92,6 +102,39 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+fn s3_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::blobs::s3::S3Config>, SettingsError> {
+    let Some(bucket) = lookup("S3_BUCKET") else {
+        return Ok(None);
+    };
+    let region = lookup("S3_REGION").unwrap_or_else(|| "us-east-1".into());
+    let endpoint =
+        lookup("S3_ENDPOINT").unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+    let endpoint = url::Url::parse(&endpoint)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| SettingsError {
+            name: "S3_ENDPOINT",
+            reason: "must be an http:// or https:// address".into(),
+        })?;
+    let required = |name: &'static str, fallback: &str| {
+        lookup(name)
+            .or_else(|| lookup(fallback))
+            .ok_or(SettingsError {
+                name,
+                reason: "is required when S3_BUCKET is set".into(),
+            })
+    };
+    Ok(Some(crate::blobs::s3::S3Config {
+        endpoint,
+        bucket,
+        region,
+        access_key_id: required("S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")?,
+        secret_access_key: required("S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")?,
+    }))
 }
 
 fn parse<T: std::str::FromStr>(
