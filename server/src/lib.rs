@@ -9,6 +9,7 @@ pub mod audit;
 pub mod beneficiaries;
 pub mod blobs;
 pub mod cache;
+pub mod calendar;
 pub mod config;
 pub mod db;
 pub mod demo;
