@@ -29,6 +29,7 @@ pub fn SiteHeader() -> impl IntoView {
                         match viewer.await {
                             Ok(Some(v)) => EitherOf3::A(view! {
                                 <div class="user-menu">
+                                    {v.can_review().then(|| view! { <a href="/review">"Review queue"</a> })}
                                     {v.is_admin().then(|| view! { <a href="/admin/audit">"Audit trail"</a> })}
                                     <a href="/apps">"Your apps"</a>
                                     <a href="/access">"Applications"</a>

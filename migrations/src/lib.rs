@@ -10,6 +10,7 @@ mod m0004_beneficiaries_and_oauth;
 mod m0005_application_logos;
 mod m0006_medicare_data;
 mod m0007_production_access;
+mod m0008_reviews;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_application_logos::Migration),
             Box::new(m0006_medicare_data::Migration),
             Box::new(m0007_production_access::Migration),
+            Box::new(m0008_reviews::Migration),
         ]
     }
 }

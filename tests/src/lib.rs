@@ -1,6 +1,7 @@
 //! Test harness: the real portal on a random port with a fresh database (SQLite
 //! file, or a new PostgreSQL database when `TEST_DATABASE_URL` is set) and a
 //! real SMTP server, plus an HTTP client that behaves like a browser.
+pub mod access;
 pub mod browser;
 pub mod fhir;
 pub mod oauth;

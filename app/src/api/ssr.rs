@@ -132,6 +132,16 @@ impl Call {
         }
     }
 
+    /// The signed-in reviewer (or admin), or an error; checked by every reviewer server function.
+    pub async fn require_reviewer(&self) -> Result<CurrentUser, AppError> {
+        let user = self.require_user().await?;
+        if user.role.can_review() {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     pub fn session_ttl(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.state.settings.session_ttl)
             .unwrap_or(chrono::Duration::hours(12))

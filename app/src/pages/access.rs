@@ -183,6 +183,7 @@ fn Overview() -> impl IntoView {
                             </dl>
                         </section>
                         {a.editable.then(|| view! { <Steps access=a.clone() current=""/> })}
+                        <super::review::ApplicantFeedback id=a.id.clone()/>
                         {(!a.changes.is_empty()).then(|| view! { <Changes changes=a.changes.clone()/> })}
                         <section aria-labelledby="timeline-heading">
                             <h2 id="timeline-heading">"Timeline"</h2>
@@ -198,7 +199,7 @@ fn Overview() -> impl IntoView {
 }
 
 #[component]
-fn Changes(changes: Vec<crate::api::access::ChangeDto>) -> impl IntoView {
+pub(crate) fn Changes(changes: Vec<crate::api::access::ChangeDto>) -> impl IntoView {
     view! {
         <section aria-labelledby="changes-heading">
             <h2 id="changes-heading">"What changed in the latest version"</h2>
@@ -456,7 +457,7 @@ fn Documents(
 }
 
 #[component]
-fn DocumentAnalysis(doc: DocumentDto) -> impl IntoView {
+pub(crate) fn DocumentAnalysis(doc: DocumentDto) -> impl IntoView {
     let ease_words = match doc.reading_ease {
         e if e >= 60.0 => "plain English",
         e if e >= 50.0 => "fairly difficult",
@@ -544,30 +545,7 @@ fn ReviewAndSubmit() -> impl IntoView {
                                 </ul>
                             </div>
                         })}
-                        {a.sections.iter().map(|s| view! {
-                            <section class="summary">
-                                <h2>{s.title.clone()}" "<a class="edit-link" href=format!("/access/{}/{}", a.id, s.key)>{format!("Edit {}", s.title.to_lowercase())}</a></h2>
-                                <dl class="definitions">
-                                    {s.fields.iter().map(|f| {
-                                        let shown = match f.kind.as_str() {
-                                            "attest" => if f.value == "yes" { "Confirmed".to_string() } else { "Not confirmed".to_string() },
-                                            "yes_no" | "choice" => f.options.iter().find(|(v, _)| *v == f.value).map(|(_, l)| l.clone()).unwrap_or_default(),
-                                            _ => f.value.clone(),
-                                        };
-                                        let shown = if shown.is_empty() { "Not answered".to_string() } else { shown };
-                                        view! { <dt>{f.label.clone()}</dt><dd>{shown}</dd> }
-                                    }).collect_view()}
-                                </dl>
-                            </section>
-                        }).collect_view()}
-                        <section class="summary">
-                            <h2>"Documents"</h2>
-                            <ul>
-                                {a.documents.iter().map(|d| view! {
-                                    <li>{format!("{}: ", d.kind_label)}<a href=format!("/access/documents/{}", d.id)>{d.filename.clone()}</a>{format!(" ({} pages, SHA-256 {})", d.pages, d.sha256)}</li>
-                                }).collect_view()}
-                            </ul>
-                        </section>
+                        <AnswersSummary access=a.clone() edit_links=a.editable/>
                         {a.editable.then(|| view! {
                             <section class="narrow" aria-labelledby="attest-heading">
                                 <h2 id="attest-heading">"Attestation"</h2>
@@ -593,5 +571,40 @@ fn ReviewAndSubmit() -> impl IntoView {
                 }
             })}}
         </Suspense>
+    }
+}
+
+/// Every answer and the documents, as submitted or as they stand.
+#[component]
+pub(crate) fn AnswersSummary(
+    access: AccessDto,
+    #[prop(default = false)] edit_links: bool,
+) -> impl IntoView {
+    let a = access;
+    view! {
+                        {a.sections.iter().map(|s| view! {
+                            <section class="summary">
+                                <h2>{s.title.clone()}{edit_links.then(|| view! { " "<a class="edit-link" href=format!("/access/{}/{}", a.id, s.key)>{format!("Edit {}", s.title.to_lowercase())}</a> })}</h2>
+                                <dl class="definitions">
+                                    {s.fields.iter().map(|f| {
+                                        let shown = match f.kind.as_str() {
+                                            "attest" => if f.value == "yes" { "Confirmed".to_string() } else { "Not confirmed".to_string() },
+                                            "yes_no" | "choice" => f.options.iter().find(|(v, _)| *v == f.value).map(|(_, l)| l.clone()).unwrap_or_default(),
+                                            _ => f.value.clone(),
+                                        };
+                                        let shown = if shown.is_empty() { "Not answered".to_string() } else { shown };
+                                        view! { <dt>{f.label.clone()}</dt><dd>{shown}</dd> }
+                                    }).collect_view()}
+                                </dl>
+                            </section>
+                        }).collect_view()}
+                        <section class="summary">
+                            <h2>"Documents"</h2>
+                            <ul>
+                                {a.documents.iter().map(|d| view! {
+                                    <li>{format!("{}: ", d.kind_label)}<a href=format!("/access/documents/{}", d.id)>{d.filename.clone()}</a>{format!(" ({} pages, SHA-256 {})", d.pages, d.sha256)}</li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
     }
 }

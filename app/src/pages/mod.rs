@@ -6,6 +6,7 @@ mod apps;
 mod auth;
 mod medicare;
 mod public;
+mod review;
 mod test_client;
 
 pub use access::*;
@@ -15,4 +16,5 @@ pub use apps::*;
 pub use auth::*;
 pub use medicare::*;
 pub use public::*;
+pub use review::*;
 pub use test_client::*;

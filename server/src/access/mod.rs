@@ -39,6 +39,9 @@ use crate::{
     validation::FieldErrors,
 };
 
+/// The guide promises a response within 24 business hours.
+pub const FIRST_RESPONSE_HOURS: u32 = 24;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
     #[error("some fields need attention")]
@@ -259,11 +262,14 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
     changes
 }
 
-fn may_read(request: &access_request::Model, viewer: &CurrentUser) -> bool {
+pub(crate) fn may_read(request: &access_request::Model, viewer: &CurrentUser) -> bool {
     request.owner_id == viewer.id.0 || viewer.role.can_review()
 }
 
-async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<access_request::Model, AccessError> {
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<access_request::Model, AccessError> {
     access_request::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -284,11 +290,11 @@ async fn owned(
     }
 }
 
-fn state_of(request: &access_request::Model) -> AccessState {
+pub(crate) fn state_of(request: &access_request::Model) -> AccessState {
     AccessState::parse(&request.state).unwrap_or(AccessState::Draft)
 }
 
-async fn event(
+pub(crate) async fn event(
     db: &impl ConnectionTrait,
     request: Uuid,
     actor: Option<AccountId>,
@@ -472,6 +478,9 @@ pub async fn start(
         created_at: Set(now),
         updated_at: Set(now),
         submitted_at: Set(None),
+        assignee_id: Set(None),
+        first_response_due_at: Set(None),
+        first_response_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -935,6 +944,18 @@ pub async fn submit(
         .col_expr(access_request::Column::CurrentVersion, Expr::value(version))
         .col_expr(access_request::Column::SubmittedAt, Expr::value(now))
         .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+        // Each submission waits for a response within 24 US federal business hours.
+        .col_expr(
+            access_request::Column::FirstResponseDueAt,
+            Expr::value(
+                crate::calendar::FederalCalendar::default()
+                    .add_business_hours(now, FIRST_RESPONSE_HOURS),
+            ),
+        )
+        .col_expr(
+            access_request::Column::FirstResponseAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(access_request::Column::Id.eq(id))
         .filter(access_request::Column::CurrentVersion.eq(expected_version))
         .filter(access_request::Column::State.eq(state.as_str()))

@@ -14,6 +14,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub submitted_at: Option<DateTimeUtc>,
+    /// The reviewer working on it.
+    pub assignee_id: Option<Uuid>,
+    /// When the first response is due (24 US federal business hours after submission).
+    pub first_response_due_at: Option<DateTimeUtc>,
+    pub first_response_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,4 +23,6 @@ pub mod identity_user;
 pub mod outbox_attachment;
 pub mod outbox_message;
 pub mod refresh_token;
+pub mod review_comment;
+pub mod review_evaluation;
 pub mod session;

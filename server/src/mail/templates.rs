@@ -146,6 +146,24 @@ pub fn application_submitted(
     email
 }
 
+/// A step in an application's review, to everyone on one side of it.
+pub fn application_update(
+    to: Vec<String>,
+    app_name: &str,
+    subject: &str,
+    paragraphs: &[String],
+    link: &str,
+) -> OutgoingEmail {
+    let mut blocks: Vec<Block<'_>> = paragraphs.iter().map(|p| Block::Para(p.clone())).collect();
+    blocks.push(Block::Action {
+        label: "Open the application",
+        url: link,
+    });
+    let mut email = compose("", format!("{subject}: {app_name}"), "there", &blocks);
+    email.to = to;
+    email
+}
+
 /// To reviewers: an application is waiting for them.
 pub fn application_waiting(
     to: Vec<String>,

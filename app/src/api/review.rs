@@ -1,0 +1,414 @@
+//! Reviewers' server functions: the queue, the review page, checklist
+//! verdicts, messages and requests for changes; plus what applicants see of
+//! a review (requested changes, messages).
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::ssr::{internal, Call};
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueRowDto {
+    pub id: String,
+    pub app_name: String,
+    pub organization: String,
+    pub state_label: String,
+    pub version: i32,
+    pub submitted: String,
+    pub assignee: Option<String>,
+    pub assigned_to_me: bool,
+    pub due: Option<String>,
+    pub overdue: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueDto {
+    pub rows: Vec<QueueRowDto>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistRowDto {
+    pub key: String,
+    pub group: String,
+    pub text: String,
+    /// `pass`, `needs_change`, `not_applicable` or empty.
+    pub verdict: String,
+    pub comment: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentDto {
+    pub author: String,
+    pub from_reviewer: bool,
+    pub internal: bool,
+    pub body: String,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDto {
+    pub id: String,
+    pub state: String,
+    pub state_label: String,
+    pub assignee: Option<String>,
+    pub assigned_to_me: bool,
+    /// The first-response clock, in words.
+    pub sla: String,
+    pub overdue: bool,
+    pub checklist: Vec<ChecklistRowDto>,
+    pub evaluated: usize,
+    pub needs_change: usize,
+    pub can_evaluate: bool,
+    pub can_request_changes: bool,
+    pub authorizations: u64,
+    pub successful_calls: u64,
+    pub failed_calls: u64,
+    pub last_call: Option<String>,
+    pub comments: Vec<CommentDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedChangeDto {
+    pub item: String,
+    pub comment: String,
+}
+
+/// What the applicant sees of the review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackDto {
+    pub requested: Vec<RequestedChangeDto>,
+    pub comments: Vec<CommentDto>,
+    /// Messages can be written once the application is submitted.
+    pub can_write: bool,
+}
+
+/// A moment in US Eastern time, as reviewers and applicants read it.
+#[cfg(feature = "ssr")]
+pub fn eastern(at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&server::calendar::eastern_offset(at));
+    let zone = if local.offset().local_minus_utc() == -4 * 3600 {
+        "EDT"
+    } else {
+        "EST"
+    };
+    format!("{} {zone}", local.format("%a %b %-d, %Y, %-I:%M %p"))
+}
+
+#[cfg(feature = "ssr")]
+fn business_time(minutes: i64) -> String {
+    let (h, m) = (minutes.abs() / 60, minutes.abs() % 60);
+    match (h, m) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn review_error(error: server::review::ReviewError) -> AppError {
+    use server::review::ReviewError;
+    match error {
+        ReviewError::Forbidden => AppError::Forbidden,
+        ReviewError::NotFound => AppError::Message("We could not find that application.".into()),
+        ReviewError::Invalid(errors) => super::ssr::fields(errors),
+        ReviewError::Illegal(e) => AppError::Message(format!(
+            "That is not possible while the application is {}; reload the page to see where it stands.",
+            e.from.label().to_lowercase()
+        )),
+        ReviewError::Db(e) => internal(e),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id)
+        .map_err(|_| AppError::Message("We could not find that application.".into()))
+}
+
+#[cfg(feature = "ssr")]
+fn comment_dto(c: server::review::Comment) -> CommentDto {
+    CommentDto {
+        author: c.author,
+        from_reviewer: c.from_reviewer,
+        internal: c.internal,
+        body: c.body,
+        at: eastern(c.at),
+    }
+}
+
+#[server(endpoint = "review/queue")]
+pub async fn review_queue(
+    state: Option<String>,
+    assignee: Option<String>,
+    overdue: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    page: Option<u64>,
+) -> Result<QueueDto, AppError> {
+    use server::review::{AssigneeFilter, QueueFilter, QueueSort};
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    let per_page = 25;
+    let filter = QueueFilter {
+        state: state
+            .as_deref()
+            .and_then(server::access::AccessState::parse),
+        assignee: match assignee.as_deref() {
+            Some("me") => AssigneeFilter::Me,
+            Some("unassigned") => AssigneeFilter::Unassigned,
+            _ => AssigneeFilter::Anyone,
+        },
+        overdue_only: overdue.is_some_and(|o| !o.is_empty()),
+        search: q,
+        sort: match sort.as_deref() {
+            Some("age") => QueueSort::Age,
+            Some("app") => QueueSort::App,
+            Some("state") => QueueSort::State,
+            _ => QueueSort::Due,
+        },
+        page: page.unwrap_or(0),
+        per_page,
+    };
+    let result = server::review::queue(&call.state.db, &user, &filter, call.now())
+        .await
+        .map_err(review_error)?;
+    Ok(QueueDto {
+        rows: result
+            .rows
+            .into_iter()
+            .map(|r| QueueRowDto {
+                id: r.id.to_string(),
+                app_name: r.app_name,
+                organization: r.organization,
+                state_label: r.state.label().into(),
+                version: r.version,
+                submitted: r.submitted_at.map(eastern).unwrap_or_default(),
+                assignee: r.assignee,
+                assigned_to_me: r.assigned_to_viewer,
+                due: r.due_at.map(eastern),
+                overdue: r.overdue,
+            })
+            .collect(),
+        total: result.total,
+        page: filter.page,
+        per_page,
+    })
+}
+
+#[server(endpoint = "review/assign")]
+pub async fn assign_to_me(id: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    server::review::assign_to_me(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(review_error)?;
+    call.mail_queued();
+    call.redirect(&format!("/review/{id}?assigned=1"));
+    Ok(())
+}
+
+#[server(endpoint = "review/detail")]
+pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
+    use server::access::AccessState;
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    let request = parse_id(&id)?;
+    let now = call.now();
+    let review = server::review::review_state(&call.state.db, &user, request, now)
+        .await
+        .map_err(review_error)?;
+    let comments = server::review::comments(&call.state.db, &user, request)
+        .await
+        .map_err(review_error)?;
+    let checklist: Vec<ChecklistRowDto> = server::review::checklist::items()
+        .iter()
+        .map(|item| {
+            let verdict = review.verdicts.iter().find(|v| v.item.key == item.key);
+            ChecklistRowDto {
+                key: item.key.into(),
+                group: item.group.into(),
+                text: item.text.into(),
+                verdict: verdict
+                    .map(|v| v.verdict.as_str().to_string())
+                    .unwrap_or_default(),
+                comment: verdict.map(|v| v.comment.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let sla = match (
+        review.due_at,
+        review.business_minutes_left,
+        review.responded_at,
+    ) {
+        (Some(due), Some(left), _) if left >= 0 => format!(
+            "First response due {} ({} of business time left)",
+            eastern(due),
+            business_time(left)
+        ),
+        (Some(due), Some(left), _) => format!(
+            "First response overdue since {} (by {} of business time)",
+            eastern(due),
+            business_time(left)
+        ),
+        (_, _, Some(at)) => format!("First response given {}", eastern(at)),
+        _ => "No response due".into(),
+    };
+    Ok(ReviewDto {
+        id,
+        state: review.state.as_str().into(),
+        state_label: review.state.label().into(),
+        assignee: review.assignee,
+        assigned_to_me: review.assigned_to_viewer,
+        sla,
+        overdue: review.overdue,
+        evaluated: checklist.iter().filter(|c| !c.verdict.is_empty()).count(),
+        needs_change: checklist
+            .iter()
+            .filter(|c| c.verdict == "needs_change")
+            .count(),
+        checklist,
+        can_evaluate: matches!(
+            review.state,
+            AccessState::InReview | AccessState::DemoScheduled | AccessState::DemoHeld
+        ),
+        can_request_changes: review
+            .state
+            .apply(server::access::Transition::RequestChanges)
+            .is_ok(),
+        authorizations: review.activity.authorizations,
+        successful_calls: review.activity.successful_calls,
+        failed_calls: review.activity.failed_calls,
+        last_call: review.activity.last_call.map(eastern),
+        comments: comments.into_iter().map(comment_dto).collect(),
+    })
+}
+
+#[server(endpoint = "review/evaluate")]
+pub async fn save_evaluations(
+    id: String,
+    #[server(default)] verdict: BTreeMap<String, String>,
+    #[server(default)] comment: BTreeMap<String, String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    let keys: std::collections::BTreeSet<&String> = verdict.keys().chain(comment.keys()).collect();
+    let evaluations: Vec<server::review::Evaluation> = keys
+        .into_iter()
+        .map(|key| server::review::Evaluation {
+            item: key.clone(),
+            verdict: verdict
+                .get(key)
+                .and_then(|v| server::review::Verdict::parse(v)),
+            comment: comment.get(key).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let kept: Vec<(String, String)> = comment
+        .iter()
+        .map(|(k, v)| (format!("comment.{k}"), v.clone()))
+        .collect();
+    server::review::evaluate(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &evaluations,
+        call.now(),
+    )
+    .await
+    .map_err(|e| {
+        let kept: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        review_error(e).keeping(&kept)
+    })?;
+    call.redirect(&format!("/review/{id}?saved=1#checklist"));
+    Ok(())
+}
+
+#[server(endpoint = "review/request_changes")]
+pub async fn request_changes(id: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    server::review::request_changes(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(review_error)?;
+    call.mail_queued();
+    call.redirect(&format!("/review/{id}?changes_requested=1"));
+    Ok(())
+}
+
+#[server(endpoint = "review/comment")]
+pub async fn post_comment(
+    id: String,
+    body: String,
+    internal: Option<String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let internal = internal.is_some_and(|v| !v.is_empty());
+    server::review::comment(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &body,
+        internal,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(|e| review_error(e).keeping(&[("body", body.as_str())]))?;
+    call.mail_queued();
+    let back = if user.role.can_review() {
+        "review"
+    } else {
+        "access"
+    };
+    call.redirect(&format!("/{back}/{id}?sent=1#messages"));
+    Ok(())
+}
+
+#[server(endpoint = "review/feedback")]
+pub async fn access_feedback(id: String) -> Result<FeedbackDto, AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let request = parse_id(&id)?;
+    let requested = server::review::requested_changes(&call.state.db, &user, request)
+        .await
+        .map_err(review_error)?;
+    let comments = server::review::comments(&call.state.db, &user, request)
+        .await
+        .map_err(review_error)?;
+    let view = server::access::get(&call.state.db, &user, request)
+        .await
+        .map_err(|_| AppError::Message("We could not find that application.".into()))?;
+    Ok(FeedbackDto {
+        requested: requested
+            .into_iter()
+            .map(|v| RequestedChangeDto {
+                item: v.item.text.into(),
+                comment: v.comment,
+            })
+            .collect(),
+        comments: comments.into_iter().map(comment_dto).collect(),
+        can_write: view.current_version > 0,
+    })
+}

@@ -1,0 +1,861 @@
+//! Reviewers' side of production access: the queue with its first-response
+//! clock, the checklist evaluation, comments (to the applicant, or internal
+//! notes that applicants never see), and requests for changes. Every function
+//! checks that the actor may review; state changes go through
+//! [`AccessState::apply`].
+pub mod checklist;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+pub use checklist::ReviewItem;
+
+use crate::{
+    access::{self, AccessState, IllegalTransition, Snapshot, Transition},
+    accounts::CurrentUser,
+    audit::{self, AuditContext, AuditRecord},
+    calendar::FederalCalendar,
+    entities::{
+        access_request, access_request_version, account, api_access, application,
+        data_access_grant, review_comment, review_evaluation,
+    },
+    ids::Role,
+    mail,
+    validation::FieldErrors,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("only reviewers may do this")]
+    Forbidden,
+    #[error("no such application")]
+    NotFound,
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<access::AccessError> for ReviewError {
+    fn from(e: access::AccessError) -> Self {
+        match e {
+            access::AccessError::Db(e) => ReviewError::Db(e),
+            _ => ReviewError::NotFound,
+        }
+    }
+}
+
+fn require_reviewer(user: &CurrentUser) -> Result<(), ReviewError> {
+    if user.role.can_review() {
+        Ok(())
+    } else {
+        Err(ReviewError::Forbidden)
+    }
+}
+
+/// What a reviewer may say about a checklist item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    NeedsChange,
+    NotApplicable,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::NeedsChange => "needs_change",
+            Verdict::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Verdict::Pass, Verdict::NeedsChange, Verdict::NotApplicable]
+            .into_iter()
+            .find(|v| v.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "Pass",
+            Verdict::NeedsChange => "Needs change",
+            Verdict::NotApplicable => "Not applicable",
+        }
+    }
+}
+
+/// Which applications a queue shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    #[default]
+    Anyone,
+    Me,
+    Unassigned,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueueSort {
+    /// First-response due time, soonest first (the default: what needs attention).
+    #[default]
+    Due,
+    /// Oldest submission first.
+    Age,
+    App,
+    State,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct QueueFilter {
+    pub state: Option<AccessState>,
+    pub assignee: AssigneeFilter,
+    pub overdue_only: bool,
+    /// Matches app name or organization, case-insensitively.
+    pub search: Option<String>,
+    pub sort: QueueSort,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// One application in the queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueRow {
+    pub id: Uuid,
+    pub app_name: String,
+    pub organization: String,
+    pub state: AccessState,
+    pub version: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub assignee: Option<String>,
+    pub assigned_to_viewer: bool,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Waiting for a first response past its due time.
+    pub overdue: bool,
+}
+
+/// A page of the queue and how many rows match in all.
+#[derive(Clone, Debug)]
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    pub total: u64,
+}
+
+async fn latest_snapshot(
+    db: &impl ConnectionTrait,
+    request: Uuid,
+) -> Result<Option<Snapshot>, DbErr> {
+    Ok(access_request_version::Entity::find()
+        .filter(access_request_version::Column::RequestId.eq(request))
+        .order_by_desc(access_request_version::Column::Version)
+        .one(db)
+        .await?
+        .and_then(|v| serde_json::from_str(&v.snapshot).ok()))
+}
+
+/// Waiting for a response means submitted and not yet picked up.
+fn awaiting_response(r: &access_request::Model) -> bool {
+    r.first_response_at.is_none() && access::state_of(r) == AccessState::Submitted
+}
+
+/// The queue: every submitted application, filtered, sorted and paged.
+pub async fn queue(
+    db: &DatabaseConnection,
+    viewer: &CurrentUser,
+    filter: &QueueFilter,
+    now: DateTime<Utc>,
+) -> Result<QueuePage, ReviewError> {
+    require_reviewer(viewer)?;
+    let requests = access_request::Entity::find()
+        .filter(access_request::Column::State.ne(AccessState::Draft.as_str()))
+        .all(db)
+        .await?;
+    let mut names = std::collections::HashMap::new();
+    for a in account::Entity::find()
+        .filter(account::Column::Role.is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]))
+        .all(db)
+        .await?
+    {
+        names.insert(a.id, a.name);
+    }
+    let mut rows = Vec::new();
+    for r in requests {
+        let snapshot = latest_snapshot(db, r.id).await?;
+        let app_name = match &snapshot {
+            Some(s) => s.app_name.clone(),
+            None => String::new(),
+        };
+        let organization = snapshot
+            .as_ref()
+            .map(|s| s.answer("organization", "legal_name").to_string())
+            .unwrap_or_default();
+        let overdue = awaiting_response(&r) && r.first_response_due_at.is_some_and(|due| due < now);
+        rows.push(QueueRow {
+            id: r.id,
+            app_name,
+            organization,
+            state: access::state_of(&r),
+            version: r.current_version,
+            submitted_at: r.submitted_at,
+            assignee: r.assignee_id.and_then(|id| names.get(&id).cloned()),
+            assigned_to_viewer: r.assignee_id == Some(viewer.id.0),
+            due_at: awaiting_response(&r)
+                .then_some(r.first_response_due_at)
+                .flatten(),
+            overdue,
+        });
+    }
+    let search = filter
+        .search
+        .as_deref()
+        .map(str::to_lowercase)
+        .filter(|s| !s.trim().is_empty());
+    rows.retain(|row| {
+        filter.state.is_none_or(|s| row.state == s)
+            && match filter.assignee {
+                AssigneeFilter::Anyone => true,
+                AssigneeFilter::Me => row.assigned_to_viewer,
+                AssigneeFilter::Unassigned => row.assignee.is_none(),
+            }
+            && (!filter.overdue_only || row.overdue)
+            && search.as_ref().is_none_or(|q| {
+                row.app_name.to_lowercase().contains(q.trim())
+                    || row.organization.to_lowercase().contains(q.trim())
+            })
+    });
+    match filter.sort {
+        QueueSort::Due => rows.sort_by_key(|r| (r.due_at.is_none(), r.due_at, r.submitted_at)),
+        QueueSort::Age => rows.sort_by_key(|r| r.submitted_at),
+        QueueSort::App => rows.sort_by_key(|r| r.app_name.to_lowercase()),
+        QueueSort::State => rows.sort_by_key(|r| (r.state.as_str(), r.submitted_at)),
+    }
+    let total = rows.len() as u64;
+    let per_page = filter.per_page.clamp(1, 100);
+    let rows = rows
+        .into_iter()
+        .skip((filter.page * per_page) as usize)
+        .take(per_page as usize)
+        .collect();
+    Ok(QueuePage { rows, total })
+}
+
+/// Everyone who hears about this application: its contacts (from the latest
+/// submitted version) and the applicant's account.
+async fn contacts(
+    db: &impl ConnectionTrait,
+    request: &access_request::Model,
+) -> Result<Vec<String>, DbErr> {
+    let mut out = Vec::new();
+    if let Some(snapshot) = latest_snapshot(db, request.id).await? {
+        out.push(snapshot.answer("organization", "contact_email").to_string());
+        out.extend(
+            snapshot
+                .answer("organization", "other_contacts")
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    if let Some(owner) = account::Entity::find_by_id(request.owner_id)
+        .one(db)
+        .await?
+    {
+        out.push(owner.email);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|c| !c.is_empty() && seen.insert(c.to_lowercase()));
+    Ok(out)
+}
+
+async fn app_name(
+    db: &impl ConnectionTrait,
+    request: &access_request::Model,
+) -> Result<String, DbErr> {
+    Ok(application::Entity::find_by_id(request.application_id)
+        .one(db)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default())
+}
+
+/// Assigns the application to `reviewer` and, if it was waiting, starts the
+/// review: that is the first response the applicant is promised.
+pub async fn assign_to_me(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<AccessState, ReviewError> {
+    require_reviewer(reviewer)?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    let state = access::state_of(&request);
+    if state == AccessState::Draft {
+        return Err(ReviewError::NotFound);
+    }
+    let next = if state == AccessState::Submitted {
+        state.apply(Transition::StartReview)?
+    } else {
+        state
+    };
+    let mut update = access_request::Entity::update_many()
+        .col_expr(
+            access_request::Column::AssigneeId,
+            Expr::value(reviewer.id.0),
+        )
+        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
+        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+        .filter(access_request::Column::Id.eq(id))
+        .filter(access_request::Column::State.eq(state.as_str()));
+    if request.first_response_at.is_none() && next == AccessState::InReview {
+        update = update.col_expr(access_request::Column::FirstResponseAt, Expr::value(now));
+    }
+    if update.exec(&txn).await?.rows_affected != 1 {
+        // Someone else moved it a moment ago; nothing changed here.
+        return Err(IllegalTransition {
+            from: state,
+            transition: Transition::StartReview,
+        }
+        .into());
+    }
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("access_request.assigned", "access_request", id)
+            .before(serde_json::json!({ "state": state.as_str(), "assignee": request.assignee_id }))
+            .after(serde_json::json!({ "state": next.as_str(), "assignee": reviewer.id.0 })),
+    )
+    .await?;
+    if state != next {
+        access::event(
+            &txn,
+            id,
+            Some(reviewer.id),
+            "review_started",
+            "A reviewer started reviewing the application.".into(),
+            now,
+        )
+        .await?;
+        let name = app_name(&txn, &request).await?;
+        mail::enqueue(
+            &txn,
+            mail::templates::application_update(
+                contacts(&txn, &request).await?,
+                &name,
+                "A reviewer started reviewing your application",
+                &[
+                    format!("A member of the Blue Button 2.0 API team is now reviewing the production access application for {name}."),
+                    "If everything is in order, you will be invited to book a 1-hour demo. If anything needs to change, we will tell you exactly what.".into(),
+                ],
+                &format!("{public_url}/access/{id}"),
+            ),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(next)
+}
+
+/// One checklist verdict as a reviewer records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    pub item: String,
+    pub verdict: Option<Verdict>,
+    pub comment: String,
+}
+
+/// A stored verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemVerdict {
+    pub item: &'static ReviewItem,
+    pub verdict: Verdict,
+    pub comment: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn reviewable(state: AccessState) -> bool {
+    matches!(
+        state,
+        AccessState::InReview | AccessState::DemoScheduled | AccessState::DemoHeld
+    )
+}
+
+/// Records verdicts on checklist items. "Needs change" requires a comment,
+/// since that comment is what the applicant is told.
+pub async fn evaluate(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    evaluations: &[Evaluation],
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    require_reviewer(reviewer)?;
+    let mut errors = FieldErrors::new();
+    let mut valid = Vec::new();
+    for e in evaluations {
+        let Some(item) = checklist::item(&e.item) else {
+            continue;
+        };
+        let comment = e.comment.trim().to_string();
+        if comment.chars().count() > 4000 {
+            errors.add(
+                &format!("comment.{}", item.key),
+                "Keep the comment to 4,000 characters.",
+            );
+        }
+        match e.verdict {
+            Some(Verdict::NeedsChange) if comment.is_empty() => errors.add(
+                &format!("comment.{}", item.key),
+                "Say what needs to change: the applicant sees this comment.",
+            ),
+            Some(verdict) => valid.push((item, verdict, comment)),
+            None => {}
+        }
+    }
+    errors.into_result().map_err(ReviewError::Invalid)?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    let state = access::state_of(&request);
+    if !reviewable(state) {
+        return Err(IllegalTransition {
+            from: state,
+            transition: Transition::RequestChanges,
+        }
+        .into());
+    }
+    let mut changed = Vec::new();
+    for (item, verdict, comment) in valid {
+        let existing = review_evaluation::Entity::find_by_id((id, item.key.to_string()))
+            .one(&txn)
+            .await?;
+        match existing {
+            Some(row) if row.status == verdict.as_str() && row.comment == comment => continue,
+            Some(row) => {
+                let mut row: review_evaluation::ActiveModel = row.into();
+                row.status = Set(verdict.as_str().into());
+                row.comment = Set(comment.clone());
+                row.reviewer_id = Set(reviewer.id.0);
+                row.updated_at = Set(now);
+                row.update(&txn).await?;
+            }
+            None => {
+                review_evaluation::ActiveModel {
+                    request_id: Set(id),
+                    item_key: Set(item.key.into()),
+                    status: Set(verdict.as_str().into()),
+                    comment: Set(comment.clone()),
+                    reviewer_id: Set(reviewer.id.0),
+                    updated_at: Set(now),
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        changed.push(serde_json::json!({ "item": item.key, "verdict": verdict.as_str(), "comment": comment }));
+    }
+    if !changed.is_empty() {
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("access_request.evaluated", "access_request", id).after(changed),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The stored verdicts, in checklist order.
+pub async fn verdicts(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<ItemVerdict>, DbErr> {
+    let rows = review_evaluation::Entity::find()
+        .filter(review_evaluation::Column::RequestId.eq(id))
+        .all(db)
+        .await?;
+    Ok(checklist::items()
+        .iter()
+        .filter_map(|item| {
+            let row = rows.iter().find(|r| r.item_key == item.key)?;
+            Some(ItemVerdict {
+                item,
+                verdict: Verdict::parse(&row.status)?,
+                comment: row.comment.clone(),
+                updated_at: row.updated_at,
+            })
+        })
+        .collect())
+}
+
+/// Sends the application back to the applicant with the items marked
+/// "needs change" and their comments.
+pub async fn request_changes(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    require_reviewer(reviewer)?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    let state = access::state_of(&request);
+    let next = state.apply(Transition::RequestChanges)?;
+    let needed: Vec<ItemVerdict> = verdicts(&txn, id)
+        .await?
+        .into_iter()
+        .filter(|v| v.verdict == Verdict::NeedsChange)
+        .collect();
+    if needed.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "request_changes",
+            "Mark at least one checklist item “needs change”, with a comment, before requesting changes.",
+        );
+        return Err(ReviewError::Invalid(errors));
+    }
+    let moved = access_request::Entity::update_many()
+        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
+        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+        .filter(access_request::Column::Id.eq(id))
+        .filter(access_request::Column::State.eq(state.as_str()))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(IllegalTransition {
+            from: state,
+            transition: Transition::RequestChanges,
+        }
+        .into());
+    }
+    access::event(
+        &txn,
+        id,
+        Some(reviewer.id),
+        "changes_requested",
+        format!(
+            "The reviewer asked for changes to {} item(s).",
+            needed.len()
+        ),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("access_request.changes_requested", "access_request", id)
+            .before(serde_json::json!({ "state": state.as_str() }))
+            .after(serde_json::json!({
+                "state": next.as_str(),
+                "items": needed.iter().map(|v| serde_json::json!({ "item": v.item.key, "comment": v.comment })).collect::<Vec<_>>(),
+            })),
+    )
+    .await?;
+    let name = app_name(&txn, &request).await?;
+    let mut paragraphs = vec![format!(
+        "The Blue Button 2.0 API team reviewed the production access application for {name} and asks for these changes before the review can go on:"
+    )];
+    paragraphs.extend(
+        needed
+            .iter()
+            .map(|v| format!("{}: {}", v.item.text, v.comment)),
+    );
+    paragraphs.push("Make the changes in the portal and submit the application again; your reviewer will see exactly what changed.".into());
+    mail::enqueue(
+        &txn,
+        mail::templates::application_update(
+            contacts(&txn, &request).await?,
+            &name,
+            "Changes requested on your production access application",
+            &paragraphs,
+            &format!("{public_url}/access/{id}"),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A message on an application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub author: String,
+    pub from_reviewer: bool,
+    pub internal: bool,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Posts a message. Applicants write to reviewers; reviewers write to the
+/// applicant or, with `internal`, to other reviewers only. Each message to
+/// the other side is emailed.
+#[allow(clippy::too_many_arguments)]
+pub async fn comment(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    author: &CurrentUser,
+    id: Uuid,
+    body: &str,
+    internal: bool,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let body = body.trim();
+    let mut errors = FieldErrors::new();
+    if body.is_empty() {
+        errors.add("body", "Write a message first.");
+    } else if body.chars().count() > 5000 {
+        errors.add("body", "Keep the message to 5,000 characters.");
+    }
+    errors.into_result().map_err(ReviewError::Invalid)?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    let is_reviewer = author.role.can_review();
+    if !access::may_read(&request, author) || access::state_of(&request) == AccessState::Draft {
+        return Err(ReviewError::NotFound);
+    }
+    if internal && !is_reviewer {
+        return Err(ReviewError::Forbidden);
+    }
+    review_comment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        request_id: Set(id),
+        author_id: Set(author.id.0),
+        author_role: Set(author.role.as_str().into()),
+        internal: Set(internal),
+        body: Set(body.to_string()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new(
+            if internal {
+                "access_request.internal_note"
+            } else {
+                "access_request.comment"
+            },
+            "access_request",
+            id,
+        )
+        .after(serde_json::json!({ "internal": internal, "length": body.chars().count() })),
+    )
+    .await?;
+    if !internal {
+        let name = app_name(&txn, &request).await?;
+        if is_reviewer {
+            mail::enqueue(
+                &txn,
+                mail::templates::application_update(
+                    contacts(&txn, &request).await?,
+                    &name,
+                    "A message from your reviewer",
+                    &[format!("Your reviewer wrote about the production access application for {name}:"), body.to_string()],
+                    &format!("{public_url}/access/{id}#messages"),
+                ),
+                now,
+            )
+            .await?;
+        } else {
+            let to: Vec<String> = match request.assignee_id {
+                Some(assignee) => account::Entity::find_by_id(assignee)
+                    .one(&txn)
+                    .await?
+                    .map(|a| vec![a.email])
+                    .unwrap_or_default(),
+                None => account::Entity::find()
+                    .filter(
+                        account::Column::Role
+                            .is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]),
+                    )
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .map(|a| a.email)
+                    .collect(),
+            };
+            if !to.is_empty() {
+                mail::enqueue(
+                    &txn,
+                    mail::templates::application_update(
+                        to,
+                        &name,
+                        "The applicant replied",
+                        &[format!("The applicant for {name} wrote:"), body.to_string()],
+                        &format!("{public_url}/review/{id}#messages"),
+                    ),
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The messages on an application that `viewer` may see, oldest first:
+/// applicants never get internal notes.
+pub async fn comments(
+    db: &DatabaseConnection,
+    viewer: &CurrentUser,
+    id: Uuid,
+) -> Result<Vec<Comment>, ReviewError> {
+    let request = access::find(db, id).await?;
+    if !access::may_read(&request, viewer) {
+        return Err(ReviewError::NotFound);
+    }
+    let mut select =
+        review_comment::Entity::find().filter(review_comment::Column::RequestId.eq(id));
+    if !viewer.role.can_review() {
+        select = select.filter(review_comment::Column::Internal.eq(false));
+    }
+    let rows = select
+        .order_by_asc(review_comment::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let from_reviewer = Role::parse(&r.author_role).is_some_and(Role::can_review);
+        let author = if from_reviewer && !viewer.role.can_review() {
+            "Blue Button 2.0 API team".to_string()
+        } else {
+            account::Entity::find_by_id(r.author_id)
+                .one(db)
+                .await?
+                .map(|a| a.name)
+                .unwrap_or_default()
+        };
+        out.push(Comment {
+            author,
+            from_reviewer,
+            internal: r.internal,
+            body: r.body,
+            at: r.created_at,
+        });
+    }
+    Ok(out)
+}
+
+/// What the applicant is asked to change: the "needs change" items and their
+/// comments, while changes are requested.
+pub async fn requested_changes(
+    db: &DatabaseConnection,
+    viewer: &CurrentUser,
+    id: Uuid,
+) -> Result<Vec<ItemVerdict>, ReviewError> {
+    let request = access::find(db, id).await?;
+    if !access::may_read(&request, viewer) {
+        return Err(ReviewError::NotFound);
+    }
+    if access::state_of(&request) != AccessState::ChangesRequested {
+        return Ok(vec![]);
+    }
+    Ok(verdicts(db, id)
+        .await?
+        .into_iter()
+        .filter(|v| v.verdict == Verdict::NeedsChange)
+        .collect())
+}
+
+/// The app's sandbox activity, as reviewers see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxActivity {
+    pub authorizations: u64,
+    pub successful_calls: u64,
+    pub failed_calls: u64,
+    pub last_call: Option<DateTime<Utc>>,
+}
+
+/// Everything the review page needs beyond the application itself.
+#[derive(Clone, Debug)]
+pub struct ReviewState {
+    pub state: AccessState,
+    pub assignee: Option<String>,
+    pub assigned_to_viewer: bool,
+    pub due_at: Option<DateTime<Utc>>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    /// Business time left until the first response is due (negative when overdue).
+    pub business_minutes_left: Option<i64>,
+    pub verdicts: Vec<ItemVerdict>,
+    pub activity: SandboxActivity,
+}
+
+pub async fn review_state(
+    db: &DatabaseConnection,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ReviewState, ReviewError> {
+    require_reviewer(reviewer)?;
+    let request = access::find(db, id).await?;
+    if access::state_of(&request) == AccessState::Draft {
+        return Err(ReviewError::NotFound);
+    }
+    let assignee = match request.assignee_id {
+        Some(a) => account::Entity::find_by_id(a)
+            .one(db)
+            .await?
+            .map(|a| a.name),
+        None => None,
+    };
+    let calendar = FederalCalendar::default();
+    let waiting = awaiting_response(&request);
+    let due_at = waiting.then_some(request.first_response_due_at).flatten();
+    let business_minutes_left = due_at.map(|due| {
+        if due >= now {
+            calendar.business_time_between(now, due).num_minutes()
+        } else {
+            -calendar.business_time_between(due, now).num_minutes()
+        }
+    });
+    let app = request.application_id;
+    let calls = |ok: bool| {
+        let select = api_access::Entity::find().filter(api_access::Column::ApplicationId.eq(app));
+        if ok {
+            select.filter(api_access::Column::Status.lt(400))
+        } else {
+            select.filter(api_access::Column::Status.gte(400))
+        }
+    };
+    let activity = SandboxActivity {
+        authorizations: data_access_grant::Entity::find()
+            .filter(data_access_grant::Column::ApplicationId.eq(app))
+            .count(db)
+            .await?,
+        successful_calls: calls(true).count(db).await?,
+        failed_calls: calls(false).count(db).await?,
+        last_call: api_access::Entity::find()
+            .filter(api_access::Column::ApplicationId.eq(app))
+            .order_by_desc(api_access::Column::Id)
+            .one(db)
+            .await?
+            .map(|c| c.occurred_at),
+    };
+    Ok(ReviewState {
+        state: access::state_of(&request),
+        assigned_to_viewer: request.assignee_id == Some(reviewer.id.0),
+        assignee,
+        overdue: due_at.is_some_and(|d| d < now),
+        due_at,
+        responded_at: request.first_response_at,
+        business_minutes_left,
+        verdicts: verdicts(db, id).await?,
+        activity,
+    })
+}

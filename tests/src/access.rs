@@ -1,0 +1,338 @@
+//! Helpers for production-access tests: accounts that sign in, a sandbox app
+//! with its application, every section answered, real PDFs uploaded.
+use crate::{location, TestApp};
+use server::ids::Role;
+
+pub const PASSWORD: &str = "tangerine-kettle-42";
+
+pub async fn account(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    server::accounts::create_verified_account(
+        &app.state.db,
+        server::accounts::NewStaffAccount {
+            email: email.into(),
+            name: if role == Role::Developer {
+                "Pat Applicant"
+            } else {
+                "Rae Reviewer"
+            }
+            .into(),
+            organization: "Acme Health".into(),
+            role,
+        },
+        PASSWORD,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let client = app.client();
+    let res = app
+        .post_form(
+            &client,
+            "log_in",
+            &[("email", email), ("password", PASSWORD), ("next", "")],
+        )
+        .await;
+    assert_eq!(location(&res), "/account", "{email} signs in");
+    client
+}
+
+/// Registers a sandbox app and starts its application; returns the application id.
+pub async fn start_application(app: &TestApp, dev: &reqwest::Client, name: &str) -> String {
+    let res = app
+        .post_form(
+            dev,
+            "apps/register",
+            &[
+                ("name", name),
+                ("description", "Shows your Medicare claims."),
+                ("website_url", "https://app.example.com"),
+                ("privacy_policy_url", "https://app.example.com/privacy"),
+                ("terms_url", "https://app.example.com/terms"),
+                ("support_email", "help@app.example.com"),
+                ("support_phone", "+1 410-555-0100"),
+                ("client_type", "confidential"),
+                ("grant_type", "authorization-code"),
+                (
+                    "redirect_uris",
+                    "http://localhost:8080/callback https://app.example.com/callback",
+                ),
+                ("requires_demographics", "yes"),
+                ("accept_terms", "yes"),
+            ],
+        )
+        .await;
+    let target = location(&res);
+    let app_id = target
+        .trim_start_matches("/apps/")
+        .trim_end_matches("?created=1")
+        .to_string();
+    let page = page(app, dev, &format!("/apps/{app_id}/production")).await;
+    assert!(
+        page.contains("Not yet: An enrollee authorized the app in the sandbox"),
+        "readiness explains what is missing: {page}"
+    );
+    assert!(page
+        .contains("Production does not accept http:// addresses: http://localhost:8080/callback"));
+    let res = app
+        .post_form(dev, "access/start", &[("app_id", &app_id)])
+        .await;
+    let target = location(&res);
+    assert!(target.starts_with("/access/"), "{target}");
+    target.trim_start_matches("/access/").to_string()
+}
+
+pub async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The revision a section form carries, read from the page like a browser would.
+pub async fn revision(app: &TestApp, client: &reqwest::Client, id: &str, section: &str) -> String {
+    let html = page(app, client, &format!("/access/{id}/{section}")).await;
+    let marker = "name=\"revision\" value=\"";
+    let from = html.find(marker).expect("revision field") + marker.len();
+    html[from..from + html[from..].find('"').unwrap()].to_string()
+}
+
+pub async fn save(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    section: &str,
+    revision: &str,
+    answers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(String, String)> = vec![
+        ("id".into(), id.into()),
+        ("section".into(), section.into()),
+        ("revision".into(), revision.into()),
+    ];
+    form.extend(
+        answers
+            .iter()
+            .map(|(k, v)| (format!("answers[{k}]"), v.to_string())),
+    );
+    client
+        .post(app.url("/api/access/save_section"))
+        .header("Origin", &app.base)
+        .header("Accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn organization() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("legal_name", "Acme Health, Inc."),
+        ("us_based", "yes"),
+        ("address", "1 Main Street\nBaltimore, MD 21201"),
+        ("website", "https://acme.example.com"),
+        ("contact_name", "Pat Applicant"),
+        ("contact_title", "Chief Privacy Officer"),
+        ("contact_email", "privacy@acme.example.com"),
+        ("contact_phone", "+1 410-555-0100"),
+        ("other_contacts", "cto@acme.example.com"),
+    ]
+}
+
+pub fn application_answers() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("app_name", "Acme Claims Viewer"),
+        ("app_description", "Shows enrollees their Medicare claims in plain language."),
+        ("use_case", "Enrollees see every claim of the last four years and share them with caregivers they choose."),
+        ("serves_medicare", "yes"),
+        ("business_model", "Subscription paid by health systems; free for enrollees."),
+        ("beneficiary_value", "A single view of their care history."),
+        ("redirect_uris", "https://app.example.com/callback\ncom.example.acme:/callback"),
+        ("data_access_type", "13-month"),
+        ("needs_demographics", "yes"),
+        ("demographics_reason", "To match the enrollee to their caregiver's account."),
+    ]
+}
+
+pub fn data_protection() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("hosting", "AWS GovCloud (US-East)"),
+        ("encryption_in_transit", "yes"),
+        ("encryption_at_rest", "yes"),
+        (
+            "access_control",
+            "Role-based access with multi-factor sign-in, reviewed quarterly.",
+        ),
+        ("hipaa_status", "business_associate"),
+        (
+            "breach_response",
+            "Incident team notifies enrollees and the FTC within 60 days.",
+        ),
+    ]
+}
+
+pub const CHECKLIST: [&str; 11] = [
+    "collection_sharing",
+    "what_shared",
+    "third_party_basis",
+    "time_frame",
+    "deidentified",
+    "revoke",
+    "dormant",
+    "policy_changes",
+    "vendors",
+    "breach",
+    "sale",
+];
+
+pub fn policies() -> Vec<(String, String)> {
+    let mut out = vec![
+        (
+            "privacy_policy_url".to_string(),
+            "https://acme.example.com/privacy".to_string(),
+        ),
+        (
+            "terms_url".to_string(),
+            "https://acme.example.com/terms".to_string(),
+        ),
+    ];
+    for (i, item) in CHECKLIST.iter().enumerate() {
+        out.push((format!("pp_{item}"), "yes".into()));
+        out.push((format!("pp_{item}_where"), format!("Section {}", i + 1)));
+    }
+    out
+}
+
+pub const POLICY_TEXT: &[&str] = &[
+    "We collect your Medicare claims only when you connect your account.",
+    "If you revoke access, we delete your data within 30 days.",
+    "We tell you about a data breach within 60 days.",
+];
+
+pub fn policy_pdf() -> Vec<u8> {
+    server::pdf::TextDocument::new("Acme privacy policy")
+        .paragraphs(POLICY_TEXT.iter().copied())
+        .render()
+}
+
+pub fn terms_pdf() -> Vec<u8> {
+    server::pdf::TextDocument::new("Acme terms of service")
+        .paragraph("You may stop using the app at any time.")
+        .render()
+}
+
+pub async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    kind: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+    json: bool,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_string())
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    client
+        .post(app.url(&format!("/access/{id}/documents/{kind}")))
+        .header("Origin", &app.base)
+        .header(
+            "Accept",
+            if json {
+                "application/json"
+            } else {
+                "text/html"
+            },
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Fills every section and uploads both documents; returns the privacy policy as uploaded.
+pub async fn complete(app: &TestApp, dev: &reqwest::Client, id: &str) -> Vec<u8> {
+    for (section, answers) in [
+        ("organization", organization()),
+        ("application", application_answers()),
+        ("data_protection", data_protection()),
+    ] {
+        let rev = revision(app, dev, id, section).await;
+        let res = save(app, dev, id, section, &rev, &answers).await;
+        assert!(
+            location(&res).contains(&format!("saved={section}")),
+            "{section}: {}",
+            res.text().await.unwrap()
+        );
+    }
+    let answers = policies();
+    let pairs: Vec<(&str, &str)> = answers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let rev = revision(app, dev, id, "policies").await;
+    let res = save(app, dev, id, "policies", &rev, &pairs).await;
+    assert_eq!(
+        location(&res),
+        format!("/access/{id}/review?saved=policies")
+    );
+    let policy = policy_pdf();
+    let res = upload(
+        app,
+        dev,
+        id,
+        "privacy_policy",
+        "privacy.pdf",
+        policy.clone(),
+        false,
+    )
+    .await;
+    assert_eq!(
+        location(&res),
+        format!("/access/{id}/policies?uploaded=privacy_policy#documents")
+    );
+    let res = upload(
+        app,
+        dev,
+        id,
+        "terms_of_service",
+        "terms.pdf",
+        terms_pdf(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    policy
+}
+
+pub async fn submit(
+    app: &TestApp,
+    dev: &reqwest::Client,
+    id: &str,
+    version: &str,
+) -> reqwest::Response {
+    app.post_form(
+        dev,
+        "access/submit",
+        &[
+            ("id", id),
+            ("version", version),
+            ("attest_name", "Pat Applicant"),
+            ("attest_title", "Chief Privacy Officer"),
+            ("attest_terms", "yes"),
+        ],
+    )
+    .await
+}
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
