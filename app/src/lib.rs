@@ -99,6 +99,7 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/access/:id/review") view=AccessReviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/:section") view=AccessSectionPage ssr=SsrMode::Async/>
                 <Route path=path!("/review") view=ReviewQueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/review/slots") view=ReviewSlotsPage ssr=SsrMode::Async/>
                 <Route path=path!("/review/:id") view=ReviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/test-client") view=TestClientPage ssr=SsrMode::Async/>
                 <Route path=path!("/mymedicare/login") view=MedicareLoginPage ssr=SsrMode::Async/>

@@ -184,7 +184,12 @@ pub async fn start_on(
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
-    let worker = tokio::spawn(worker.run(state.settings.outbox_poll, shutdown_rx));
+    let reminders = tokio::spawn(demo_reminders(state.clone(), shutdown_rx.clone()));
+    let poll = state.settings.outbox_poll;
+    let worker = tokio::spawn(async move {
+        worker.run(poll, shutdown_rx).await;
+        let _ = reminders.await;
+    });
     let (access_log_stop, access_log_stopped) = watch::channel(false);
     let access_log = state
         .access_log
@@ -199,6 +204,24 @@ pub async fn start_on(
         access_log_stop,
         access_log,
     })
+}
+
+/// Once a minute, emails the reminders of demos that start within a day.
+async fn demo_reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let now = state.clock.now();
+        match server::review::demos::send_reminders(&state.db, &state.settings.public_url, now)
+            .await
+        {
+            Ok(0) => {}
+            Ok(_) => state.mail_wake.notify_one(),
+            Err(error) => tracing::warn!(%error, "demo reminders failed; retrying in a minute"),
+        }
+        tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -11,6 +11,7 @@ mod m0005_application_logos;
 mod m0006_medicare_data;
 mod m0007_production_access;
 mod m0008_reviews;
+mod m0009_demos_and_decisions;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_medicare_data::Migration),
             Box::new(m0007_production_access::Migration),
             Box::new(m0008_reviews::Migration),
+            Box::new(m0009_demos_and_decisions::Migration),
         ]
     }
 }

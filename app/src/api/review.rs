@@ -412,3 +412,340 @@ pub async fn access_feedback(id: String) -> Result<FeedbackDto, AppError> {
         can_write: view.current_version > 0,
     })
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotDto {
+    pub id: String,
+    /// RFC 3339, UTC: pages rewrite the shown time into the viewer's zone.
+    pub starts_iso: String,
+    /// Eastern time, shown without JavaScript.
+    pub starts_eastern: String,
+    pub reviewer: String,
+    pub meeting_link: String,
+    pub booked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingDto {
+    pub slot: SlotDto,
+    /// `booked`, `cancelled` or `held`.
+    pub status: String,
+    pub outcome: Option<String>,
+    pub notes: Vec<(String, String)>,
+    pub concerns: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterDto {
+    pub id: String,
+    pub decision: String,
+    pub filename: String,
+    pub at: String,
+}
+
+/// The demo and decision part of an application, for either side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoDto {
+    pub state: String,
+    pub invited: bool,
+    pub booking: Option<BookingDto>,
+    /// Free future slots (the applicant's choices).
+    pub slots: Vec<SlotDto>,
+    pub letters: Vec<LetterDto>,
+    /// The data access the applicant asked for (the default at approval).
+    pub requested_access: String,
+}
+
+#[cfg(feature = "ssr")]
+fn slot_dto(s: server::review::demos::SlotView) -> SlotDto {
+    SlotDto {
+        id: s.id.to_string(),
+        starts_iso: s.starts_at.to_rfc3339(),
+        starts_eastern: eastern(s.starts_at),
+        reviewer: s.reviewer,
+        meeting_link: s.meeting_link,
+        booked: s.booked,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn demo_error(error: server::review::demos::DemoError) -> AppError {
+    match error {
+        server::review::demos::DemoError::SlotTaken => AppError::Message(
+            "Someone else booked that time a moment ago. Please choose another.".into(),
+        ),
+        server::review::demos::DemoError::Review(e) => review_error(e),
+    }
+}
+
+#[server(endpoint = "review/demo")]
+pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    let request = parse_id(&id)?;
+    let db = &call.state.db;
+    let view = server::access::get(db, &user, request)
+        .await
+        .map_err(|_| AppError::Message("We could not find that application.".into()))?;
+    let booking = server::review::demos::booking(db, &user, request)
+        .await
+        .map_err(review_error)?;
+    let slots = server::review::demos::slots(db, &user, call.now())
+        .await
+        .map_err(review_error)?;
+    let letters = server::review::decisions::letters(db, &user, request)
+        .await
+        .map_err(review_error)?;
+    let invited = server::access::invited_to_demo(db, request)
+        .await
+        .map_err(internal)?;
+    Ok(DemoDto {
+        state: view.state.as_str().into(),
+        invited,
+        booking: booking.map(|b| BookingDto {
+            slot: slot_dto(b.slot),
+            status: b.status,
+            outcome: b.outcome.map(|o| o.label().to_string()),
+            notes: server::review::demos::DEMO_TOPICS
+                .iter()
+                .filter_map(|(k, label)| b.notes.get(*k).map(|n| (label.to_string(), n.clone())))
+                .collect(),
+            concerns: b.concerns,
+        }),
+        slots: slots
+            .into_iter()
+            .filter(|s| !s.booked)
+            .map(slot_dto)
+            .collect(),
+        letters: letters
+            .into_iter()
+            .map(|l| LetterDto {
+                id: l.id.to_string(),
+                decision: l.decision,
+                filename: l.filename,
+                at: eastern(l.created_at),
+            })
+            .collect(),
+        requested_access: view
+            .section("application")
+            .and_then(|s| s.answers.get("data_access_type").cloned())
+            .unwrap_or_else(|| "13-month".into()),
+    })
+}
+
+#[server(endpoint = "review/slots")]
+pub async fn my_slots() -> Result<Vec<SlotDto>, AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    let slots = server::review::demos::slots(&call.state.db, &user, call.now())
+        .await
+        .map_err(review_error)?;
+    Ok(slots.into_iter().map(slot_dto).collect())
+}
+
+/// `starts_at` is a `datetime-local` value; `tz_offset_minutes` is the
+/// browser's `getTimezoneOffset()` (filled in by script). Without it the time
+/// is read as US Eastern time.
+#[server(endpoint = "review/publish_slot")]
+pub async fn publish_slot(
+    starts_at: String,
+    meeting_link: String,
+    tz_offset_minutes: Option<String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    let kept = [
+        ("starts_at", starts_at.as_str()),
+        ("meeting_link", meeting_link.as_str()),
+    ];
+    let local = chrono::NaiveDateTime::parse_from_str(starts_at.trim(), "%Y-%m-%dT%H:%M").map_err(
+        |_| {
+            let mut errors = BTreeMap::new();
+            errors.insert(
+                "starts_at".to_string(),
+                "Enter a date and time, like 2026-12-01 10:00.".to_string(),
+            );
+            AppError::Fields(errors).keeping(&kept)
+        },
+    )?;
+    let utc = match tz_offset_minutes
+        .and_then(|m| m.trim().parse::<i64>().ok())
+        .filter(|m| m.abs() <= 14 * 60)
+    {
+        Some(minutes) => local + chrono::Duration::minutes(minutes),
+        None => {
+            let guess = local.and_utc() + chrono::Duration::hours(5);
+            local
+                - chrono::Duration::seconds(
+                    server::calendar::eastern_offset(guess).local_minus_utc() as i64,
+                )
+        }
+    }
+    .and_utc();
+    server::review::demos::publish_slot(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        utc,
+        &meeting_link,
+        call.now(),
+    )
+    .await
+    .map_err(|e| review_error(e).keeping(&kept))?;
+    call.redirect("/review/slots?published=1");
+    Ok(())
+}
+
+#[server(endpoint = "review/invite")]
+pub async fn invite_to_demo(id: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    server::review::demos::invite(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(review_error)?;
+    call.mail_queued();
+    call.redirect(&format!("/review/{id}?invited=1#demo"));
+    Ok(())
+}
+
+#[server(endpoint = "review/book")]
+pub async fn book_demo(id: String, slot: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    server::review::demos::book(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        parse_id(&slot)?,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(demo_error)?;
+    call.mail_queued();
+    call.redirect(&format!("/access/{id}?booked=1#demo"));
+    Ok(())
+}
+
+#[server(endpoint = "review/cancel_demo")]
+pub async fn cancel_demo(id: String, confirm: Option<String>) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_user().await?;
+    if confirm.is_none() {
+        let mut errors = BTreeMap::new();
+        errors.insert(
+            "confirm".to_string(),
+            "Tick the box to confirm: everyone is told the demo is off.".to_string(),
+        );
+        return Err(AppError::Fields(errors));
+    }
+    server::review::demos::cancel(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(review_error)?;
+    call.mail_queued();
+    let back = if user.role.can_review() {
+        "review"
+    } else {
+        "access"
+    };
+    call.redirect(&format!("/{back}/{id}?demo_cancelled=1#demo"));
+    Ok(())
+}
+
+#[server(endpoint = "review/record_demo")]
+pub async fn record_demo(
+    id: String,
+    outcome: Option<String>,
+    #[server(default)] notes: BTreeMap<String, String>,
+    #[server(default)] concerns: String,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    server::review::demos::record_outcome(
+        &call.state.db,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        outcome
+            .as_deref()
+            .and_then(server::review::demos::Outcome::parse),
+        &notes,
+        &concerns,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(|e| review_error(e).keeping(&[("concerns", concerns.as_str())]))?;
+    call.mail_queued();
+    call.redirect(&format!("/review/{id}?demo_recorded=1#demo"));
+    Ok(())
+}
+
+#[server(endpoint = "review/approve")]
+pub async fn approve_application(id: String, data_access_type: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    server::review::decisions::approve(
+        &call.state.db,
+        &call.state.blobs,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &data_access_type,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(review_error)?;
+    call.mail_queued();
+    call.redirect(&format!("/review/{id}?decided=1#decision"));
+    Ok(())
+}
+
+#[server(endpoint = "review/deny")]
+pub async fn deny_application(
+    id: String,
+    reason: String,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    if confirm.is_none() {
+        let mut errors = BTreeMap::new();
+        errors.insert(
+            "confirm".to_string(),
+            "Tick the box to confirm the denial: it cannot be undone.".to_string(),
+        );
+        return Err(AppError::Fields(errors).keeping(&[("reason", reason.as_str())]));
+    }
+    server::review::decisions::deny(
+        &call.state.db,
+        &call.state.blobs,
+        &call.audit_as(&user),
+        &user,
+        parse_id(&id)?,
+        &reason,
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(|e| review_error(e).keeping(&[("reason", reason.as_str())]))?;
+    call.mail_queued();
+    call.redirect(&format!("/review/{id}?decided=1#decision"));
+    Ok(())
+}

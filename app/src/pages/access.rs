@@ -166,6 +166,7 @@ fn Overview() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
                 let submitted = query.with(|q| q.get("submitted")).is_some();
+                let booked = query.with(|q| q.get("booked")).is_some();
                 Suspend::new(async move {
                 match access.await {
                     Err(e) => Either::Left(view! { <h1>"Application not found"</h1>{error_box(e)} }),
@@ -173,6 +174,7 @@ fn Overview() -> impl IntoView {
                         <p><a href="/access">"Your applications"</a></p>
                         <h1>{format!("Production access: {}", a.app_name)}</h1>
                         {submitted.then(|| view! { <Notice>"Your application was submitted. We emailed a PDF summary to your contacts."</Notice> })}
+                        {booked.then(|| view! { <Notice>"Your demo is booked. The calendar invitation is in your email."</Notice> })}
                         <section class="status-tracker" aria-labelledby="status-heading">
                             <h2 id="status-heading">"Status"</h2>
                             <dl class="definitions">
@@ -184,6 +186,7 @@ fn Overview() -> impl IntoView {
                         </section>
                         {a.editable.then(|| view! { <Steps access=a.clone() current=""/> })}
                         <super::review::ApplicantFeedback id=a.id.clone()/>
+                        <super::review::ApplicantDemo id=a.id.clone()/>
                         {(!a.changes.is_empty()).then(|| view! { <Changes changes=a.changes.clone()/> })}
                         <section aria-labelledby="timeline-heading">
                             <h2 id="timeline-heading">"Timeline"</h2>

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/access/{id}/documents/{kind}", post(upload))
         .route("/access/documents/{id}", get(download))
+        .route("/access/letters/{id}", get(download_letter))
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_CAP))
 }
@@ -157,6 +158,54 @@ async fn upload(
     }
 }
 
+fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
+    let safe: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{safe}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            (header::CACHE_CONTROL, "private, no-store".into()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A decision letter, for the applicant or a reviewer.
+async fn download_letter(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(user) = signed_in(&state, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    match crate::review::decisions::letter_file(&state.db, &state.blobs, &user, id).await {
+        Ok((filename, bytes)) => pdf_response(&filename, bytes),
+        Err(crate::review::ReviewError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "letter download failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
 async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -169,31 +218,7 @@ async fn download(
         return Redirect::to("/login").into_response();
     };
     match super::download_document(&state.db, &state.blobs, &user, id).await {
-        Ok((filename, bytes)) => {
-            let safe: String = filename
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            (
-                [
-                    (header::CONTENT_TYPE, "application/pdf".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("inline; filename=\"{safe}\""),
-                    ),
-                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-                    (header::CACHE_CONTROL, "private, no-store".into()),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
+        Ok((filename, bytes)) => pdf_response(&filename, bytes),
         Err(AccessError::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {
             tracing::error!(%error, "document download failed");

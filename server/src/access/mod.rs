@@ -481,6 +481,10 @@ pub async fn start(
         assignee_id: Set(None),
         first_response_due_at: Set(None),
         first_response_at: Set(None),
+        demo_invited_at: Set(None),
+        approved_data_access_type: Set(None),
+        decided_at: Set(None),
+        decision_reason: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -1052,6 +1056,14 @@ pub async fn submit(
     }
     txn.commit().await?;
     Ok(version)
+}
+
+/// Whether reviewers have invited the applicant to book a demo.
+pub async fn invited_to_demo(db: &DatabaseConnection, id: Uuid) -> Result<bool, DbErr> {
+    Ok(access_request::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_some_and(|r| r.demo_invited_at.is_some()))
 }
 
 /// Every submitted version of the application, oldest first.

@@ -26,7 +26,10 @@ pub enum Transition {
     Submit,
     StartReview,
     RequestChanges,
+    /// The applicant books a demo (again, after one that needs another).
     ScheduleDemo,
+    /// The booked demo is called off before it happens.
+    CancelDemo,
     RecordDemo,
     Approve,
     Deny,
@@ -97,7 +100,8 @@ impl AccessState {
             (S::Draft | S::ChangesRequested, T::Submit) => S::Submitted,
             (S::Submitted, T::StartReview) => S::InReview,
             (S::InReview | S::DemoHeld, T::RequestChanges) => S::ChangesRequested,
-            (S::InReview, T::ScheduleDemo) => S::DemoScheduled,
+            (S::InReview | S::DemoHeld, T::ScheduleDemo) => S::DemoScheduled,
+            (S::DemoScheduled, T::CancelDemo) => S::InReview,
             (S::DemoScheduled, T::RecordDemo) => S::DemoHeld,
             (S::DemoHeld, T::Approve) => S::Approved,
             (S::InReview | S::DemoHeld, T::Deny) => S::Denied,

@@ -19,6 +19,13 @@ pub struct Model {
     /// When the first response is due (24 US federal business hours after submission).
     pub first_response_due_at: Option<DateTimeUtc>,
     pub first_response_at: Option<DateTimeUtc>,
+    /// When the reviewer invited the applicant to book a demo.
+    pub demo_invited_at: Option<DateTimeUtc>,
+    /// Set by the reviewer at approval.
+    pub approved_data_access_type: Option<String>,
+    pub decided_at: Option<DateTimeUtc>,
+    /// Why an application was denied.
+    pub decision_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

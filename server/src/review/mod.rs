@@ -4,6 +4,8 @@
 //! checks that the actor may review; state changes go through
 //! [`AccessState::apply`].
 pub mod checklist;
+pub mod decisions;
+pub mod demos;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

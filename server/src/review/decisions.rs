@@ -1,0 +1,346 @@
+//! Approval and denial. Approval needs every checklist item passed or not
+//! applicable and a passed demo; denial needs a reason. Both produce a
+//! decision letter (PDF) that is emailed to every contact and kept.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    app_name, checklist, contacts, demos, require_reviewer, verdicts, ReviewError, Verdict,
+};
+use crate::{
+    access::{self, form::DATA_ACCESS_TYPES, Transition},
+    accounts::CurrentUser,
+    audit::{self, AuditContext, AuditRecord},
+    blobs::BlobStore,
+    entities::{access_request, decision_letter},
+    mail,
+    pdf::TextDocument,
+    validation::FieldErrors,
+};
+
+/// A decision as the letter states it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approved { data_access_type: String },
+    Denied { reason: String },
+}
+
+impl Decision {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Decision::Approved { .. } => "approved",
+            Decision::Denied { .. } => "denied",
+        }
+    }
+}
+
+/// The letter, as a PDF.
+pub fn letter(
+    app_name: &str,
+    organization: &str,
+    decision: &Decision,
+    reviewer: &str,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
+    let date = at.format("%B %-d, %Y").to_string();
+    let doc = TextDocument::new("Blue Button 2.0 API: production access decision")
+        .paragraph(&date)
+        .paragraph(&format!("To: {organization}"))
+        .paragraph(&format!("Application: {app_name}"));
+    let doc = match decision {
+        Decision::Approved { data_access_type } => {
+            let access = DATA_ACCESS_TYPES
+                .iter()
+                .find(|(v, _)| v == data_access_type)
+                .map(|(_, l)| *l)
+                .unwrap_or(data_access_type.as_str());
+            doc.heading("Decision: approved")
+                .paragraph(&format!("The Blue Button 2.0 API team approved production access for {app_name}."))
+                .field("Data access approved", access)
+                .paragraph("Next, complete the post-approval form in the portal. We will then schedule the handoff of your production credentials to your point of contact.")
+                .paragraph("Before rolling out any change to your privacy policy or terms of service, submit the new documents for approval; we respond within five business days.")
+        }
+        Decision::Denied { reason } => doc
+            .heading("Decision: denied")
+            .paragraph(&format!(
+                "The Blue Button 2.0 API team did not approve production access for {app_name}."
+            ))
+            .field("Reason", reason)
+            .paragraph("You may apply again once the reasons above are addressed."),
+    };
+    doc.paragraph(&format!("Decided by {reviewer}, Blue Button 2.0 API team."))
+        .render()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn decide(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    decision: Decision,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let request = access::find(db, id).await?;
+    let state = access::state_of(&request);
+    let transition = match decision {
+        Decision::Approved { .. } => Transition::Approve,
+        Decision::Denied { .. } => Transition::Deny,
+    };
+    let next = state.apply(transition)?;
+    if let Decision::Approved { .. } = decision {
+        let verdicts = verdicts(db, id).await?;
+        let mut errors = FieldErrors::new();
+        let open: Vec<&str> = checklist::items()
+            .iter()
+            .filter(|item| {
+                !verdicts
+                    .iter()
+                    .any(|v| v.item.key == item.key && v.verdict != Verdict::NeedsChange)
+            })
+            .map(|item| item.text)
+            .collect();
+        if !open.is_empty() {
+            errors.add(
+                "decision",
+                format!("Every checklist item must pass or be not applicable before approval. Still open: {}.", open.join("; ")),
+            );
+        } else if !demos::passed_demo(db, id).await? {
+            errors.add("decision", "Approval needs a passed demo.");
+        }
+        errors.into_result().map_err(ReviewError::Invalid)?;
+    }
+    let name = app_name(db, &request).await?;
+    let organization = super::latest_snapshot(db, id)
+        .await?
+        .map(|s| s.answer("organization", "legal_name").to_string())
+        .unwrap_or_default();
+    let pdf = letter(&name, &organization, &decision, &reviewer.name, now);
+    let (sha256, new_blob) = blobs
+        .put(&pdf)
+        .await
+        .map_err(|e| ReviewError::Db(sea_orm::DbErr::Custom(format!("storing the letter: {e}"))))?;
+    let filename = format!("decision-{}.pdf", decision.as_str());
+    let written = async {
+        let txn = crate::db::begin_write(db).await?;
+        let mut update = access_request::Entity::update_many()
+            .col_expr(access_request::Column::State, Expr::value(next.as_str()))
+            .col_expr(access_request::Column::DecidedAt, Expr::value(now))
+            .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+            .filter(access_request::Column::Id.eq(id))
+            .filter(access_request::Column::State.eq(state.as_str()));
+        update = match &decision {
+            Decision::Approved { data_access_type } => update.col_expr(
+                access_request::Column::ApprovedDataAccessType,
+                Expr::value(data_access_type.clone()),
+            ),
+            Decision::Denied { reason } => update.col_expr(access_request::Column::DecisionReason, Expr::value(reason.clone())),
+        };
+        if update.exec(&txn).await?.rows_affected != 1 {
+            return Err(ReviewError::Illegal(access::IllegalTransition { from: state, transition }));
+        }
+        decision_letter::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            request_id: Set(id),
+            decision: Set(decision.as_str().into()),
+            filename: Set(filename.clone()),
+            sha256: Set(sha256.clone()),
+            decided_by: Set(reviewer.id.0),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        access::event(
+            &txn,
+            id,
+            Some(reviewer.id),
+            decision.as_str(),
+            match &decision {
+                Decision::Approved { .. } => "Application approved. The decision letter was emailed to your contacts.".to_string(),
+                Decision::Denied { .. } => "Application denied. The decision letter was emailed to your contacts.".to_string(),
+            },
+            now,
+        )
+        .await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new(
+                if matches!(decision, Decision::Approved { .. }) { "access_request.approved" } else { "access_request.denied" },
+                "access_request",
+                id,
+            )
+            .before(serde_json::json!({ "state": state.as_str() }))
+            .after(serde_json::json!({
+                "state": next.as_str(),
+                "letter_sha256": sha256,
+                "data_access_type": match &decision { Decision::Approved { data_access_type } => Some(data_access_type.clone()), _ => None },
+                "reason": match &decision { Decision::Denied { reason } => Some(reason.clone()), _ => None },
+            })),
+        )
+        .await?;
+        let mut email = mail::templates::application_update(
+            contacts(&txn, &request).await?,
+            &name,
+            match &decision {
+                Decision::Approved { .. } => "Production access approved",
+                Decision::Denied { .. } => "Production access denied",
+            },
+            &["The decision letter is attached as a PDF and kept with your application in the portal.".to_string()],
+            &format!("{public_url}/access/{id}"),
+        );
+        email.attachments.push(mail::Attachment { filename: filename.clone(), content_type: "application/pdf".into(), content: pdf.clone() });
+        mail::enqueue(&txn, email, now).await?;
+        txn.commit().await?;
+        Ok::<_, ReviewError>(())
+    }
+    .await;
+    if written.is_err() && new_blob {
+        let _ = blobs.remove(&sha256).await;
+    }
+    written
+}
+
+/// Approves the application for `data_access_type` (13-month, one-time or research).
+#[allow(clippy::too_many_arguments)]
+pub async fn approve(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    data_access_type: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    require_reviewer(reviewer)?;
+    if !DATA_ACCESS_TYPES
+        .iter()
+        .any(|(v, _)| *v == data_access_type)
+    {
+        let mut errors = FieldErrors::new();
+        errors.add("data_access_type", "Choose the data access to approve.");
+        return Err(ReviewError::Invalid(errors));
+    }
+    decide(
+        db,
+        blobs,
+        ctx,
+        reviewer,
+        id,
+        Decision::Approved {
+            data_access_type: data_access_type.into(),
+        },
+        public_url,
+        now,
+    )
+    .await
+}
+
+/// Denies the application, for `reason` (which the letter states).
+#[allow(clippy::too_many_arguments)]
+pub async fn deny(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    reason: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    require_reviewer(reviewer)?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 4000 {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "reason",
+            "Give the reason for the denial (up to 4,000 characters): the letter states it.",
+        );
+        return Err(ReviewError::Invalid(errors));
+    }
+    decide(
+        db,
+        blobs,
+        ctx,
+        reviewer,
+        id,
+        Decision::Denied {
+            reason: reason.into(),
+        },
+        public_url,
+        now,
+    )
+    .await
+}
+
+/// The decision letters of an application (for its applicant and reviewers).
+pub async fn letters(
+    db: &DatabaseConnection,
+    viewer: &CurrentUser,
+    id: Uuid,
+) -> Result<Vec<decision_letter::Model>, ReviewError> {
+    let request = access::find(db, id).await?;
+    if !access::may_read(&request, viewer) {
+        return Err(ReviewError::NotFound);
+    }
+    Ok(decision_letter::Entity::find()
+        .filter(decision_letter::Column::RequestId.eq(id))
+        .order_by_asc(decision_letter::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// One letter's file name and bytes, for the applicant or a reviewer.
+pub async fn letter_file(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    viewer: &CurrentUser,
+    letter: Uuid,
+) -> Result<(String, Vec<u8>), ReviewError> {
+    let row = decision_letter::Entity::find_by_id(letter)
+        .one(db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    let request = access::find(db, row.request_id).await?;
+    if !access::may_read(&request, viewer) {
+        return Err(ReviewError::NotFound);
+    }
+    let bytes = blobs
+        .get(&row.sha256)
+        .await
+        .map_err(|e| ReviewError::Db(sea_orm::DbErr::Custom(format!("reading the letter: {e}"))))?;
+    Ok((row.filename, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_state_the_decision_and_read_back() {
+        let at = Utc::now();
+        let pdf = letter(
+            "Acme",
+            "Acme Health",
+            &Decision::Denied {
+                reason: "No US presence.".into(),
+            },
+            "Rae",
+            at,
+        );
+        let doc = lopdf::Document::load_mem(&pdf).unwrap();
+        let text = doc
+            .extract_text(&doc.get_pages().keys().copied().collect::<Vec<_>>())
+            .unwrap();
+        assert!(text.contains("Decision: denied"));
+        assert!(text.contains("No US presence."));
+    }
+}
