@@ -184,6 +184,15 @@ async fn a_reviewer_evaluates_requests_changes_and_sees_the_resubmission(backend
         detail.contains("First response due"),
         "the clock runs again"
     );
+    let res = app
+        .post_form(&reviewer, "review/assign", &[("id", &id)])
+        .await;
+    assert_eq!(location(&res), format!("/review/{id}?assigned=1"));
+    let detail = page(&app, &reviewer, &format!("/review/{id}")).await;
+    assert!(
+        detail.contains("<dd id=\"review-state\">In review</dd>"),
+        "the assignee starts the review again"
+    );
     app.stop().await;
 }
 

@@ -93,6 +93,16 @@ pub struct AccessDto {
     pub timeline: Vec<TimelineDto>,
     /// What changed between the last two submitted versions.
     pub changes: Vec<ChangeDto>,
+    /// Every submitted version, newest first, with what it changed.
+    pub history: Vec<VersionDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionDto {
+    pub version: i32,
+    pub submitted: String,
+    /// Changes from the version before (empty for the first).
+    pub changes: Vec<ChangeDto>,
 }
 
 impl AccessDto {
@@ -189,8 +199,37 @@ fn human_size(bytes: i64) -> String {
 fn to_dto(
     view: server::access::AccessRequestView,
     timeline: Vec<server::access::TimelineEntry>,
-    changes: Vec<server::access::Change>,
+    versions: &[server::access::Snapshot],
 ) -> AccessDto {
+    let change_dtos = |changes: Vec<server::access::Change>| -> Vec<ChangeDto> {
+        changes
+            .into_iter()
+            .map(|c| ChangeDto {
+                section: c.section,
+                label: c.label,
+                before: c.before,
+                after: c.after,
+            })
+            .collect()
+    };
+    let changes = match versions {
+        [.., previous, latest] => server::access::diff(previous, latest),
+        _ => vec![],
+    };
+    let history = versions
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, v)| VersionDto {
+            version: v.version,
+            submitted: v.submitted_at.format("%B %-d, %Y %H:%M UTC").to_string(),
+            changes: if i == 0 {
+                vec![]
+            } else {
+                change_dtos(server::access::diff(&versions[i - 1], v))
+            },
+        })
+        .collect();
     use server::access::{form, WaitingOn};
     let sections = form::sections()
         .iter()
@@ -301,15 +340,8 @@ fn to_dto(
                 detail: t.detail,
             })
             .collect(),
-        changes: changes
-            .into_iter()
-            .map(|c| ChangeDto {
-                section: c.section,
-                label: c.label,
-                before: c.before,
-                after: c.after,
-            })
-            .collect(),
+        changes: change_dtos(changes),
+        history,
     }
 }
 
@@ -393,11 +425,7 @@ pub async fn get_access_request(id: String) -> Result<AccessDto, AppError> {
     let versions = server::access::versions(db, &user, id)
         .await
         .map_err(access_error)?;
-    let changes = match versions.as_slice() {
-        [.., previous, latest] => server::access::diff(previous, latest),
-        _ => vec![],
-    };
-    Ok(to_dto(view, timeline, changes))
+    Ok(to_dto(view, timeline, &versions))
 }
 
 #[server(endpoint = "access/save_section")]

@@ -153,15 +153,17 @@ fn Overview() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let location = use_location();
-    let access = Resource::new(
-        move || {
-            (
-                params.with(|p| p.get("id").unwrap_or_default()),
-                location.search.get(),
-            )
-        },
-        |(id, _)| get_access_request(id),
-    );
+    let key = move || {
+        (
+            params.with(|p| p.get("id").unwrap_or_default()),
+            location.search.get(),
+        )
+    };
+    let access = Resource::new(key, |(id, _)| get_access_request(id));
+    let feedback: super::review::FeedbackResource =
+        Resource::new(key, |(id, _)| super::review::access_feedback(id));
+    let demo: super::review::DemoResource =
+        Resource::new(key, |(id, _)| super::review::demo_and_decision(id));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
@@ -185,8 +187,8 @@ fn Overview() -> impl IntoView {
                             </dl>
                         </section>
                         {a.editable.then(|| view! { <Steps access=a.clone() current=""/> })}
-                        <super::review::ApplicantFeedback id=a.id.clone()/>
-                        <super::review::ApplicantDemo id=a.id.clone()/>
+                        <super::review::ApplicantFeedback id=a.id.clone() feedback=feedback/>
+                        <super::review::ApplicantDemo id=a.id.clone() demo=demo/>
                         {(!a.changes.is_empty()).then(|| view! { <Changes changes=a.changes.clone()/> })}
                         <section aria-labelledby="timeline-heading">
                             <h2 id="timeline-heading">"Timeline"</h2>

@@ -1,5 +1,6 @@
 //! Reviewers' pages: the queue and the review of one application; and the
 //! review as the applicant sees it (requested changes and messages).
+pub(crate) use crate::api::review::{access_feedback, demo_and_decision};
 use leptos::{
     either::{Either, EitherOf3},
     prelude::*,
@@ -12,15 +13,20 @@ use crate::{
     api::{
         access::get_access_request,
         review::{
-            access_feedback, demo_and_decision, my_slots, review_detail, review_queue,
-            ApproveApplication, AssignToMe, BookDemo, BookingDto, CancelDemo, CommentDto,
-            DenyApplication, InviteToDemo, LetterDto, PostComment, PublishSlot, RecordDemo,
-            RequestChanges, ReviewDto, SaveEvaluations,
+            my_slots, review_detail, review_queue, ApproveApplication, AssignToMe, BookDemo,
+            BookingDto, CancelDemo, CommentDto, DemoDto, DenyApplication, FeedbackDto,
+            InviteToDemo, LetterDto, PostComment, PublishSlot, RecordDemo, RequestChanges,
+            ReviewDto, SaveEvaluations,
         },
         Viewer,
     },
     components::{field_error, form_error, kept_value, FormAlert, Guarded, Notice},
 };
+
+/// Resources are created by the page (never inside a `Suspend`) and handed to
+/// the parts that show them.
+pub(crate) type DemoResource = Resource<Result<DemoDto, crate::error::AppError>>;
+pub(crate) type FeedbackResource = Resource<Result<FeedbackDto, crate::error::AppError>>;
 
 fn reviewers_only(v: &Viewer) -> bool {
     v.can_review()
@@ -181,14 +187,21 @@ fn Review() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let location = use_location();
+    // Actions live outside the Suspense (never created after an await), and
+    // their versions are part of the resources' key, so the page reloads its
+    // data whenever one completes, whatever the address does.
+    let assign = ServerAction::<AssignToMe>::new();
+    let request = ServerAction::<RequestChanges>::new();
     let key = move || {
         (
             params.with(|p| p.get("id").unwrap_or_default()),
             location.search.get(),
+            assign.version().get() + request.version().get(),
         )
     };
-    let access = Resource::new(key, |(id, _)| get_access_request(id));
-    let review = Resource::new(key, |(id, _)| review_detail(id));
+    let access = Resource::new(key, |(id, _, _)| get_access_request(id));
+    let review = Resource::new(key, |(id, _, _)| review_detail(id));
+    let demo: DemoResource = Resource::new(key, |(id, _, _)| demo_and_decision(id));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
@@ -201,10 +214,13 @@ fn Review() -> impl IntoView {
                     (Ok(a), Ok(r)) => (a, r),
                     (Err(e), _) | (_, Err(e)) => return Either::Left(view! { <h1>"Application not found"</h1><div class="alert alert-error" role="alert">{e.to_string()}</div> }),
                 };
-                let assign = ServerAction::<AssignToMe>::new();
-                let request = ServerAction::<RequestChanges>::new();
                 let (assign_id, request_id, thread_id) = (r.id.clone(), r.id.clone(), r.id.clone());
-                let start_label = if r.state == "submitted" { "Assign to me and start the review" } else { "Assign to me" };
+                let start_label = match (r.assigned_to_me, r.state == "submitted") {
+                    (true, _) => "Start the review",
+                    (false, true) => "Assign to me and start the review",
+                    (false, false) => "Assign to me",
+                };
+                let show_assign = !r.assigned_to_me || r.state == "submitted";
                 let needs_change = r.needs_change;
                 Either::Right(view! {
                     <p><a href="/review">"Review queue"</a></p>
@@ -216,9 +232,9 @@ fn Review() -> impl IntoView {
                         <dt>"Assigned to"</dt><dd>{r.assignee.clone().unwrap_or_else(|| "No one yet".into())}</dd>
                         <dt>"Response clock"</dt><dd class:overdue=r.overdue id="review-sla">{r.sla.clone()}</dd>
                     </dl>
-                    {(!r.assigned_to_me).then(|| view! {
+                    {show_assign.then(|| view! {
                         <FormAlert message=form_error(assign)/>
-                        <ActionForm action=assign>
+                        <ActionForm action=assign attr:id="assign-form">
                             <input type="hidden" name="id" value=assign_id/>
                             <button type="submit" class="button">{start_label}</button>
                         </ActionForm>
@@ -236,7 +252,7 @@ fn Review() -> impl IntoView {
                             </ActionForm>
                         </section>
                     })}
-                    <ReviewerDemo id=r.id.clone() can_decide_checklist=r.evaluated == r.checklist.len() && r.needs_change == 0/>
+                    <ReviewerDemo id=r.id.clone() demo=demo can_decide_checklist=r.evaluated == r.checklist.len() && r.needs_change == 0/>
                     <section aria-labelledby="activity-heading">
                         <h2 id="activity-heading">"Sandbox activity"</h2>
                         <dl class="definitions">
@@ -258,6 +274,31 @@ fn Review() -> impl IntoView {
                             </div>
                         }).collect_view()}
                     </section>
+                    {(a.history.len() > 1).then(|| view! {
+                        <section aria-labelledby="history-heading">
+                            <h2 id="history-heading">"Version history"</h2>
+                            {a.history.iter().cloned().map(|v| view! {
+                                <details class="version">
+                                    <summary>{format!("Version {}, submitted {} ({} change(s))", v.version, v.submitted, v.changes.len())}</summary>
+                                    {if v.changes.is_empty() {
+                                        Either::Left(view! { <p>"The first submission."</p> })
+                                    } else {
+                                        Either::Right(view! {
+                                            <table>
+                                                <caption>{format!("Changes in version {}", v.version)}</caption>
+                                                <thead><tr><th scope="col">"Section"</th><th scope="col">"Question"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                                                <tbody>
+                                                    {v.changes.into_iter().map(|c| view! {
+                                                        <tr><td>{c.section}</td><td>{c.label}</td><td class="before"><del>{c.before}</del></td><td class="after"><ins>{c.after}</ins></td></tr>
+                                                    }).collect_view()}
+                                                </tbody>
+                                            </table>
+                                        })
+                                    }}
+                                </details>
+                            }).collect_view()}
+                        </section>
+                    })}
                     <section aria-labelledby="answers-heading">
                         <h2 id="answers-heading">"Answers"</h2>
                         <AnswersSummary access=a.clone()/>
@@ -368,13 +409,8 @@ fn Messages(id: String, comments: Vec<CommentDto>, reviewer: bool) -> impl IntoV
 
 /// What the applicant sees of the review on their application's page.
 #[component]
-pub(crate) fn ApplicantFeedback(id: String) -> impl IntoView {
-    let location = use_location();
-    let thread_id = id.clone();
-    let feedback = Resource::new(
-        move || (id.clone(), location.search.get()),
-        |(id, _)| access_feedback(id),
-    );
+pub(crate) fn ApplicantFeedback(id: String, feedback: FeedbackResource) -> impl IntoView {
+    let thread_id = id;
     view! {
         <Suspense fallback=|| ()>
             {move || {
@@ -467,17 +503,12 @@ fn Slots() -> impl IntoView {
 
 /// The demo and the decision, on the reviewer's page.
 #[component]
-fn ReviewerDemo(id: String, can_decide_checklist: bool) -> impl IntoView {
-    let location = use_location();
-    let key = id.clone();
-    let demo = Resource::new(
-        move || (key.clone(), location.search.get()),
-        |(id, _)| demo_and_decision(id),
-    );
+fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> impl IntoView {
     let invite = ServerAction::<InviteToDemo>::new();
     let record = ServerAction::<RecordDemo>::new();
     let approve = ServerAction::<ApproveApplication>::new();
     let deny = ServerAction::<DenyApplication>::new();
+    let cancel = ServerAction::<CancelDemo>::new();
     view! {
         <Suspense fallback=|| ()>
             {move || {
@@ -485,7 +516,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool) -> impl IntoView {
                 Suspend::new(async move {
                 demo.await.ok().map(|d| {
                     let state = d.state.clone();
-                    let (id_invite, id_record, id_approve, id_deny) = (id.clone(), id.clone(), id.clone(), id.clone());
+                    let (id_invite, id_record, id_approve, id_deny, id_cancel) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                     view! {
                         <section id="demo" aria-labelledby="demo-heading">
                             <h2 id="demo-heading">"Demo"</h2>
@@ -502,9 +533,22 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool) -> impl IntoView {
                             })}
                             <p><a href="/review/slots">"Your demo slots"</a></p>
                             {(state == "demo_scheduled").then(|| view! {
+                                <h3>"Cancel the demo"</h3>
+                                <FormAlert message=form_error(cancel)/>
+                                <ActionForm action=cancel>
+                                    <input type="hidden" name="id" value=id_cancel/>
+                                    <div class="field checkbox" class:field-invalid=move || field_error(cancel, "confirm").get().is_some()>
+                                        {move || field_error(cancel, "confirm").get().map(|e| view! { <p class="field-error" id="reviewer-cancel-error">{e}</p> })}
+                                        <input type="checkbox" id="reviewer-cancel-confirm" name="confirm" value="yes"/>
+                                        <label for="reviewer-cancel-confirm">"Yes, cancel the demo (everyone gets the calendar cancellation)"</label>
+                                    </div>
+                                    <button type="submit" class="button button-secondary">"Cancel the demo"</button>
+                                </ActionForm>
+                            })}
+                            {(state == "demo_scheduled").then(|| view! {
                                 <h3>"Record the outcome"</h3>
                                 <FormAlert message=form_error(record)/>
-                                <ActionForm action=record attr:novalidate=true>
+                                <ActionForm action=record attr:novalidate=true attr:id="record-demo-form">
                                     <input type="hidden" name="id" value=id_record/>
                                     {server_topics().into_iter().map(|(key, label)| {
                                         let note_id = format!("note-{key}");
@@ -617,13 +661,7 @@ fn Letters(letters: Vec<LetterDto>) -> impl IntoView {
 
 /// The demo on the applicant's page: book, move or cancel it; see the outcome and any letter.
 #[component]
-pub(crate) fn ApplicantDemo(id: String) -> impl IntoView {
-    let location = use_location();
-    let key = id.clone();
-    let demo = Resource::new(
-        move || (key.clone(), location.search.get()),
-        |(id, _)| demo_and_decision(id),
-    );
+pub(crate) fn ApplicantDemo(id: String, demo: DemoResource) -> impl IntoView {
     let book = ServerAction::<BookDemo>::new();
     let cancel = ServerAction::<CancelDemo>::new();
     view! {
