@@ -329,6 +329,10 @@ async fn the_queue_filters_searches_and_sorts(backend: Backend) {
         "{overdue}"
     );
     assert!(overdue.contains("Overdue: was due"));
+    assert!(
+        overdue.contains("<td>10 days</td>"),
+        "the age of each application is shown"
+    );
     app.stop().await;
 }
 

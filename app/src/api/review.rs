@@ -18,6 +18,8 @@ pub struct QueueRowDto {
     pub state_label: String,
     pub version: i32,
     pub submitted: String,
+    /// How long ago, in words ("3 days").
+    pub age: String,
     pub assignee: Option<String>,
     pub assigned_to_me: bool,
     pub due: Option<String>,
@@ -98,6 +100,20 @@ pub fn eastern(at: chrono::DateTime<chrono::Utc>) -> String {
         "EST"
     };
     format!("{} {zone}", local.format("%a %b %-d, %Y, %-I:%M %p"))
+}
+
+#[cfg(feature = "ssr")]
+fn age(elapsed: chrono::Duration) -> String {
+    match (
+        elapsed.num_days(),
+        elapsed.num_hours(),
+        elapsed.num_minutes(),
+    ) {
+        (d, _, _) if d >= 2 => format!("{d} days"),
+        (_, h, _) if h >= 2 => format!("{h} hours"),
+        (_, _, m) if m >= 2 => format!("{m} minutes"),
+        _ => "just now".into(),
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -189,6 +205,10 @@ pub async fn review_queue(
                 state_label: r.state.label().into(),
                 version: r.version,
                 submitted: r.submitted_at.map(eastern).unwrap_or_default(),
+                age: r
+                    .submitted_at
+                    .map(|at| age(call.now() - at))
+                    .unwrap_or_default(),
                 assignee: r.assignee,
                 assigned_to_me: r.assigned_to_viewer,
                 due: r.due_at.map(eastern),

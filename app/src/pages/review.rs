@@ -118,7 +118,7 @@ fn Queue() -> impl IntoView {
                                 <caption>{format!("{} application(s)", q.total)}</caption>
                                 <thead><tr>
                                     <th scope="col">"App"</th><th scope="col">"Organization"</th><th scope="col">"State"</th>
-                                    <th scope="col">"Submitted"</th><th scope="col">"Assigned to"</th><th scope="col">"First response due"</th>
+                                    <th scope="col">"Submitted"</th><th scope="col">"Age"</th><th scope="col">"Assigned to"</th><th scope="col">"First response due"</th>
                                 </tr></thead>
                                 <tbody>
                                     {q.rows.into_iter().map(|r| view! {
@@ -127,6 +127,7 @@ fn Queue() -> impl IntoView {
                                             <td>{r.organization.clone()}</td>
                                             <td>{r.state_label.clone()}</td>
                                             <td>{r.submitted.clone()}</td>
+                                            <td>{r.age.clone()}</td>
                                             <td>{match r.assignee.clone() {
                                                 Some(name) => Either::Left(view! { <span>{name}</span> }),
                                                 None => Either::Right(view! {
