@@ -76,7 +76,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let seeded = if demo {
         Some(
-            server::demo::seed(&state.db, &state.settings.public_url)
+            server::demo::seed(&state.db, &state.blobs, &state.settings.public_url)
                 .await
                 .map_err(|e| e.to_string())?,
         )
@@ -96,6 +96,10 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         for (role, email, password) in server::demo::DEMO_LOGINS {
             println!("  {:<10} {email:<36} {password}", role.as_str());
         }
+        println!(
+            "\nThe review queue ({url}/review, as the reviewer) holds the demo developer's application for \"{}\".",
+            server::demo::DEMO_SUBMITTED_APP_NAME
+        );
         println!(
             "\nSynthetic Medicare enrollees: BBUser00000-BBUser{:05} and BBUser29999 (password PW<number>!, e.g. PW29999!).",
             server::demo::DEMO_ENROLLEES - 1

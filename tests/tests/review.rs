@@ -342,3 +342,32 @@ db_tests!(
     internal_notes_never_reach_the_applicant,
     the_queue_filters_searches_and_sorts,
 );
+
+/// The run command's demo data leaves one submitted application for the
+/// demo reviewer to try, and seeding again adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_data_puts_an_application_in_the_review_queue() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for _ in 0..2 {
+        server::demo::seed(&app.state.db, &app.state.blobs, &app.base)
+            .await
+            .unwrap();
+    }
+    let (_, email, password) = server::demo::DEMO_LOGINS[1];
+    let reviewer = app.client();
+    let res = app
+        .post_form(
+            &reviewer,
+            "log_in",
+            &[("email", email), ("password", password), ("next", "")],
+        )
+        .await;
+    assert_eq!(location(&res), "/account");
+    let queue = page(&app, &reviewer, "/review").await;
+    assert!(
+        queue.contains(server::demo::DEMO_SUBMITTED_APP_NAME),
+        "{queue}"
+    );
+    assert!(queue.contains("1 application(s)"), "seeded once");
+    app.stop().await;
+}
