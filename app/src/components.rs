@@ -31,6 +31,7 @@ pub fn SiteHeader() -> impl IntoView {
                                 <div class="user-menu">
                                     {v.can_review().then(|| view! { <a href="/review">"Review queue"</a> })}
                                     {v.is_admin().then(|| view! { <a href="/admin/audit">"Audit trail"</a> })}
+                                    {v.is_admin().then(|| view! { <a href="/admin/calendar">"Calendar"</a> })}
                                     <a href="/apps">"Your apps"</a>
                                     <a href="/access">"Applications"</a>
                                     <a href="/test-client">"Test client"</a>

@@ -12,6 +12,7 @@ mod m0006_medicare_data;
 mod m0007_production_access;
 mod m0008_reviews;
 mod m0009_demos_and_decisions;
+mod m0010_closure_days;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_production_access::Migration),
             Box::new(m0008_reviews::Migration),
             Box::new(m0009_demos_and_decisions::Migration),
+            Box::new(m0010_closure_days::Migration),
         ]
     }
 }

@@ -421,3 +421,141 @@ mod tests {
         );
     }
 }
+
+/// Closure days as admins keep them: stored, listed, added and removed.
+pub mod closures {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+        QueryOrder, Set,
+    };
+
+    use super::FederalCalendar;
+    use crate::{
+        accounts::CurrentUser,
+        audit::{self, AuditContext, AuditRecord},
+        entities::closure_day,
+        validation::FieldErrors,
+    };
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum ClosureError {
+        #[error("only admins may change the calendar")]
+        Forbidden,
+        #[error("some fields need attention")]
+        Invalid(FieldErrors),
+        #[error(transparent)]
+        Db(#[from] DbErr),
+    }
+
+    /// The federal calendar with every stored closure day.
+    pub async fn calendar(db: &impl ConnectionTrait) -> Result<FederalCalendar, DbErr> {
+        let days = closure_day::Entity::find().all(db).await?;
+        Ok(FederalCalendar::with_closures(
+            days.into_iter().map(|d| d.day),
+        ))
+    }
+
+    /// Closure days from `from` on, earliest first.
+    pub async fn upcoming(
+        db: &impl ConnectionTrait,
+        from: NaiveDate,
+    ) -> Result<Vec<closure_day::Model>, DbErr> {
+        closure_day::Entity::find()
+            .filter(closure_day::Column::Day.gte(from))
+            .order_by_asc(closure_day::Column::Day)
+            .all(db)
+            .await
+    }
+
+    fn require_admin(user: &CurrentUser) -> Result<(), ClosureError> {
+        if user.role == crate::ids::Role::Admin {
+            Ok(())
+        } else {
+            Err(ClosureError::Forbidden)
+        }
+    }
+
+    fn invalid(field: &str, message: &str) -> ClosureError {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        ClosureError::Invalid(errors)
+    }
+
+    /// Adds a closure day (a weekday that is not already a holiday).
+    pub async fn add(
+        db: &sea_orm::DatabaseConnection,
+        ctx: &AuditContext,
+        admin: &CurrentUser,
+        day: NaiveDate,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClosureError> {
+        require_admin(admin)?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(invalid(
+                "reason",
+                "Say why offices are closed (up to 200 characters).",
+            ));
+        }
+        if let Some(why) = FederalCalendar::default().closed_because(day) {
+            return Err(invalid(
+                "day",
+                &format!("Offices are already closed that day ({why})."),
+            ));
+        }
+        let txn = crate::db::begin_write(db).await?;
+        if closure_day::Entity::find_by_id(day)
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(invalid("day", "That day is already a closure day."));
+        }
+        closure_day::ActiveModel {
+            day: Set(day),
+            reason: Set(reason.into()),
+            created_by: Set(admin.id.0),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("calendar.closure_added", "closure_day", day)
+                .after(serde_json::json!({ "reason": reason })),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a closure day.
+    pub async fn remove(
+        db: &sea_orm::DatabaseConnection,
+        ctx: &AuditContext,
+        admin: &CurrentUser,
+        day: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClosureError> {
+        require_admin(admin)?;
+        let txn = crate::db::begin_write(db).await?;
+        let Some(existing) = closure_day::Entity::find_by_id(day).one(&txn).await? else {
+            return Err(invalid("day", "That day is not a closure day."));
+        };
+        closure_day::Entity::delete_by_id(day).exec(&txn).await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("calendar.closure_removed", "closure_day", day)
+                .before(serde_json::json!({ "reason": existing.reason })),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

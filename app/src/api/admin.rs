@@ -128,3 +128,114 @@ pub async fn retry_mail(id: String) -> Result<(), AppError> {
     call.redirect("/admin/outbox?retried=1");
     Ok(())
 }
+
+/// A day offices are closed, for the calendar page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The day in words, like "Thursday, November 26, 2026".
+    pub label: String,
+    pub reason: String,
+    /// Closure days can be removed; holidays cannot.
+    pub removable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDays {
+    pub holidays: Vec<ClosedDay>,
+    pub closures: Vec<ClosedDay>,
+}
+
+#[cfg(feature = "ssr")]
+fn closure_error(error: server::calendar::closures::ClosureError) -> AppError {
+    use server::calendar::closures::ClosureError;
+    match error {
+        ClosureError::Forbidden => AppError::Forbidden,
+        ClosureError::Invalid(errors) => super::ssr::fields(errors),
+        ClosureError::Db(e) => internal(e),
+    }
+}
+
+#[server(endpoint = "admin/calendar")]
+pub async fn calendar_view() -> Result<CalendarDays, AppError> {
+    use chrono::Datelike;
+    let call = Call::capture();
+    call.require_admin().await?;
+    let today = call.now().date_naive();
+    let label = |d: chrono::NaiveDate| d.format("%A, %B %-d, %Y").to_string();
+    let holidays = [today.year(), today.year() + 1]
+        .into_iter()
+        .flat_map(server::calendar::federal_holidays)
+        .filter(|(d, _)| *d >= today)
+        .map(|(d, name)| ClosedDay {
+            date: d.to_string(),
+            label: label(d),
+            reason: name.into(),
+            removable: false,
+        })
+        .collect();
+    let closures = server::calendar::closures::upcoming(&call.state.db, today)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|c| ClosedDay {
+            date: c.day.to_string(),
+            label: label(c.day),
+            reason: c.reason,
+            removable: true,
+        })
+        .collect();
+    Ok(CalendarDays { holidays, closures })
+}
+
+#[server(endpoint = "admin/calendar/add")]
+pub async fn add_closure(day: String, reason: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
+    let kept = [("day", day.as_str()), ("reason", reason.as_str())];
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
+        let mut errors = std::collections::BTreeMap::new();
+        errors.insert(
+            "day".to_string(),
+            "Enter a date, like 2026-12-24.".to_string(),
+        );
+        AppError::Fields(errors).keeping(&kept)
+    })?;
+    server::calendar::closures::add(
+        &call.state.db,
+        &call.audit_as(&admin),
+        &admin,
+        date,
+        &reason,
+        call.now(),
+    )
+    .await
+    .map_err(|e| closure_error(e).keeping(&kept))?;
+    call.redirect("/admin/calendar?added=1");
+    Ok(())
+}
+
+#[server(endpoint = "admin/calendar/remove")]
+pub async fn remove_closure(day: String, confirm: Option<String>) -> Result<(), AppError> {
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
+    if confirm.is_none() {
+        return Err(AppError::Message(
+            "Tick the box beside the day to confirm: service-level clocks will count it as a working day again.".into(),
+        ));
+    }
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::Message("That is not a date.".into()))?;
+    server::calendar::closures::remove(
+        &call.state.db,
+        &call.audit_as(&admin),
+        &admin,
+        date,
+        call.now(),
+    )
+    .await
+    .map_err(closure_error)?;
+    call.redirect("/admin/calendar?removed=1");
+    Ok(())
+}

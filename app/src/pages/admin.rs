@@ -5,10 +5,12 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
-        admin::{list_audit, list_undelivered_mail, RetryMail},
+        admin::{
+            calendar_view, list_audit, list_undelivered_mail, AddClosure, RemoveClosure, RetryMail,
+        },
         Viewer,
     },
-    components::{form_error, FormAlert, Guarded, Notice},
+    components::{field_error, form_error, kept_value, FormAlert, Guarded, Notice},
 };
 
 #[component]
@@ -140,6 +142,103 @@ fn Undelivered() -> impl IntoView {
                                         </ActionForm></td>
                                     </tr>
                                 }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn CalendarPage() -> impl IntoView {
+    view! {
+        <Title text="Federal calendar"/>
+        <Guarded allow=Viewer::is_admin>
+            <Calendar/>
+        </Guarded>
+    }
+}
+
+#[component]
+fn Calendar() -> impl IntoView {
+    let query = use_query_map();
+    let add = ServerAction::<AddClosure>::new();
+    let remove = ServerAction::<RemoveClosure>::new();
+    let days = Resource::new(
+        move || {
+            (
+                query.with(|q| (q.get("added"), q.get("removed"))),
+                add.version().get() + remove.version().get(),
+            )
+        },
+        |_| calendar_view(),
+    );
+    view! {
+        <h1>"Federal calendar"</h1>
+        <p>"Service-level clocks (the 24-business-hour first response, the five-business-day policy review) skip weekends, federal holidays and the closure days below."</p>
+        {move || query.with(|q| q.get("added")).map(|_| view! { <Notice>"The closure day is added."</Notice> })}
+        {move || query.with(|q| q.get("removed")).map(|_| view! { <Notice>"The closure day is removed."</Notice> })}
+        <section class="narrow" aria-labelledby="add-closure-heading">
+            <h2 id="add-closure-heading">"Add a closure day"</h2>
+            <FormAlert message=form_error(add)/>
+            <ActionForm action=add attr:novalidate=true>
+                <div class="field" class:field-invalid=move || field_error(add, "day").get().is_some()>
+                    <label for="closure-day">"Date"</label>
+                    {move || field_error(add, "day").get().map(|e| view! { <p class="field-error" id="closure-day-error">{e}</p> })}
+                    <input id="closure-day" name="day" type="date" required=true prop:value=move || kept_value(add, "day").get().unwrap_or_default()/>
+                </div>
+                <div class="field" class:field-invalid=move || field_error(add, "reason").get().is_some()>
+                    <label for="closure-reason">"Reason"</label>
+                    {move || field_error(add, "reason").get().map(|e| view! { <p class="field-error" id="closure-reason-error">{e}</p> })}
+                    <input id="closure-reason" name="reason" type="text" required=true prop:value=move || kept_value(add, "reason").get().unwrap_or_default()/>
+                </div>
+                <button type="submit" class="button">"Add closure day"</button>
+            </ActionForm>
+        </section>
+        <FormAlert message=form_error(remove)/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match days.await {
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                    Ok(view_) => view! {
+                        <h2>"Closure days"</h2>
+                        {if view_.closures.is_empty() {
+                            view! { <p class="empty-state">"No closure days ahead."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table>
+                                    <caption>"Upcoming closure days"</caption>
+                                    <thead><tr><th scope="col">"Day"</th><th scope="col">"Reason"</th><th scope="col">"Remove"</th></tr></thead>
+                                    <tbody>
+                                        {view_.closures.into_iter().map(|c| {
+                                            let confirm_id = format!("remove-{}", c.date);
+                                            view! {
+                                                <tr>
+                                                    <td>{c.label}</td>
+                                                    <td>{c.reason}</td>
+                                                    <td>
+                                                        <ActionForm action=remove>
+                                                            <input type="hidden" name="day" value=c.date.clone()/>
+                                                            <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes"/>
+                                                            <label for=confirm_id>"Confirm"</label>" "
+                                                            <button type="submit" class="button button-small button-secondary">"Remove"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        <h2>"Federal holidays"</h2>
+                        <table>
+                            <caption>"Federal holidays (as observed) this year and next"</caption>
+                            <thead><tr><th scope="col">"Day"</th><th scope="col">"Holiday"</th></tr></thead>
+                            <tbody>
+                                {view_.holidays.into_iter().map(|h| view! { <tr><td>{h.label}</td><td>{h.reason}</td></tr> }).collect_view()}
                             </tbody>
                         </table>
                     }.into_any(),

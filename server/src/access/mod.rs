@@ -952,7 +952,8 @@ pub async fn submit(
         .col_expr(
             access_request::Column::FirstResponseDueAt,
             Expr::value(
-                crate::calendar::FederalCalendar::default()
+                crate::calendar::closures::calendar(&txn)
+                    .await?
                     .add_business_hours(now, FIRST_RESPONSE_HOURS),
             ),
         )

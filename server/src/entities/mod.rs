@@ -16,6 +16,7 @@ pub mod authorization_request;
 pub mod beneficiary;
 pub mod beneficiary_session;
 pub mod claim;
+pub mod closure_day;
 pub mod coverage;
 pub mod crosswalk;
 pub mod data_access_grant;

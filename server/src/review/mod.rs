@@ -20,7 +20,6 @@ use crate::{
     access::{self, AccessState, IllegalTransition, Snapshot, Transition},
     accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
-    calendar::FederalCalendar,
     entities::{
         access_request, access_request_version, account, api_access, application,
         data_access_grant, review_comment, review_evaluation,
@@ -816,7 +815,7 @@ pub async fn review_state(
             .map(|a| a.name),
         None => None,
     };
-    let calendar = FederalCalendar::default();
+    let calendar = crate::calendar::closures::calendar(db).await?;
     let waiting = awaiting_response(&request);
     let due_at = waiting.then_some(request.first_response_due_at).flatten();
     let business_minutes_left = due_at.map(|due| {
