@@ -266,7 +266,7 @@ fn Review() -> impl IntoView {
                     </section>
                     <section aria-labelledby="documents-heading">
                         <h2 id="documents-heading">"Documents"</h2>
-                        {a.documents.iter().cloned().map(|d| view! {
+                        {a.documents.iter().map(|d| view! {
                             <div class="document">
                                 <h3>{d.kind_label.clone()}</h3>
                                 <DocumentAnalysis doc=d.clone()/>
