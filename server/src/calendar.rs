@@ -102,8 +102,19 @@ pub fn eastern_offset(at: DateTime<Utc>) -> chrono::FixedOffset {
     chrono::FixedOffset::west_opt(hours * 3600).expect("valid offset")
 }
 
+/// `at` in Eastern time with `pattern` (chrono format) and the zone, like "EST".
+pub fn format_eastern(at: DateTime<Utc>, pattern: &str) -> String {
+    let offset = eastern_offset(at);
+    let zone = if offset.local_minus_utc() == -4 * 3600 {
+        "EDT"
+    } else {
+        "EST"
+    };
+    format!("{} {zone}", at.with_timezone(&offset).format(pattern))
+}
+
 /// `local` (a wall-clock time in Eastern time) as UTC.
-fn eastern_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
+pub fn eastern_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
     // Business hours never fall in the 1:00–2:00 transition hours, so trying
     // standard time and checking is enough.
     let standard = Utc.from_utc_datetime(&(local + Duration::hours(5)));

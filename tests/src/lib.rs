@@ -222,3 +222,10 @@ pub fn location(response: &Response) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// The text of every page of a PDF the portal sent (panics if it is not a valid PDF).
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let pdf = lopdf::Document::load_mem(bytes).expect("a valid PDF");
+    let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+    pdf.extract_text(&pages).expect("text in the PDF")
+}

@@ -356,9 +356,7 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
         pdf.attachment_name(),
         Some("production-access-application-v1.pdf")
     );
-    let document = lopdf::Document::load_mem(pdf.contents()).unwrap();
-    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
-    let text = document.extract_text(&pages).unwrap();
+    let text = portal_tests::pdf_text(pdf.contents());
     for expected in [
         "Acme Health, Inc.",
         "1 Main Street, Baltimore, MD 21201",

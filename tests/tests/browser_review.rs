@@ -246,10 +246,7 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
         .attachments()
         .find(|a| a.attachment_name() == Some("decision-approved.pdf"))
         .expect("the letter");
-    let pdf = lopdf::Document::load_mem(letter.contents()).unwrap();
-    let text = pdf
-        .extract_text(&pdf.get_pages().keys().copied().collect::<Vec<_>>())
-        .unwrap();
+    let text = portal_tests::pdf_text(letter.contents());
     assert!(
         text.contains("Decision: approved") && text.contains("Acme Claims Viewer"),
         "{text}"

@@ -318,10 +318,7 @@ async fn approval_needs_the_whole_checklist_and_a_passed_demo_and_sends_the_lett
         .attachments()
         .find(|a| a.attachment_name() == Some("decision-approved.pdf"))
         .expect("the letter");
-    let pdf = lopdf::Document::load_mem(letter.contents()).unwrap();
-    let text = pdf
-        .extract_text(&pdf.get_pages().keys().copied().collect::<Vec<_>>())
-        .unwrap();
+    let text = portal_tests::pdf_text(letter.contents());
     assert!(text.contains("Decision: approved"), "{text}");
     assert!(text.contains("Acme Health, Inc."));
     assert!(text.contains("Research: for an approved research study"));
@@ -419,10 +416,7 @@ async fn a_denial_needs_a_reason_and_states_it_in_the_letter(backend: Backend) {
         .attachments()
         .find(|a| a.attachment_name() == Some("decision-denied.pdf"))
         .unwrap();
-    let pdf = lopdf::Document::load_mem(letter.contents()).unwrap();
-    let text = pdf
-        .extract_text(&pdf.get_pages().keys().copied().collect::<Vec<_>>())
-        .unwrap();
+    let text = portal_tests::pdf_text(letter.contents());
     assert!(
         text.contains("The app does not serve Medicare enrollees."),
         "{text}"

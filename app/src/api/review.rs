@@ -93,13 +93,7 @@ pub struct FeedbackDto {
 /// A moment in US Eastern time, as reviewers and applicants read it.
 #[cfg(feature = "ssr")]
 pub fn eastern(at: chrono::DateTime<chrono::Utc>) -> String {
-    let local = at.with_timezone(&server::calendar::eastern_offset(at));
-    let zone = if local.offset().local_minus_utc() == -4 * 3600 {
-        "EDT"
-    } else {
-        "EST"
-    };
-    format!("{} {zone}", local.format("%a %b %-d, %Y, %-I:%M %p"))
+    server::calendar::format_eastern(at, "%a %b %-d, %Y, %-I:%M %p")
 }
 
 #[cfg(feature = "ssr")]
@@ -417,7 +411,7 @@ pub async fn access_feedback(id: String) -> Result<FeedbackDto, AppError> {
     let comments = server::review::comments(&call.state.db, &user, request)
         .await
         .map_err(review_error)?;
-    let view = server::access::get(&call.state.db, &user, request)
+    let status = server::access::status(&call.state.db, &user, request)
         .await
         .map_err(|_| AppError::Message("We could not find that application.".into()))?;
     Ok(FeedbackDto {
@@ -429,7 +423,7 @@ pub async fn access_feedback(id: String) -> Result<FeedbackDto, AppError> {
             })
             .collect(),
         comments: comments.into_iter().map(comment_dto).collect(),
-        can_write: view.current_version > 0,
+        can_write: status.current_version > 0,
     })
 }
 
@@ -504,7 +498,7 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
     let user = call.require_user().await?;
     let request = parse_id(&id)?;
     let db = &call.state.db;
-    let view = server::access::get(db, &user, request)
+    let status = server::access::status(db, &user, request)
         .await
         .map_err(|_| AppError::Message("We could not find that application.".into()))?;
     let booking = server::review::demos::booking(db, &user, request)
@@ -516,12 +510,9 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
     let letters = server::review::decisions::letters(db, &user, request)
         .await
         .map_err(review_error)?;
-    let invited = server::access::invited_to_demo(db, request)
-        .await
-        .map_err(internal)?;
     Ok(DemoDto {
-        state: view.state.as_str().into(),
-        invited,
+        state: status.state.as_str().into(),
+        invited: status.demo_invited,
         booking: booking.map(|b| BookingDto {
             slot: slot_dto(b.slot),
             status: b.status,
@@ -546,10 +537,7 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
                 at: eastern(l.created_at),
             })
             .collect(),
-        requested_access: view
-            .section("application")
-            .and_then(|s| s.answers.get("data_access_type").cloned())
-            .unwrap_or_else(|| "13-month".into()),
+        requested_access: status.requested_access,
     })
 }
 
@@ -592,16 +580,9 @@ pub async fn publish_slot(
         .and_then(|m| m.trim().parse::<i64>().ok())
         .filter(|m| m.abs() <= 14 * 60)
     {
-        Some(minutes) => local + chrono::Duration::minutes(minutes),
-        None => {
-            let guess = local.and_utc() + chrono::Duration::hours(5);
-            local
-                - chrono::Duration::seconds(
-                    server::calendar::eastern_offset(guess).local_minus_utc() as i64,
-                )
-        }
-    }
-    .and_utc();
+        Some(minutes) => (local + chrono::Duration::minutes(minutes)).and_utc(),
+        None => server::calendar::eastern_to_utc(local),
+    };
     server::review::demos::publish_slot(
         &call.state.db,
         &call.audit_as(&user),

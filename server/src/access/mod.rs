@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -98,8 +98,39 @@ pub struct DocumentView {
     pub uploaded_at: DateTime<Utc>,
 }
 
+/// A document's record without its extracted text, which can run to
+/// megabytes and which no page needs (the analysis is stored beside it).
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
+struct DocumentRow {
+    id: Uuid,
+    kind: String,
+    filename: String,
+    sha256: String,
+    size_bytes: i64,
+    page_count: i32,
+    word_count: i32,
+    analysis: String,
+    uploaded_at: DateTime<Utc>,
+}
+
+impl From<access_document::Model> for DocumentRow {
+    fn from(m: access_document::Model) -> Self {
+        Self {
+            id: m.id,
+            kind: m.kind,
+            filename: m.filename,
+            sha256: m.sha256,
+            size_bytes: m.size_bytes,
+            page_count: m.page_count,
+            word_count: m.word_count,
+            analysis: m.analysis,
+            uploaded_at: m.uploaded_at,
+        }
+    }
+}
+
 impl DocumentView {
-    fn from_model(m: access_document::Model) -> Self {
+    fn from_row(m: DocumentRow) -> Self {
         let analysis =
             serde_json::from_str(&m.analysis).unwrap_or_else(|_| analysis::analyse("", false));
         Self {
@@ -204,6 +235,21 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Everyone who hears about the application: the point of contact, the
+    /// further contacts and the applicant's own address, each once.
+    pub fn contacts(&self, applicant_email: &str) -> Vec<String> {
+        let mut out = vec![self.answer("organization", "contact_email").to_string()];
+        out.extend(
+            self.answer("organization", "other_contacts")
+                .lines()
+                .map(str::to_string),
+        );
+        out.push(applicant_email.to_string());
+        let mut seen = std::collections::BTreeSet::new();
+        out.retain(|c| !c.is_empty() && seen.insert(c.to_lowercase()));
+        out
+    }
+
     pub fn answer(&self, section: &str, field: &str) -> &str {
         self.answers
             .get(section)
@@ -582,14 +628,28 @@ async fn sections_of(
 async fn current_documents(
     db: &impl ConnectionTrait,
     request: Uuid,
-) -> Result<Vec<access_document::Model>, DbErr> {
+) -> Result<Vec<DocumentRow>, DbErr> {
+    use access_document::Column as C;
     let mut out = Vec::new();
     for kind in DocumentKind::ALL {
         if let Some(doc) = access_document::Entity::find()
+            .select_only()
+            .columns([
+                C::Id,
+                C::Kind,
+                C::Filename,
+                C::Sha256,
+                C::SizeBytes,
+                C::PageCount,
+                C::WordCount,
+                C::Analysis,
+                C::UploadedAt,
+            ])
             .filter(access_document::Column::RequestId.eq(request))
             .filter(access_document::Column::Kind.eq(kind.as_str()))
             .order_by_desc(access_document::Column::UploadedAt)
             .order_by_desc(access_document::Column::Id)
+            .into_model::<DocumentRow>()
             .one(db)
             .await?
         {
@@ -599,7 +659,7 @@ async fn current_documents(
     Ok(out)
 }
 
-fn all_missing(sections: &[SectionAnswers], documents: &[access_document::Model]) -> Vec<Missing> {
+fn all_missing(sections: &[SectionAnswers], documents: &[DocumentRow]) -> Vec<Missing> {
     let answers: BTreeMap<String, Answers> = sections
         .iter()
         .map(|s| (s.key.clone(), s.answers.clone()))
@@ -643,10 +703,7 @@ pub async fn get(
         state: state_of(&request),
         current_version: request.current_version,
         sections,
-        documents: documents
-            .into_iter()
-            .map(DocumentView::from_model)
-            .collect(),
+        documents: documents.into_iter().map(DocumentView::from_row).collect(),
         missing,
         created_at: request.created_at,
         updated_at: request.updated_at,
@@ -836,7 +893,7 @@ pub async fn upload_document(
     }
     .await;
     match stored {
-        Ok(doc) => Ok(DocumentView::from_model(doc)),
+        Ok(doc) => Ok(DocumentView::from_row(doc.into())),
         Err(error) => {
             if new_blob {
                 if let Err(e) = blobs.remove(&sha256).await {
@@ -1006,17 +1063,7 @@ pub async fn submit(
     .await?;
 
     let organization = snapshot.answer("organization", "legal_name").to_string();
-    let mut contacts: Vec<String> =
-        vec![snapshot.answer("organization", "contact_email").to_string()];
-    contacts.extend(
-        snapshot
-            .answer("organization", "other_contacts")
-            .lines()
-            .map(str::to_string),
-    );
-    contacts.push(owner.email.clone());
-    let mut seen = std::collections::BTreeSet::new();
-    contacts.retain(|c| !c.is_empty() && seen.insert(c.to_lowercase()));
+    let contacts = snapshot.contacts(&owner.email);
     let summary_pdf = summary::render(&snapshot);
     mail::enqueue(
         &txn,
@@ -1059,12 +1106,39 @@ pub async fn submit(
     Ok(version)
 }
 
-/// Whether reviewers have invited the applicant to book a demo.
-pub async fn invited_to_demo(db: &DatabaseConnection, id: Uuid) -> Result<bool, DbErr> {
-    Ok(access_request::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .is_some_and(|r| r.demo_invited_at.is_some()))
+/// Where an application stands, without loading its answers and documents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub state: AccessState,
+    pub current_version: i32,
+    pub demo_invited: bool,
+    /// The data access the applicant asked for (13-month when not answered).
+    pub requested_access: String,
+}
+
+/// The application's [`Status`], for its applicant or a reviewer.
+pub async fn status(
+    db: &DatabaseConnection,
+    viewer: &CurrentUser,
+    id: Uuid,
+) -> Result<Status, AccessError> {
+    let request = find(db, id).await?;
+    if !may_read(&request, viewer) {
+        return Err(AccessError::NotFound);
+    }
+    let requested_access =
+        access_request_section::Entity::find_by_id((id, form::APPLICATION.key.to_string()))
+            .one(db)
+            .await?
+            .and_then(|row| serde_json::from_str::<Answers>(&row.answers).ok())
+            .and_then(|answers| answers.get("data_access_type").cloned())
+            .unwrap_or_else(|| "13-month".into());
+    Ok(Status {
+        state: state_of(&request),
+        current_version: request.current_version,
+        demo_invited: request.demo_invited_at.is_some(),
+        requested_access,
+    })
 }
 
 /// Every submitted version of the application, oldest first.

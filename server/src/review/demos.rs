@@ -375,14 +375,7 @@ async fn send_invitation(
 }
 
 fn when(slot: &SlotView) -> String {
-    let offset = crate::calendar::eastern_offset(slot.starts_at);
-    let local = slot.starts_at.with_timezone(&offset);
-    let zone = if offset.local_minus_utc() == -4 * 3600 {
-        "EDT"
-    } else {
-        "EST"
-    };
-    format!("{} {zone}", local.format("%A, %B %-d, %Y at %-I:%M %p"))
+    crate::calendar::format_eastern(slot.starts_at, "%A, %B %-d, %Y at %-I:%M %p")
 }
 
 async fn active_booking(

@@ -251,25 +251,15 @@ async fn contacts(
     db: &impl ConnectionTrait,
     request: &access_request::Model,
 ) -> Result<Vec<String>, DbErr> {
-    let mut out = Vec::new();
-    if let Some(snapshot) = latest_snapshot(db, request.id).await? {
-        out.push(snapshot.answer("organization", "contact_email").to_string());
-        out.extend(
-            snapshot
-                .answer("organization", "other_contacts")
-                .lines()
-                .map(str::to_string),
-        );
-    }
-    if let Some(owner) = account::Entity::find_by_id(request.owner_id)
+    let owner = account::Entity::find_by_id(request.owner_id)
         .one(db)
         .await?
-    {
-        out.push(owner.email);
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|c| !c.is_empty() && seen.insert(c.to_lowercase()));
-    Ok(out)
+        .map(|a| a.email)
+        .unwrap_or_default();
+    Ok(match latest_snapshot(db, request.id).await? {
+        Some(snapshot) => snapshot.contacts(&owner),
+        None => vec![owner].into_iter().filter(|o| !o.is_empty()).collect(),
+    })
 }
 
 async fn app_name(
