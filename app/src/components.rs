@@ -21,6 +21,7 @@ pub fn SiteHeader() -> impl IntoView {
                     <ul>
                         <li><a href="/api-docs">"API documentation"</a></li>
                         <li><a href="/guide">"Production access"</a></li>
+                        <li><a href="/directory">"Connected apps"</a></li>
                         <li><a href="/terms">"Terms of Service"</a></li>
                     </ul>
                 </nav>

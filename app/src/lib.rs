@@ -97,10 +97,14 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/access") view=AccessListPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id") view=AccessOverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/review") view=AccessReviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/access/:id/listing") view=ListingPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/:section") view=AccessSectionPage ssr=SsrMode::Async/>
                 <Route path=path!("/review") view=ReviewQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/review/slots") view=ReviewSlotsPage ssr=SsrMode::Async/>
                 <Route path=path!("/review/:id") view=ReviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/handoff/:token") view=HandoffPage ssr=SsrMode::Async/>
+                <Route path=path!("/directory") view=DirectoryPage ssr=SsrMode::Async/>
+                <Route path=path!("/directory/:id") view=DirectoryEntryPage ssr=SsrMode::Async/>
                 <Route path=path!("/test-client") view=TestClientPage ssr=SsrMode::Async/>
                 <Route path=path!("/mymedicare/login") view=MedicareLoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/mymedicare/connected-apps") view=ConnectedAppsPage ssr=SsrMode::Async/>

@@ -165,7 +165,8 @@ pub async fn start_on(
         &state.settings.mail_from,
         retry,
         state.mail_wake.clone(),
-    )?;
+    )?
+    .with_clock(state.clock.clone());
     let addr = listener.local_addr()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
@@ -184,7 +185,7 @@ pub async fn start_on(
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
-    let reminders = tokio::spawn(demo_reminders(state.clone(), shutdown_rx.clone()));
+    let reminders = tokio::spawn(reminders(state.clone(), shutdown_rx.clone()));
     let poll = state.settings.outbox_poll;
     let worker = tokio::spawn(async move {
         worker.run(poll, shutdown_rx).await;
@@ -206,16 +207,20 @@ pub async fn start_on(
     })
 }
 
-/// Once a minute, emails the reminders of demos that start within a day.
-async fn demo_reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
+/// Once a minute, emails the reminders that are due: demos that start within
+/// a day, production access up for renewal within 30 or 7 days.
+async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         let now = state.clock.now();
-        match server::review::demos::send_reminders(&state.db, &state.settings.public_url, now)
-            .await
-        {
-            Ok(0) => {}
-            Ok(_) => state.mail_wake.notify_one(),
-            Err(error) => tracing::warn!(%error, "demo reminders failed; retrying in a minute"),
+        let url = &state.settings.public_url;
+        let demos = server::review::demos::send_reminders(&state.db, url, now).await;
+        let renewals = server::production::renewal::send_reminders(&state.db, url, now).await;
+        for (what, result) in [("demo", demos), ("renewal", renewals)] {
+            match result {
+                Ok(0) => {}
+                Ok(_) => state.mail_wake.notify_one(),
+                Err(error) => tracing::warn!(%error, "{what} reminders failed; retrying in a minute"),
+            }
         }
         tokio::select! {
             _ = shutdown.wait_for(|stop| *stop) => return,

@@ -13,6 +13,7 @@ mod m0007_production_access;
 mod m0008_reviews;
 mod m0009_demos_and_decisions;
 mod m0010_closure_days;
+mod m0011_production;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_reviews::Migration),
             Box::new(m0009_demos_and_decisions::Migration),
             Box::new(m0010_closure_days::Migration),
+            Box::new(m0011_production::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ pub mod medicare;
 pub mod oauth;
 pub mod passwords;
 pub mod pdf;
+pub mod production;
 pub mod review;
 pub mod secrets;
 pub mod synthetic;

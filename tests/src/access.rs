@@ -336,3 +336,96 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// An application by a new developer `email`, taken through review, a passed
+/// demo and approval for 13-month access by `reviewer`; returns the
+/// developer's client and the application id.
+pub async fn approved(
+    app: &TestApp,
+    reviewer: &reqwest::Client,
+    email: &str,
+    name: &str,
+) -> (reqwest::Client, String) {
+    let dev = account(app, email, Role::Developer).await;
+    let id = start_application(app, &dev, name).await;
+    complete(app, &dev, &id).await;
+    submit(app, &dev, &id, "0").await;
+    app.post_form(reviewer, "review/assign", &[("id", &id)]).await;
+    app.post_form(reviewer, "review/invite", &[("id", &id)]).await;
+    let starts = (app.state.clock.now() + chrono::Duration::hours(30))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    app.post_form(
+        reviewer,
+        "review/publish_slot",
+        &[
+            ("starts_at", &starts),
+            ("meeting_link", "https://meet.example.gov/rae"),
+            ("tz_offset_minutes", "0"),
+        ],
+    )
+    .await;
+    use server::sea_orm::EntityTrait;
+    let slot = server::entities::demo_slot::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.starts_at.format("%Y-%m-%dT%H:%M").to_string() == starts)
+        .expect("the published slot")
+        .id
+        .to_string();
+    app.post_form(&dev, "review/book", &[("id", &id), ("slot", &slot)]).await;
+    app.post_form(reviewer, "review/record_demo", &[("id", &id), ("outcome", "passed")])
+        .await;
+    let mut form = vec![("id".to_string(), id.clone())];
+    form.extend(
+        server::review::checklist::items()
+            .iter()
+            .map(|i| (format!("verdict[{}]", i.key), "pass".to_string())),
+    );
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post_form(reviewer, "review/evaluate", &pairs).await;
+    let res = app
+        .post_form(
+            reviewer,
+            "review/approve",
+            &[("id", &id), ("data_access_type", "13-month")],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/review/{id}?decided=1#decision"), "approved");
+    (dev, id)
+}
+
+/// The listing a test submits: every field filled.
+pub fn listing(id: &str, revision: &str) -> Vec<(String, String)> {
+    [
+        ("id", id),
+        ("revision", revision),
+        ("name", "Acme Claims Viewer"),
+        ("short_description", "Your Medicare claims, explained."),
+        ("long_description", "Acme shows enrollees every claim of the last four years in plain language."),
+        ("website_url", "https://acme.example.com"),
+        ("privacy_policy_url", "https://acme.example.com/privacy"),
+        ("support_email", "help@acme.example.com"),
+        ("support_url", ""),
+        ("categories[costs_and_claims]", "on"),
+        ("categories[personal_health_record]", "on"),
+        ("platforms[web]", "on"),
+        ("intent", "submit"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// Posts `form` (owned pairs) to a server function.
+pub async fn post_owned(
+    app: &TestApp,
+    client: &reqwest::Client,
+    function: &str,
+    form: &[(String, String)],
+) -> reqwest::Response {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post_form(client, function, &pairs).await
+}

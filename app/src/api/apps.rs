@@ -27,6 +27,18 @@ pub struct AppDetails {
     pub created: String,
     /// Where the logo is served (changes with each upload), if there is one.
     pub logo_url: Option<String>,
+    /// Until when (Eastern time, in words) a rotated-out secret still works.
+    pub retiring_secret_until: Option<String>,
+    pub live_since: Option<String>,
+    pub renewal_due: Option<String>,
+    /// Where the app's environment serves the API.
+    pub api_base_url: String,
+}
+
+impl AppDetails {
+    pub fn is_production(&self) -> bool {
+        self.environment == "production"
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -52,6 +64,12 @@ impl From<server::apps::AppView> for AppDetails {
                 .map(|t| format!("/app-logos/{}?v={}", v.id, t.timestamp())),
             client_id: v.client_id,
             created: v.created_at.format("%B %-d, %Y").to_string(),
+            retiring_secret_until: v
+                .retiring_secret_until
+                .map(|t| server::calendar::format_eastern(t, "%B %-d, %Y at %-I:%M %p")),
+            live_since: v.live_at.map(|t| t.format("%B %-d, %Y").to_string()),
+            renewal_due: v.renewal_due_at.map(|t| t.format("%B %-d, %Y").to_string()),
+            api_base_url: String::new(),
         }
     }
 }
@@ -80,10 +98,10 @@ fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
 /// The new secret travels to the app's page in a short-lived HttpOnly cookie,
 /// so it can be shown once even when the form was posted without JavaScript.
 #[cfg(feature = "ssr")]
-const NEW_SECRET_COOKIE: &str = "bb_new_secret";
+pub(crate) const NEW_SECRET_COOKIE: &str = "bb_new_secret";
 
 #[cfg(feature = "ssr")]
-fn hand_over_secret(call: &Call, app: &str, secret: &server::secrets::Secret) {
+pub(crate) fn hand_over_secret(call: &Call, app: &str, secret: &server::secrets::Secret) {
     let secure = if call.state.settings.secure_cookies() {
         "; Secure"
     } else {
@@ -115,7 +133,11 @@ pub async fn get_app(id: String) -> Result<AppDetails, AppError> {
     let app = server::apps::get_for_owner(&call.state.db, user.id, parse_id(&id)?)
         .await
         .map_err(apps_error)?;
-    Ok(app.into())
+    let environment = server::apps::Environment::parse(&app.environment)
+        .unwrap_or(server::apps::Environment::Sandbox);
+    let mut details: AppDetails = app.into();
+    details.api_base_url = environment.base_url(&call.state.settings.public_url);
+    Ok(details)
 }
 
 /// The secret created or rotated a moment ago, once; `None` afterwards.
@@ -205,14 +227,23 @@ pub async fn register_app(
 }
 
 #[server(endpoint = "apps/rotate_secret")]
-pub async fn rotate_secret(id: String, confirm: Option<String>) -> Result<(), AppError> {
+pub async fn rotate_secret(
+    id: String,
+    confirm: Option<String>,
+    #[server(default)] grace_hours: String,
+) -> Result<(), AppError> {
     let call = Call::capture();
     let user = call.require_user().await?;
+    let grace: i64 = if grace_hours.trim().is_empty() {
+        0
+    } else {
+        grace_hours.trim().parse().unwrap_or(-1)
+    };
     if confirm.is_none() {
         let mut errors = std::collections::BTreeMap::new();
         errors.insert(
             "confirm".into(),
-            "Tick the box to confirm: the current secret stops working at once.".into(),
+            "Tick the box to confirm that you want a new secret.".into(),
         );
         return Err(AppError::Fields(errors));
     }
@@ -222,6 +253,7 @@ pub async fn rotate_secret(id: String, confirm: Option<String>) -> Result<(), Ap
         &call.audit_as(&user),
         user.id,
         app,
+        grace,
         call.now(),
     )
     .await

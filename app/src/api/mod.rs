@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod medicare;
+pub mod production;
 pub mod review;
 #[cfg(feature = "ssr")]
 pub mod ssr;

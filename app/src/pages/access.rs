@@ -164,11 +164,14 @@ fn Overview() -> impl IntoView {
         Resource::new(key, |(id, _)| super::review::access_feedback(id));
     let demo: super::review::DemoResource =
         Resource::new(key, |(id, _)| super::review::demo_and_decision(id));
+    let listing: super::production::ListingResource =
+        Resource::new(key, |(id, _)| crate::api::production::get_listing(id));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
                 let submitted = query.with(|q| q.get("submitted")).is_some();
                 let booked = query.with(|q| q.get("booked")).is_some();
+                let listing_submitted = query.with(|q| q.get("listing_submitted")).is_some();
                 Suspend::new(async move {
                 match access.await {
                     Err(e) => Either::Left(view! { <h1>"Application not found"</h1>{error_box(e)} }),
@@ -177,6 +180,7 @@ fn Overview() -> impl IntoView {
                         <h1>{format!("Production access: {}", a.app_name)}</h1>
                         {submitted.then(|| view! { <Notice>"Your application was submitted. We emailed a PDF summary to your contacts."</Notice> })}
                         {booked.then(|| view! { <Notice>"Your demo is booked. The calendar invitation is in your email."</Notice> })}
+                        {listing_submitted.then(|| view! { <Notice>"Your directory listing was submitted. A reviewer will check it."</Notice> })}
                         <section class="status-tracker" aria-labelledby="status-heading">
                             <h2 id="status-heading">"Status"</h2>
                             <dl class="definitions">
@@ -187,6 +191,7 @@ fn Overview() -> impl IntoView {
                             </dl>
                         </section>
                         {a.editable.then(|| view! { <Steps access=a.clone() current=""/> })}
+                        <super::production::AfterApproval listing=listing/>
                         <super::review::ApplicantFeedback id=a.id.clone() feedback=feedback/>
                         <super::review::ApplicantDemo id=a.id.clone() demo=demo/>
                         {(!a.changes.is_empty()).then(|| view! { <Changes changes=a.changes.clone()/> })}

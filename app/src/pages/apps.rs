@@ -26,7 +26,7 @@ fn AppList() -> impl IntoView {
     let apps = Resource::new(|| (), |_| list_apps());
     let params = use_query_map();
     view! {
-        <h1>"Your sandbox apps"</h1>
+        <h1>"Your apps"</h1>
         {move || params.with(|p| p.get("deleted")).map(|_| view! { <Notice>"The app was deleted. Its credentials no longer work."</Notice> })}
         <p><a class="button" href="/apps/new">"Register a new app"</a></p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -41,11 +41,12 @@ fn AppList() -> impl IntoView {
                     Ok(list) => EitherOf3::C(view! {
                         <table>
                             <caption>"Registered apps"</caption>
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Client ID"</th><th scope="col">"Type"</th><th scope="col">"Registered"</th></tr></thead>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Environment"</th><th scope="col">"Client ID"</th><th scope="col">"Type"</th><th scope="col">"Registered"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|app| view! {
                                     <tr>
-                                        <td><a href=format!("/apps/{}", app.id)>{app.name}</a></td>
+                                        <td><a href=format!("/apps/{}", app.id)>{app.name.clone()}</a></td>
+                                        <td>{if app.is_production() { "Production" } else { "Sandbox" }}</td>
                                         <td><code>{app.client_id}</code></td>
                                         <td>{format!("{}, {}", app.client_type, app.grant_type)}</td>
                                         <td>{app.created}</td>
@@ -190,6 +191,7 @@ fn AppDetailsView() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let app = Resource::new(id, get_app);
     let secret = Resource::new(id, take_new_secret);
+    let usage = Resource::new(id, crate::api::production::app_usage);
     let rotate = ServerAction::<RotateSecret>::new();
     let delete = ServerAction::<DeleteApp>::new();
     view! {
@@ -210,11 +212,15 @@ fn AppDetailsView() -> impl IntoView {
                     }),
                     Ok(app) => {
                         let (rotate_id, delete_id) = (app.id.clone(), app.id.clone());
+                        let retiring = app.retiring_secret_until.clone();
                         Either::Right(view! {
                         <p><a href="/apps">"Your apps"</a></p>
                         <h1>{app.name.clone()}</h1>
                         {created.then(|| view! { <Notice>"Your app is registered."</Notice> })}
-                        {rotated.then(|| view! { <Notice>"A new secret was created. The old one no longer works."</Notice> })}
+                        {rotated.then(|| view! { <Notice>{match retiring.clone() {
+                            Some(until) => format!("A new secret was created. The old one keeps working until {until}."),
+                            None => "A new secret was created. The old one no longer works.".to_string(),
+                        }}</Notice> })}
                         {new_secret.map(|s| view! {
                             <div class="alert alert-warning secret" role="status">
                                 <p><strong>"Client secret: "</strong><code id="client-secret">{s}</code></p>
@@ -223,7 +229,8 @@ fn AppDetailsView() -> impl IntoView {
                         })}
                         <dl class="definitions">
                             <dt>"Client ID"</dt><dd><code id="client-id">{app.client_id.clone()}</code></dd>
-                            <dt>"Environment"</dt><dd>{app.environment.clone()}</dd>
+                            <dt>"Environment"</dt><dd id="app-environment">{if app.is_production() { "Production" } else { "Sandbox" }}</dd>
+                            <dt>"API base URL"</dt><dd><code id="api-base-url">{app.api_base_url.clone()}</code></dd>
                             <dt>"Client type and grant"</dt><dd>{format!("{}, {}", app.client_type, app.grant_type)}</dd>
                             <dt>"Redirect URIs"</dt><dd><ul>{app.redirect_uris.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}</ul></dd>
                             <dt>"Scopes"</dt><dd>{app.scopes.join(" ")}</dd>
@@ -232,11 +239,24 @@ fn AppDetailsView() -> impl IntoView {
                             <dt>"Support"</dt><dd>{format!("{} · {}", app.support_email, app.support_phone)}</dd>
                             <dt>"Registered"</dt><dd>{app.created.clone()}</dd>
                         </dl>
+                        {app.is_production().then(|| view! {
+                            <section class="narrow" aria-labelledby="live-heading">
+                                <h2 id="live-heading">"Production"</h2>
+                                <dl class="definitions">
+                                    <dt>"Live since"</dt><dd>{app.live_since.clone().unwrap_or_else(|| "Credentials not collected yet".into())}</dd>
+                                    <dt>"Renewal due"</dt><dd id="renewal-due">{app.renewal_due.clone().unwrap_or_else(|| "A year after the app goes live".into())}</dd>
+                                </dl>
+                                <p class="hint">"Production access is renewed every year, with the audit you agreed to at approval. We email you 30 and 7 days before."</p>
+                            </section>
+                        })}
+                        <AppUsage usage=usage/>
+                        {(!app.is_production()).then(|| view! {
                         <section class="narrow">
                             <h2>"Production access"</h2>
                             <p>"When the app works in the sandbox, apply for production access: the application walks you through the production-access guide, and a reviewer takes it from there."</p>
                             <p><a class="button" href=format!("/apps/{}/production", app.id)>"Apply for production access"</a></p>
                         </section>
+                        })}
                         <section class="narrow">
                             <h2>"Logo"</h2>
                             {logo_uploaded.then(|| view! { <Notice>"Your logo was uploaded. Enrollees see it when they decide whether to allow your app."</Notice> })}
@@ -255,19 +275,27 @@ fn AppDetailsView() -> impl IntoView {
                         </section>
                         <section class="narrow">
                             <h2>"Create a new client secret"</h2>
-                            <p>"The current secret stops working as soon as the new one is created."</p>
+                            <p>"The new secret is shown once. The current one stops working at once, or after a grace period you choose, so your servers can switch over without an outage."</p>
                             <FormAlert message=form_error(rotate)/>
                             <ActionForm action=rotate>
                                 <input type="hidden" name="id" value=rotate_id/>
+                                <div class="field" class:field-invalid=move || field_error(rotate, "grace_hours").get().is_some()>
+                                    <label for="grace-hours">"The current secret stops working"</label>
+                                    {move || field_error(rotate, "grace_hours").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                    <select id="grace-hours" name="grace_hours">
+                                        {[("0", "At once"), ("1", "After 1 hour"), ("4", "After 4 hours"), ("12", "After 12 hours"), ("24", "After 24 hours")].into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                                    </select>
+                                </div>
                                 <div class="field checkbox" class:field-invalid=move || field_error(rotate, "confirm").get().is_some()>
                                     {move || field_error(rotate, "confirm").get().map(|e| view! { <p class="field-error" id="rotate-confirm-error">{e}</p> })}
                                     <input type="checkbox" id="rotate-confirm" name="confirm" value="yes"
                                         aria-describedby=move || field_error(rotate, "confirm").get().map(|_| "rotate-confirm-error")/>
-                                    <label for="rotate-confirm">"I understand that the current secret will stop working"</label>
+                                    <label for="rotate-confirm">"I understand that the current secret will stop working at the time chosen"</label>
                                 </div>
                                 <button type="submit" class="button button-secondary">"Create new secret"</button>
                             </ActionForm>
                         </section>
+                        {(!app.is_production()).then(|| view! {
                         <section class="narrow danger-zone">
                             <h2>"Delete this app"</h2>
                             <p>"Deleting the app removes its credentials for good."</p>
@@ -283,12 +311,40 @@ fn AppDetailsView() -> impl IntoView {
                                 <button type="submit" class="button button-danger">"Delete app"</button>
                             </ActionForm>
                         </section>
+                        })}
                     })
                     }
                 }
             })
             }}
         </Suspense>
+    }
+}
+
+/// The last 30 days of API calls, by endpoint.
+#[component]
+fn AppUsage(usage: Resource<Result<Vec<crate::api::production::UsageDto>, crate::error::AppError>>) -> impl IntoView {
+    view! {
+        <section class="narrow" aria-labelledby="usage-heading">
+            <h2 id="usage-heading">"API usage, last 30 days"</h2>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match usage.await {
+                        Ok(rows) if rows.is_empty() => Either::Left(view! { <p class="empty-state">"No API calls in the last 30 days."</p> }),
+                        Ok(rows) => Either::Right(view! {
+                            <table id="usage">
+                                <caption>"Calls by endpoint"</caption>
+                                <thead><tr><th scope="col">"Endpoint"</th><th scope="col">"Calls"</th><th scope="col">"Errors"</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|r| view! { <tr><td>{r.endpoint}</td><td>{r.calls}</td><td>{r.errors}</td></tr> }).collect_view()}
+                                </tbody>
+                            </table>
+                        }),
+                        Err(_) => Either::Left(view! { <p class="empty-state">"Usage is not available right now."</p> }),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

@@ -204,10 +204,12 @@ fn Review() -> impl IntoView {
     let access = Resource::new(key, |(id, _, _)| get_access_request(id));
     let review = Resource::new(key, |(id, _, _)| review_detail(id));
     let demo: DemoResource = Resource::new(key, |(id, _, _)| demo_and_decision(id));
+    let listing: super::production::ListingResource =
+        Resource::new(key, |(id, _, _)| crate::api::production::get_listing(id));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
-                let notice = [("assigned", "The application is assigned to you."), ("saved", "Checklist saved."), ("changes_requested", "Changes requested. The applicant has been emailed the items and your comments."), ("sent", "Message posted."), ("invited", "The applicant is invited to book a demo."), ("demo_recorded", "The demo outcome is recorded and the applicant emailed."), ("decided", "The decision is recorded and the letter emailed to every contact."), ("demo_cancelled", "The demo is cancelled; everyone got the calendar cancellation.")]
+                let notice = [("assigned", "The application is assigned to you."), ("saved", "Checklist saved."), ("changes_requested", "Changes requested. The applicant has been emailed the items and your comments."), ("sent", "Message posted."), ("invited", "The applicant is invited to book a demo."), ("demo_recorded", "The demo outcome is recorded and the applicant emailed."), ("decided", "The decision is recorded and the letter emailed to every contact."), ("demo_cancelled", "The demo is cancelled; everyone got the calendar cancellation."), ("listing_saved", "Listing checks saved."), ("listing_returned", "Listing changes requested. The applicant has been emailed your comments."), ("listing_approved", "The listing is approved and in the directory."), ("handoff", "The production app is created and the link emailed to the point of contact."), ("reissued", "New link sent; the previous production secret no longer works.")]
                     .into_iter()
                     .find(|(k, _)| query.with(|q| q.get(k)).is_some())
                     .map(|(_, text)| text);
@@ -255,6 +257,7 @@ fn Review() -> impl IntoView {
                         </section>
                     })}
                     <ReviewerDemo id=r.id.clone() demo=demo can_decide_checklist=r.evaluated == r.checklist.len() && r.needs_change == 0/>
+                    <super::production::ReviewerListing listing=listing/>
                     <section aria-labelledby="activity-heading">
                         <h2 id="activity-heading">"Sandbox activity"</h2>
                         <dl class="definitions">

@@ -531,6 +531,8 @@ pub async fn start(
         approved_data_access_type: Set(None),
         decided_at: Set(None),
         decision_reason: Set(None),
+        production_app_id: Set(None),
+        listing_approved_at: Set(None),
     }
     .insert(&txn)
     .await?;

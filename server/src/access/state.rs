@@ -34,6 +34,8 @@ pub enum Transition {
     Approve,
     Deny,
     SubmitPostApproval,
+    /// A reviewer sends the directory listing back for changes.
+    ReturnListing,
     IssueCredentials,
     GoLive,
     Suspend,
@@ -106,6 +108,7 @@ impl AccessState {
             (S::DemoHeld, T::Approve) => S::Approved,
             (S::InReview | S::DemoHeld, T::Deny) => S::Denied,
             (S::Approved, T::SubmitPostApproval) => S::PostApprovalSubmitted,
+            (S::PostApprovalSubmitted, T::ReturnListing) => S::Approved,
             (S::PostApprovalSubmitted, T::IssueCredentials) => S::CredentialsIssued,
             (S::CredentialsIssued, T::GoLive) => S::Live,
             (S::Live, T::Suspend) => S::Suspended,

@@ -21,7 +21,9 @@ pub use redirect_uri::{Environment, RedirectUri};
 use crate::{
     accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
-    entities::{access_request, access_token, application, application_logo, data_access_grant},
+    entities::{
+        access_request, access_token, api_access, application, application_logo, data_access_grant,
+    },
     ids::AccountId,
     secrets::Secret,
     validation::FieldErrors,
@@ -144,6 +146,10 @@ pub struct AppView {
     pub created_at: DateTime<Utc>,
     /// When the current logo was uploaded, if there is one.
     pub logo_uploaded_at: Option<DateTime<Utc>>,
+    /// Until when the secret a rotation replaced still works.
+    pub retiring_secret_until: Option<DateTime<Utc>>,
+    pub live_at: Option<DateTime<Utc>>,
+    pub renewal_due_at: Option<DateTime<Utc>>,
 }
 
 impl AppView {
@@ -172,6 +178,9 @@ impl AppView {
             active: m.active,
             created_at: m.created_at,
             logo_uploaded_at: None,
+            retiring_secret_until: m.previous_secret_expires_at,
+            live_at: m.live_at,
+            renewal_due_at: m.renewal_due_at,
         }
     }
 }
@@ -304,6 +313,7 @@ pub async fn register(
         terms_accepted_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(&txn)
     .await
@@ -374,6 +384,52 @@ pub async fn get_for_owner(
         .one(db)
         .await?;
     Ok(view)
+}
+
+/// API calls of one kind over a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageRow {
+    /// `ExplanationOfBenefit search`, `Patient read`, `userinfo read`, …
+    pub endpoint: String,
+    pub calls: i64,
+    /// Responses with a 4xx or 5xx status.
+    pub errors: i64,
+}
+
+/// The calls one of `owner`'s apps made since `since`, by endpoint, busiest first.
+pub async fn usage(
+    db: &DatabaseConnection,
+    owner: AccountId,
+    app: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<UsageRow>, AppsError> {
+    owned(db, owner, app).await?;
+    let rows: Vec<(String, String, i64, i64)> = api_access::Entity::find()
+        .select_only()
+        .column(api_access::Column::Resource)
+        .column(api_access::Column::Interaction)
+        .column_as(api_access::Column::Id.count(), "calls")
+        .column_as(
+            sea_orm::sea_query::Expr::cust("SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END)"),
+            "errors",
+        )
+        .filter(api_access::Column::ApplicationId.eq(app))
+        .filter(api_access::Column::OccurredAt.gte(since))
+        .group_by(api_access::Column::Resource)
+        .group_by(api_access::Column::Interaction)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut usage: Vec<UsageRow> = rows
+        .into_iter()
+        .map(|(resource, interaction, calls, errors)| UsageRow {
+            endpoint: format!("{resource} {interaction}"),
+            calls,
+            errors,
+        })
+        .collect();
+    usage.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.endpoint.cmp(&b.endpoint)));
+    Ok(usage)
 }
 
 /// Replaces the logo of one of `owner`'s apps after checking the file's content.
@@ -476,26 +532,42 @@ pub async fn add_redirect_uri(
     Ok(())
 }
 
-/// Replaces the client secret; the old one stops working at once.
+/// The longest a rotated-out secret may keep working.
+pub const MAX_SECRET_GRACE_HOURS: i64 = 24;
+
+/// Replaces the client secret. The old one stops working at once, or after
+/// `grace_hours` (at most 24) so a deployment can switch over without an outage.
 pub async fn rotate_secret(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     owner: AccountId,
     app: Uuid,
+    grace_hours: i64,
     now: DateTime<Utc>,
 ) -> Result<Secret, AppsError> {
+    if !(0..=MAX_SECRET_GRACE_HOURS).contains(&grace_hours) {
+        let mut errors = FieldErrors::new();
+        errors.add("grace_hours", "Choose a grace period from none to 24 hours.");
+        return Err(AppsError::Invalid(errors));
+    }
     let txn = crate::db::begin_write(db).await?;
     let model = owned(&txn, owner, app).await?;
     let secret = Secret::generate();
+    let old_hash = model.secret_hash.clone();
     let mut row = model.into_active_model();
     row.secret_hash = Set(secret.digest().as_str().into());
+    let old_works_until = (grace_hours > 0).then(|| now + chrono::Duration::hours(grace_hours));
+    row.previous_secret_hash = Set(old_works_until.map(|_| old_hash));
+    row.previous_secret_expires_at = Set(old_works_until);
     row.updated_at = Set(now);
     row.update(&txn).await?;
     audit::record(
         &txn,
         ctx,
         now,
-        AuditRecord::new("application.secret_rotated", "application", app),
+        AuditRecord::new("application.secret_rotated", "application", app).after(
+            serde_json::json!({ "grace_hours": grace_hours, "old_secret_works_until": old_works_until }),
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -21,6 +21,22 @@ impl Environment {
         }
     }
 
+    /// Where the environment's API lives on this server. The sandbox keeps the
+    /// documented paths (`/v2/o/token`, `/v2/fhir/…`); production sits beside it
+    /// under `/production` with its own issuer, the way `api.bluebutton.cms.gov`
+    /// sits beside `sandbox.bluebutton.cms.gov` (a proxy can map a host name onto it).
+    pub fn path_prefix(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "",
+            Environment::Production => "/production",
+        }
+    }
+
+    /// The API base URL for clients, given the server's public URL.
+    pub fn base_url(self, public_url: &str) -> String {
+        format!("{}{}", public_url.trim_end_matches('/'), self.path_prefix())
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "sandbox" => Some(Environment::Sandbox),

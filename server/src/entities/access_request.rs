@@ -26,6 +26,10 @@ pub struct Model {
     pub decided_at: Option<DateTimeUtc>,
     /// Why an application was denied.
     pub decision_reason: Option<String>,
+    /// The production app created for the handoff.
+    pub production_app_id: Option<Uuid>,
+    /// When a reviewer approved the directory listing.
+    pub listing_approved_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

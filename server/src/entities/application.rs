@@ -28,6 +28,16 @@ pub struct Model {
     pub terms_accepted_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The secret being retired after a rotation with a grace period, and
+    /// when it stops working.
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<DateTimeUtc>,
+    /// Production apps: when the credentials were handed over, and when the
+    /// production access is due for renewal (a year later).
+    pub live_at: Option<DateTimeUtc>,
+    pub renewal_due_at: Option<DateTimeUtc>,
+    pub renewal_reminded_30_at: Option<DateTimeUtc>,
+    pub renewal_reminded_7_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

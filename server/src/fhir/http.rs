@@ -66,8 +66,8 @@ pub fn router(environment: Environment) -> Router<AppState> {
     let mut router = Router::new();
     for api in ApiVersion::ALL {
         let version = FhirVersion::of(api);
-        let base = format!("/{}/fhir", api.as_str());
-        let metadata = get(move |state, parts| metadata(state, parts, version));
+        let base = format!("{}/{}/fhir", environment.path_prefix(), api.as_str());
+        let metadata = get(move |state, parts| metadata(state, parts, environment, version));
         router = router
             .route(&format!("{base}/metadata"), metadata.clone())
             .route(&format!("{base}/metadata/"), metadata);
@@ -163,11 +163,14 @@ fn refusal_response(refusal: Refusal) -> Response {
     response
 }
 
-async fn metadata(State(state): State<AppState>, parts: Parts, version: FhirVersion) -> Response {
-    fhir_json(
-        StatusCode::OK,
-        &capability::statement(version, &origin(&state, &parts.headers)),
-    )
+async fn metadata(
+    State(state): State<AppState>,
+    parts: Parts,
+    environment: Environment,
+    version: FhirVersion,
+) -> Response {
+    let base = format!("{}{}", origin(&state, &parts.headers), environment.path_prefix());
+    fhir_json(StatusCode::OK, &capability::statement(version, &base))
 }
 
 /// What a successful handler produced: the body and how many resources it carries.

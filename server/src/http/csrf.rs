@@ -24,11 +24,17 @@ const EXEMPT_PREFIXES: &[&str] = &[
     "/v2/connect/",
 ];
 
+/// The path within its environment: production's API sits under `/production`.
+fn api_path(path: &str) -> &str {
+    path.strip_prefix(crate::apps::Environment::Production.path_prefix())
+        .unwrap_or(path)
+}
+
 pub async fn require_same_origin(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || EXEMPT_PREFIXES
             .iter()
-            .any(|p| req.uri().path().starts_with(p))
+            .any(|p| api_path(req.uri().path()).starts_with(p))
     {
         return next.run(req).await;
     }

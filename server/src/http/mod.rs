@@ -7,29 +7,32 @@ pub mod session_cookie;
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
 
-use crate::AppState;
+use crate::{apps::Environment, AppState};
 
 /// Routes that are not pages: `/healthz`, `/readyz`, and the OAuth server.
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(crate::oauth::http::router(
-            crate::apps::Environment::Sandbox,
-        ))
+        .merge(crate::oauth::http::router(Environment::Sandbox))
+        .merge(crate::oauth::http::router(Environment::Production))
+        .merge(crate::oauth::http::shared_router())
         .merge(crate::apps::http::router())
         .merge(crate::medicare::http::router())
-        .merge(crate::fhir::http::router(crate::apps::Environment::Sandbox))
+        .merge(crate::fhir::http::router(Environment::Sandbox))
+        .merge(crate::fhir::http::router(Environment::Production))
         .route("/v1/{*rest}", axum::routing::any(api_not_found))
         .route("/v2/{*rest}", axum::routing::any(api_not_found))
+        .route("/production/{*rest}", axum::routing::any(api_not_found))
 }
 
 /// Unknown API paths answer in the API's own shape, never with an HTML page:
 /// a FHIR OperationOutcome under `fhir/`, OAuth-style JSON elsewhere.
 async fn api_not_found(uri: axum::http::Uri) -> impl IntoResponse {
     let path = uri.path();
+    let api_path = path.strip_prefix("/production").unwrap_or(path);
     let diagnostics = format!("There is no API endpoint at {path}.");
-    if path.starts_with("/v1/fhir/") || path.starts_with("/v2/fhir/") {
+    if api_path.starts_with("/v1/fhir/") || api_path.starts_with("/v2/fhir/") {
         (
             StatusCode::NOT_FOUND,
             [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],

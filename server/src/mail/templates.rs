@@ -185,6 +185,49 @@ pub fn application_waiting(
     email
 }
 
+/// To reviewers: something is waiting for them.
+pub fn reviewer_notice(to: Vec<String>, subject: &str, paragraph: &str, link: &str) -> OutgoingEmail {
+    let mut email = compose(
+        "",
+        subject.to_string(),
+        "reviewers",
+        &[Block::Para(paragraph.to_string()), Block::Action { label: "Open it in the portal", url: link }],
+    );
+    email.to = to;
+    email
+}
+
+/// To an app's point of contact only: the single-use link to the production
+/// credentials. The link is the secret here; the credentials never travel by email.
+pub fn credential_handoff(to: &str, app_name: &str, link: &str, expires: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Your production credentials for {app_name} are ready"),
+        "there",
+        &[
+            Block::Para(format!("The production credentials for {app_name} are ready to collect. The link below works once, until {expires}, and only while you are signed in to the portal as {to}.")),
+            Block::Para("It shows the production client ID and client secret one time. Keep the secret somewhere safe: we store only a fingerprint of it and cannot show it again.".into()),
+            Block::Action { label: "Collect the production credentials", url: link },
+            Block::Para("If the link has expired or was used by someone else, reply to this email: the team will send a new one and the old secret will stop working.".into()),
+        ],
+    )
+}
+
+/// To an app's owner: production access is up for renewal.
+pub fn renewal_reminder(to: Vec<String>, app_name: &str, due: &str, days: i64, link: &str) -> OutgoingEmail {
+    let mut email = compose(
+        "",
+        format!("Production access for {app_name} is up for renewal in {days} days"),
+        "there",
+        &[
+            Block::Para(format!("Production access for {app_name} is due for renewal on {due}. Renewal includes the audit you agreed to when your app was approved: check that your privacy policy, terms of service and app still match what was approved, and tell us what changed.")),
+            Block::Action { label: "Open the app in the portal", url: link },
+        ],
+    );
+    email.to = to;
+    email
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

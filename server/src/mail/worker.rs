@@ -104,6 +104,8 @@ pub struct OutboxWorker {
     from: Mailbox,
     policy: RetryPolicy,
     wake: Arc<Notify>,
+    /// The portal's clock: messages queued at a test's advanced time fall due by it.
+    clock: crate::Clock,
 }
 
 impl OutboxWorker {
@@ -123,7 +125,14 @@ impl OutboxWorker {
             from,
             policy,
             wake,
+            clock: crate::Clock::default(),
         })
+    }
+
+    /// Reads time from `clock` (the portal's own) instead of the wall clock.
+    pub fn with_clock(mut self, clock: crate::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Runs until `shutdown` turns true: delivers what is due, then sleeps until
@@ -148,7 +157,7 @@ impl OutboxWorker {
 
     /// One pass: claims and attempts every due message. Returns how many were sent.
     pub async fn deliver_due(&self) -> Result<usize, DbErr> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let due = outbox_message::Entity::find()
             .filter(outbox_message::Column::Status.eq(PENDING))
             .filter(outbox_message::Column::NextAttemptAt.lte(now))
@@ -211,7 +220,7 @@ impl OutboxWorker {
         match outcome {
             Ok(()) => {
                 row.status = Set(SENT.into());
-                row.sent_at = Set(Some(Utc::now()));
+                row.sent_at = Set(Some(self.clock.now()));
                 row.last_error = Set(None);
             }
             Err(error) => {
@@ -222,7 +231,7 @@ impl OutboxWorker {
                 } else {
                     let delay = chrono::Duration::from_std(self.policy.delay_after(attempts))
                         .unwrap_or(chrono::Duration::hours(1));
-                    row.next_attempt_at = Set(Utc::now() + delay);
+                    row.next_attempt_at = Set(self.clock.now() + delay);
                 }
             }
         }

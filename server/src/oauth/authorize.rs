@@ -433,6 +433,7 @@ pub async fn decide(
             ("expires_in", expires_in.as_str()),
             ("scope", scope.as_str()),
             ("patient", bene.patient.as_str()),
+            ("environment", app.environment.as_str()),
         ];
         if let Some(state) = state {
             params.push(("state", state));

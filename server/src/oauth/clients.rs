@@ -44,6 +44,8 @@ pub struct ClientApp {
     pub privacy_policy_url: String,
     pub terms_url: String,
     secret_hash: String,
+    /// The secret being retired, while its grace period lasts.
+    retiring_secret: Option<(String, DateTime<Utc>)>,
 }
 
 impl ClientApp {
@@ -77,6 +79,7 @@ impl ClientApp {
             privacy_policy_url: m.privacy_policy_url,
             terms_url: m.terms_url,
             secret_hash: m.secret_hash,
+            retiring_secret: m.previous_secret_hash.zip(m.previous_secret_expires_at),
         }
     }
 
@@ -85,14 +88,16 @@ impl ClientApp {
         self.redirect_uris.iter().find(|u| u.matches(presented))
     }
 
-    fn secret_matches(&self, presented: &str) -> bool {
+    /// The current secret, or the one a rotation is retiring until its grace period ends.
+    fn secret_matches(&self, presented: &str, now: DateTime<Utc>) -> bool {
         let digest = Secret::from_presented(presented).digest();
-        bool::from(
-            digest
-                .as_str()
-                .as_bytes()
-                .ct_eq(self.secret_hash.as_bytes()),
-        )
+        let digest = digest.as_str().as_bytes();
+        let current = bool::from(digest.ct_eq(self.secret_hash.as_bytes()));
+        let retiring = self
+            .retiring_secret
+            .as_ref()
+            .is_some_and(|(hash, until)| now < *until && bool::from(digest.ct_eq(hash.as_bytes())));
+        current | retiring
     }
 }
 
@@ -185,7 +190,7 @@ pub async fn authenticate(
     let failure = match &client {
         None => Some("unknown client"),
         Some(app) => match (&presented.client_secret, app.client_type) {
-            (Some(secret), _) if !app.secret_matches(secret) => Some("wrong client secret"),
+            (Some(secret), _) if !app.secret_matches(secret, now) => Some("wrong client secret"),
             (None, ClientType::Confidential) => Some("missing client secret"),
             _ => None,
         },

@@ -37,8 +37,9 @@ use crate::{
 /// The OAuth routes of `environment`, both API versions, with and without trailing slashes.
 pub fn router(environment: Environment) -> Router<AppState> {
     let mut router = Router::new();
+    let p = environment.path_prefix();
     for version in ApiVersion::ALL {
-        let v = version.as_str();
+        let v = format!("{p}/{}", version.as_str());
         let authorize = get(move |state, parts| authorize(state, parts, environment, version));
         let token = post(move |state, req| token(state, req, environment));
         let revoke = post(move |state, req| revoke(state, req, environment));
@@ -46,36 +47,44 @@ pub fn router(environment: Environment) -> Router<AppState> {
         let userinfo = get(move |state, parts| userinfo(state, parts, environment))
             .post(move |state, parts| userinfo(state, parts, environment));
         router = router
-            .route(&format!("/{v}/o/authorize"), authorize.clone())
-            .route(&format!("/{v}/o/authorize/"), authorize)
-            .route(&format!("/{v}/o/token"), token.clone())
-            .route(&format!("/{v}/o/token/"), token)
-            .route(&format!("/{v}/o/revoke_token"), revoke.clone())
-            .route(&format!("/{v}/o/revoke_token/"), revoke)
-            .route(&format!("/{v}/o/introspect"), introspect.clone())
-            .route(&format!("/{v}/o/introspect/"), introspect)
-            .route(&format!("/{v}/connect/userinfo"), userinfo.clone())
-            .route(&format!("/{v}/connect/userinfo/"), userinfo)
+            .route(&format!("{v}/o/authorize"), authorize.clone())
+            .route(&format!("{v}/o/authorize/"), authorize)
+            .route(&format!("{v}/o/token"), token.clone())
+            .route(&format!("{v}/o/token/"), token)
+            .route(&format!("{v}/o/revoke_token"), revoke.clone())
+            .route(&format!("{v}/o/revoke_token/"), revoke)
+            .route(&format!("{v}/o/introspect"), introspect.clone())
+            .route(&format!("{v}/o/introspect/"), introspect)
+            .route(&format!("{v}/connect/userinfo"), userinfo.clone())
+            .route(&format!("{v}/connect/userinfo/"), userinfo)
             .route(
-                &format!("/{v}/fhir/.well-known/smart-configuration"),
-                get(smart_configuration),
+                &format!("{v}/fhir/.well-known/smart-configuration"),
+                get(move |state| smart_configuration(state, environment)),
             )
             .route(
-                &format!("/{v}/connect/.well-known/openid-configuration"),
-                get(openid_configuration),
+                &format!("{v}/connect/.well-known/openid-configuration"),
+                get(move |state| openid_configuration(state, environment)),
             );
     }
     router
         .route(
-            "/.well-known/openid-configuration",
-            get(openid_configuration),
+            &format!("{p}/.well-known/openid-configuration"),
+            get(move |state| openid_configuration(state, environment)),
         )
         .route(
-            "/.well-known/openid-configuration-v2",
-            get(openid_configuration),
+            &format!("{p}/.well-known/openid-configuration-v2"),
+            get(move |state| openid_configuration(state, environment)),
         )
-        .route("/.well-known/smart-configuration", get(smart_configuration))
-        .route("/authorize/{id}/decision", post(decision))
+        .route(
+            &format!("{p}/.well-known/smart-configuration"),
+            get(move |state| smart_configuration(state, environment)),
+        )
+}
+
+/// Routes every environment shares: the enrollee's consent decision (the
+/// authorization request it answers knows its app, and so its environment).
+pub fn shared_router() -> Router<AppState> {
+    Router::new().route("/authorize/{id}/decision", post(decision))
 }
 
 fn audit_ctx(parts: &axum::http::request::Parts) -> AuditContext {
@@ -596,12 +605,13 @@ async fn userinfo(
     response
 }
 
-fn issuer(state: &AppState) -> String {
-    state.settings.public_url.clone()
+/// Each environment is its own issuer.
+fn issuer(state: &AppState, environment: Environment) -> String {
+    environment.base_url(&state.settings.public_url)
 }
 
-async fn openid_configuration(State(state): State<AppState>) -> Response {
-    let base = issuer(&state);
+async fn openid_configuration(State(state): State<AppState>, environment: Environment) -> Response {
+    let base = issuer(&state, environment);
     Json(json!({
         "issuer": base,
         "authorization_endpoint": format!("{base}/v2/o/authorize/"),
@@ -624,8 +634,8 @@ async fn openid_configuration(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
-async fn smart_configuration(State(state): State<AppState>) -> Response {
-    let base = issuer(&state);
+async fn smart_configuration(State(state): State<AppState>, environment: Environment) -> Response {
+    let base = issuer(&state, environment);
     Json(json!({
         "issuer": base,
         "authorization_endpoint": format!("{base}/v2/o/authorize/"),

@@ -45,6 +45,8 @@ pub struct TokenResponse {
     pub patient: String,
     /// When the enrollee's consent ends (RFC 3339); `null` for research apps.
     pub access_grant_expiration: Option<String>,
+    /// `sandbox` or `production`: which API issued the token.
+    pub environment: &'static str,
 }
 
 /// Tokens just created; the secrets exist only here.
@@ -161,8 +163,10 @@ fn response(
     scopes: ScopeSet,
     beneficiary: &BeneficiaryRef,
     grant: &data_access_grant::Model,
+    environment: Environment,
 ) -> TokenResponse {
     TokenResponse {
+        environment: environment.as_str(),
         access_token: issued.access_token.expose().to_string(),
         token_type: "Bearer",
         expires_in: issued.expires_in,
@@ -296,7 +300,7 @@ pub async fn exchange_code(
     )
     .await?;
     txn.commit().await?;
-    Ok(response(issued, scopes, &beneficiary, &grant))
+    Ok(response(issued, scopes, &beneficiary, &grant, environment))
 }
 
 /// `grant_type=refresh_token`: single use and rotating; `scope` may only narrow.
@@ -394,7 +398,7 @@ pub async fn refresh(
     )
     .await?;
     txn.commit().await?;
-    Ok(response(issued, scopes, &beneficiary, &grant))
+    Ok(response(issued, scopes, &beneficiary, &grant, environment))
 }
 
 /// RFC 7009: revokes an access or refresh token of the calling client (a
@@ -466,7 +470,7 @@ pub async fn introspect(
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let inactive = serde_json::json!({ "active": false });
+    let inactive = serde_json::json!({ "active": false, "environment": environment.as_str() });
     let digest = Secret::from_presented(token).digest();
     let (kind, grant_id, beneficiary_id, scopes, created, expires, live) = if let Some(t) =
         access_token::Entity::find()

@@ -52,7 +52,7 @@ impl From<access::AccessError> for ReviewError {
     }
 }
 
-fn require_reviewer(user: &CurrentUser) -> Result<(), ReviewError> {
+pub(crate) fn require_reviewer(user: &CurrentUser) -> Result<(), ReviewError> {
     if user.role.can_review() {
         Ok(())
     } else {
@@ -147,7 +147,7 @@ pub struct QueuePage {
     pub total: u64,
 }
 
-async fn latest_snapshot(
+pub(crate) async fn latest_snapshot(
     db: &impl ConnectionTrait,
     request: Uuid,
 ) -> Result<Option<Snapshot>, DbErr> {
@@ -247,7 +247,7 @@ pub async fn queue(
 
 /// Everyone who hears about this application: its contacts (from the latest
 /// submitted version) and the applicant's account.
-async fn contacts(
+pub(crate) async fn contacts(
     db: &impl ConnectionTrait,
     request: &access_request::Model,
 ) -> Result<Vec<String>, DbErr> {
@@ -262,7 +262,7 @@ async fn contacts(
     })
 }
 
-async fn app_name(
+pub(crate) async fn app_name(
     db: &impl ConnectionTrait,
     request: &access_request::Model,
 ) -> Result<String, DbErr> {

@@ -1,0 +1,695 @@
+//! The post-approval form: how an approved app appears in the connected-apps
+//! directory. The applicant saves drafts and submits; a reviewer marks each
+//! part "pass" or "needs change" with a comment (the comment is what the
+//! applicant is told), then approves the listing or sends it back.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::ProductionError;
+use crate::{
+    access::{self, AccessState, Transition},
+    accounts::CurrentUser,
+    audit::{self, AuditContext, AuditRecord},
+    entities::{access_request, account, app_listing, application, review_evaluation},
+    ids::Role,
+    mail,
+    review::{self, Evaluation, Verdict},
+    validation::FieldErrors,
+};
+
+/// Directory categories: key and label.
+pub const CATEGORIES: &[(&str, &str)] = &[
+    ("personal_health_record", "Personal health record"),
+    ("care_management", "Care management"),
+    ("prescriptions", "Prescription management"),
+    ("costs_and_claims", "Costs and claims"),
+    ("caregivers", "Caregiver tools"),
+    ("research", "Research"),
+];
+
+pub const PLATFORMS: &[(&str, &str)] = &[("web", "Web"), ("ios", "iOS"), ("android", "Android")];
+
+/// What a reviewer checks in a listing, in order. Keys live beside the
+/// application checklist's in `review_evaluations`, under `listing.`.
+pub const REVIEW_ITEMS: &[(&str, &str)] = &[
+    ("listing.name", "Name"),
+    ("listing.descriptions", "Short and long description"),
+    ("listing.logo", "Logo"),
+    ("listing.website_url", "Website"),
+    ("listing.categories", "Categories and platforms"),
+    ("listing.privacy_policy_url", "Privacy policy address"),
+    ("listing.support", "Support contact"),
+];
+
+pub fn label_of(list: &[(&'static str, &'static str)], key: &str) -> &'static str {
+    list.iter().find(|(k, _)| *k == key).map(|(_, l)| *l).unwrap_or("")
+}
+
+/// The post-approval form as submitted.
+#[derive(Clone, Debug, Default, Validate)]
+pub struct ListingForm {
+    #[validate(length(min = 1, max = 80, message = "Enter the name enrollees will see, up to 80 characters."))]
+    pub name: String,
+    #[validate(length(min = 1, max = 200, message = "Enter a one-line description of up to 200 characters."))]
+    pub short_description: String,
+    #[validate(length(min = 1, max = 4000, message = "Describe the app for enrollees in up to 4,000 characters."))]
+    pub long_description: String,
+    #[validate(url(message = "Enter the full address, like https://example.com."))]
+    pub website_url: String,
+    #[validate(url(message = "Enter the full address of your privacy policy."))]
+    pub privacy_policy_url: String,
+    #[validate(email(message = "Enter the email address enrollees can write to for support."))]
+    pub support_email: String,
+    /// Optional: a help page.
+    pub support_url: String,
+    pub categories: Vec<String>,
+    pub platforms: Vec<String>,
+    /// The revision the form was loaded at: a save from a stale tab is refused.
+    pub revision: i32,
+}
+
+/// One part of the listing as the reviewer judged it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingVerdict {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub verdict: Option<Verdict>,
+    pub comment: String,
+}
+
+/// A listing for its applicant or a reviewer. Before the first save it holds
+/// values taken from the application and the sandbox app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingView {
+    pub request_id: Uuid,
+    /// The applicant: the only one who may change the listing.
+    pub owner_id: Uuid,
+    /// The sandbox app: its logo is the listing's logo.
+    pub app_id: Uuid,
+    pub has_logo: bool,
+    pub state: AccessState,
+    pub name: String,
+    pub short_description: String,
+    pub long_description: String,
+    pub website_url: String,
+    pub privacy_policy_url: String,
+    pub support_email: String,
+    pub support_url: String,
+    pub categories: Vec<String>,
+    pub platforms: Vec<String>,
+    pub revision: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub verdicts: Vec<ListingVerdict>,
+}
+
+impl ListingView {
+    /// The applicant may change the listing while it waits on them.
+    pub fn editable(&self) -> bool {
+        self.state == AccessState::Approved
+    }
+
+    /// A reviewer may judge it while it is submitted and not yet approved.
+    pub fn reviewable(&self) -> bool {
+        self.state == AccessState::PostApprovalSubmitted && self.approved_at.is_none()
+    }
+}
+
+fn split(list: &str) -> Vec<String> {
+    list.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// States in which a listing exists (approval onwards).
+fn has_listing(state: AccessState) -> bool {
+    matches!(
+        state,
+        AccessState::Approved
+            | AccessState::PostApprovalSubmitted
+            | AccessState::CredentialsIssued
+            | AccessState::Live
+            | AccessState::Suspended
+    )
+}
+
+/// The listing of application `id`, for its applicant or a reviewer.
+pub async fn get(
+    db: &DatabaseConnection,
+    viewer: &CurrentUser,
+    id: Uuid,
+) -> Result<ListingView, ProductionError> {
+    let request = access::find(db, id).await?;
+    if !access::may_read(&request, viewer) {
+        return Err(ProductionError::NotFound);
+    }
+    view(db, &request).await
+}
+
+pub(crate) async fn view(
+    db: &impl ConnectionTrait,
+    request: &access_request::Model,
+) -> Result<ListingView, ProductionError> {
+    let state = access::state_of(request);
+    if !has_listing(state) {
+        return Err(ProductionError::Refused(
+            "The directory listing comes after your application is approved.".into(),
+        ));
+    }
+    let app = application::Entity::find_by_id(request.application_id)
+        .one(db)
+        .await?
+        .ok_or(ProductionError::NotFound)?;
+    let has_logo = crate::entities::application_logo::Entity::find_by_id(app.id)
+        .one(db)
+        .await?
+        .is_some();
+    let stored = app_listing::Entity::find_by_id(request.id).one(db).await?;
+    let evaluations = review_evaluation::Entity::find()
+        .filter(review_evaluation::Column::RequestId.eq(request.id))
+        .filter(review_evaluation::Column::ItemKey.starts_with("listing."))
+        .all(db)
+        .await?;
+    let verdicts = REVIEW_ITEMS
+        .iter()
+        .map(|(key, label)| {
+            let found = evaluations.iter().find(|e| e.item_key == *key);
+            ListingVerdict {
+                key,
+                label,
+                verdict: found.and_then(|e| Verdict::parse(&e.status)),
+                comment: found.map(|e| e.comment.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let base = ListingView {
+        request_id: request.id,
+        owner_id: request.owner_id,
+        app_id: app.id,
+        has_logo,
+        state,
+        name: String::new(),
+        short_description: String::new(),
+        long_description: String::new(),
+        website_url: String::new(),
+        privacy_policy_url: String::new(),
+        support_email: String::new(),
+        support_url: String::new(),
+        categories: vec![],
+        platforms: vec![],
+        revision: 0,
+        submitted_at: None,
+        approved_at: request.listing_approved_at,
+        verdicts,
+    };
+    Ok(match stored {
+        Some(l) => ListingView {
+            name: l.name,
+            short_description: l.short_description,
+            long_description: l.long_description,
+            website_url: l.website_url,
+            privacy_policy_url: l.privacy_policy_url,
+            support_email: l.support_email,
+            support_url: l.support_url,
+            categories: split(&l.categories),
+            platforms: split(&l.platforms),
+            revision: l.revision,
+            submitted_at: l.submitted_at,
+            ..base
+        },
+        None => {
+            let snapshot = review::latest_snapshot(db, request.id).await?;
+            let answer = |section: &str, field: &str| {
+                snapshot
+                    .as_ref()
+                    .map(|s| s.answer(section, field).to_string())
+                    .unwrap_or_default()
+            };
+            ListingView {
+                name: answer("application", "app_name"),
+                long_description: answer("application", "app_description"),
+                website_url: app.website_url,
+                privacy_policy_url: app.privacy_policy_url,
+                support_email: app.support_email,
+                ..base
+            }
+        }
+    })
+}
+
+fn check(form: &ListingForm) -> FieldErrors {
+    let mut errors: FieldErrors = form.validate().err().map(Into::into).unwrap_or_default();
+    for (field, value) in [
+        ("website_url", &form.website_url),
+        ("privacy_policy_url", &form.privacy_policy_url),
+        ("support_url", &form.support_url),
+    ] {
+        let value = value.trim();
+        if field == "support_url" && value.is_empty() {
+            continue;
+        }
+        if errors.get(field).is_none() && !value.starts_with("https://") {
+            errors.add(field, "Use an https:// address: enrollees follow it from a federal site.");
+        }
+    }
+    for (field, text) in [
+        ("name", &form.name),
+        ("short_description", &form.short_description),
+        ("long_description", &form.long_description),
+    ] {
+        if text.contains('<') || text.contains('>') {
+            errors.add(field, "Use plain text: no < or >.");
+        }
+    }
+    if form.categories.is_empty() {
+        errors.add("categories", "Choose at least one category.");
+    } else if form.categories.iter().any(|c| label_of(CATEGORIES, c).is_empty()) {
+        errors.add("categories", "Choose categories from the list.");
+    }
+    if form.platforms.is_empty() {
+        errors.add("platforms", "Choose at least one platform.");
+    } else if form.platforms.iter().any(|p| label_of(PLATFORMS, p).is_empty()) {
+        errors.add("platforms", "Choose platforms from the list.");
+    }
+    errors
+}
+
+/// In list order, each once.
+fn normalized(chosen: &[String], list: &[(&str, &str)]) -> String {
+    list.iter()
+        .filter(|(k, _)| chosen.iter().any(|c| c == k))
+        .map(|(k, _)| *k)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Saves the listing and, with `submit`, sends it to the reviewers.
+#[allow(clippy::too_many_arguments)]
+pub async fn save(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: &CurrentUser,
+    id: Uuid,
+    form: ListingForm,
+    submit: bool,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ProductionError> {
+    check(&form).into_result()?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    if request.owner_id != owner.id.0 {
+        return Err(ProductionError::NotFound);
+    }
+    let state = access::state_of(&request);
+    if state != AccessState::Approved {
+        return Err(ProductionError::Refused(format!(
+            "The listing cannot be changed now: the application is {}.",
+            state.label().to_lowercase()
+        )));
+    }
+    let existing = app_listing::Entity::find_by_id(id).one(&txn).await?;
+    let stored_revision = existing.as_ref().map_or(0, |l| l.revision);
+    if stored_revision != form.revision {
+        return Err(ProductionError::Refused(
+            "The listing was saved in another tab or window since you opened it. Reload the page to see that version; your changes here were not saved.".into(),
+        ));
+    }
+    let row = app_listing::ActiveModel {
+        request_id: Set(id),
+        name: Set(form.name.trim().into()),
+        short_description: Set(form.short_description.trim().into()),
+        long_description: Set(form.long_description.trim().into()),
+        website_url: Set(form.website_url.trim().into()),
+        privacy_policy_url: Set(form.privacy_policy_url.trim().into()),
+        support_email: Set(form.support_email.trim().into()),
+        support_url: Set(form.support_url.trim().into()),
+        categories: Set(normalized(&form.categories, CATEGORIES)),
+        platforms: Set(normalized(&form.platforms, PLATFORMS)),
+        logo_sha256: Set(None),
+        logo_content_type: Set(None),
+        revision: Set(stored_revision + 1),
+        submitted_at: Set(if submit { Some(now) } else { existing.as_ref().and_then(|l| l.submitted_at) }),
+        updated_at: Set(now),
+    };
+    let saved = if existing.is_some() {
+        // Conditional on the revision, so two simultaneous saves cannot both win.
+        let updated = app_listing::Entity::update_many()
+            .set(row.clone())
+            .filter(app_listing::Column::RequestId.eq(id))
+            .filter(app_listing::Column::Revision.eq(stored_revision))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(ProductionError::Refused(
+                "The listing was saved in another tab or window at the same moment. Reload the page.".into(),
+            ));
+        }
+        row
+    } else {
+        row.clone().insert(&txn).await?;
+        row
+    };
+    let snapshot = serde_json::json!({
+        "name": saved.name.as_ref(), "short_description": saved.short_description.as_ref(),
+        "website_url": saved.website_url.as_ref(), "privacy_policy_url": saved.privacy_policy_url.as_ref(),
+        "support_email": saved.support_email.as_ref(), "categories": saved.categories.as_ref(),
+        "platforms": saved.platforms.as_ref(), "revision": stored_revision + 1,
+    });
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new(
+            if submit { "listing.submitted" } else { "listing.saved" },
+            "access_request",
+            id,
+        )
+        .after(snapshot),
+    )
+    .await?;
+    if submit {
+        let next = state.apply(Transition::SubmitPostApproval)?;
+        move_state(&txn, id, state, next, now).await?;
+        access::event(
+            &txn,
+            id,
+            Some(owner.id),
+            "listing_submitted",
+            "Post-approval form (directory listing) submitted for review.".into(),
+            now,
+        )
+        .await?;
+        let to = reviewer_addresses(&txn, &request).await?;
+        if !to.is_empty() {
+            let name = review::app_name(&txn, &request).await?;
+            mail::enqueue(
+                &txn,
+                mail::templates::reviewer_notice(
+                    to,
+                    &format!("Directory listing to review: {name}"),
+                    &format!("The post-approval form for {name} is submitted. Check the listing, then approve it or request changes; after that, hand over the production credentials."),
+                    &format!("{public_url}/review/{id}#listing"),
+                ),
+                now,
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The reviewer working on the application, or every reviewer if none is.
+pub(crate) async fn reviewer_addresses(
+    db: &impl ConnectionTrait,
+    request: &access_request::Model,
+) -> Result<Vec<String>, sea_orm::DbErr> {
+    if let Some(assignee) = request.assignee_id {
+        if let Some(a) = account::Entity::find_by_id(assignee).one(db).await? {
+            return Ok(vec![a.email]);
+        }
+    }
+    Ok(account::Entity::find()
+        .filter(account::Column::Role.is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.email)
+        .collect())
+}
+
+/// Moves the application from `from` to `to`, only if it is still in `from`.
+pub(crate) async fn move_state(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    from: AccessState,
+    to: AccessState,
+    now: DateTime<Utc>,
+) -> Result<(), ProductionError> {
+    let moved = access_request::Entity::update_many()
+        .col_expr(access_request::Column::State, Expr::value(to.as_str()))
+        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+        .filter(access_request::Column::Id.eq(id))
+        .filter(access_request::Column::State.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(ProductionError::Refused(
+            "Someone else changed the application at the same moment. Reload the page.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Records the reviewer's verdicts on parts of the listing.
+pub async fn evaluate(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    evaluations: &[Evaluation],
+    now: DateTime<Utc>,
+) -> Result<(), ProductionError> {
+    review::require_reviewer(reviewer)?;
+    let mut errors = FieldErrors::new();
+    let mut valid = Vec::new();
+    for e in evaluations {
+        let Some((key, _)) = REVIEW_ITEMS.iter().find(|(k, _)| *k == e.item) else {
+            continue;
+        };
+        let comment = e.comment.trim().to_string();
+        let field = format!("comment.{key}");
+        if comment.chars().count() > 4000 {
+            errors.add(&field, "Keep the comment to 4,000 characters.");
+        }
+        match e.verdict {
+            Some(Verdict::NeedsChange) if comment.is_empty() => {
+                errors.add(&field, "Say what needs to change: the applicant sees this comment.")
+            }
+            Some(Verdict::NotApplicable) => errors.add(&field, "Every part of a listing is either right or needs change."),
+            Some(verdict) => valid.push((*key, verdict, comment)),
+            None => {}
+        }
+    }
+    errors.into_result()?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    let listing = view(&txn, &request).await?;
+    if !listing.reviewable() {
+        return Err(ProductionError::Refused(
+            "The listing is not waiting for review.".into(),
+        ));
+    }
+    let mut changed = Vec::new();
+    for (key, verdict, comment) in valid {
+        review_evaluation::Entity::delete_by_id((id, key.to_string()))
+            .exec(&txn)
+            .await?;
+        review_evaluation::ActiveModel {
+            request_id: Set(id),
+            item_key: Set(key.into()),
+            status: Set(verdict.as_str().into()),
+            comment: Set(comment.clone()),
+            reviewer_id: Set(reviewer.id.0),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        changed.push(serde_json::json!({ "item": key, "verdict": verdict.as_str(), "comment": comment }));
+    }
+    if !changed.is_empty() {
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("listing.evaluated", "access_request", id).after(changed),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sends the listing back with the parts that need change and their comments.
+pub async fn request_changes(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ProductionError> {
+    review::require_reviewer(reviewer)?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    let listing = view(&txn, &request).await?;
+    if !listing.reviewable() {
+        return Err(ProductionError::Refused("The listing is not waiting for review.".into()));
+    }
+    let needing: Vec<&ListingVerdict> = listing
+        .verdicts
+        .iter()
+        .filter(|v| v.verdict == Some(Verdict::NeedsChange))
+        .collect();
+    if needing.is_empty() {
+        return Err(ProductionError::Refused(
+            "Mark at least one part “needs change”, with a comment, before requesting changes.".into(),
+        ));
+    }
+    let next = listing.state.apply(Transition::ReturnListing)?;
+    move_state(&txn, id, listing.state, next, now).await?;
+    let items: Vec<String> = needing.iter().map(|v| format!("{}: {}", v.label, v.comment)).collect();
+    access::event(
+        &txn,
+        id,
+        Some(reviewer.id),
+        "listing_changes_requested",
+        format!("Changes requested to the directory listing: {}", items.join("; ")),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("listing.changes_requested", "access_request", id)
+            .before(serde_json::json!({ "state": listing.state.as_str() }))
+            .after(serde_json::json!({ "state": next.as_str(), "items": items })),
+    )
+    .await?;
+    let name = review::app_name(&txn, &request).await?;
+    let mut paragraphs = vec!["A reviewer asked for changes to how your app will be listed in the connected-apps directory:".to_string()];
+    paragraphs.extend(items);
+    mail::enqueue(
+        &txn,
+        mail::templates::application_update(
+            review::contacts(&txn, &request).await?,
+            &name,
+            "Changes requested to your directory listing",
+            &paragraphs,
+            &format!("{public_url}/access/{id}/listing"),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Approves the listing: every part must pass. The app then appears in the
+/// directory, and the reviewer can hand over the production credentials.
+pub async fn approve(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ProductionError> {
+    review::require_reviewer(reviewer)?;
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, id).await?;
+    let listing = view(&txn, &request).await?;
+    if !listing.reviewable() {
+        return Err(ProductionError::Refused("The listing is not waiting for review.".into()));
+    }
+    let open: Vec<&str> = listing
+        .verdicts
+        .iter()
+        .filter(|v| v.verdict != Some(Verdict::Pass))
+        .map(|v| v.label)
+        .collect();
+    if !open.is_empty() {
+        return Err(ProductionError::Refused(format!(
+            "Every part of the listing must pass before approval. Still open: {}.",
+            open.join(", ")
+        )));
+    }
+    let approved = access_request::Entity::update_many()
+        .col_expr(access_request::Column::ListingApprovedAt, Expr::value(now))
+        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+        .filter(access_request::Column::Id.eq(id))
+        .filter(access_request::Column::ListingApprovedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if approved.rows_affected != 1 {
+        return Err(ProductionError::Refused("The listing is already approved.".into()));
+    }
+    access::event(
+        &txn,
+        id,
+        Some(reviewer.id),
+        "listing_approved",
+        "Directory listing approved. Production credentials come next.".into(),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("listing.approved", "access_request", id)
+            .after(serde_json::json!({ "listing_revision": listing.revision })),
+    )
+    .await?;
+    let name = review::app_name(&txn, &request).await?;
+    mail::enqueue(
+        &txn,
+        mail::templates::application_update(
+            review::contacts(&txn, &request).await?,
+            &name,
+            "Directory listing approved",
+            &[format!("{} now appears in the Medicare connected-apps directory. The point of contact will receive a link to collect the production credentials.", listing.name)],
+            &format!("{public_url}/directory/{id}"),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> ListingForm {
+        ListingForm {
+            name: "Claims Tracker".into(),
+            short_description: "Your Medicare claims in one place.".into(),
+            long_description: "See every claim.".into(),
+            website_url: "https://tracker.example".into(),
+            privacy_policy_url: "https://tracker.example/privacy".into(),
+            support_email: "help@tracker.example".into(),
+            support_url: String::new(),
+            categories: vec!["costs_and_claims".into()],
+            platforms: vec!["web".into(), "ios".into()],
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn a_complete_listing_passes_and_each_gap_is_named() {
+        assert!(check(&complete()).is_empty());
+        let mut form = complete();
+        form.website_url = "http://tracker.example".into();
+        form.categories = vec!["games".into()];
+        form.platforms.clear();
+        form.short_description = "<b>bold</b>".into();
+        let errors = check(&form);
+        for field in ["website_url", "categories", "platforms", "short_description"] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+        assert!(errors.get("name").is_none());
+    }
+
+    #[test]
+    fn choices_are_stored_in_list_order_once() {
+        let chosen = vec!["ios".to_string(), "web".into(), "ios".into()];
+        assert_eq!(normalized(&chosen, PLATFORMS), "web,ios");
+    }
+}

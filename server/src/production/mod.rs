@@ -1,0 +1,58 @@
+//! After approval: the directory listing (post-approval form) and its review,
+//! the public connected-apps directory, the production credential handoff,
+//! and what keeps a live production app current (renewal reminders).
+//!
+//! Every function checks who may act on the server and moves the application
+//! through [`crate::access::AccessState::apply`]; every change is audited.
+pub mod directory;
+pub mod handoff;
+pub mod listing;
+pub mod renewal;
+
+use sea_orm::DbErr;
+
+use crate::{access, review::ReviewError, validation::FieldErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProductionError {
+    #[error("you may not do this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    /// Phrased for the person who acted: what is wrong and what to do.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Illegal(#[from] access::IllegalTransition),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<FieldErrors> for ProductionError {
+    fn from(errors: FieldErrors) -> Self {
+        ProductionError::Invalid(errors)
+    }
+}
+
+impl From<access::AccessError> for ProductionError {
+    fn from(e: access::AccessError) -> Self {
+        match e {
+            access::AccessError::Db(e) => ProductionError::Db(e),
+            _ => ProductionError::NotFound,
+        }
+    }
+}
+
+impl From<ReviewError> for ProductionError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::Forbidden => ProductionError::Forbidden,
+            ReviewError::NotFound => ProductionError::NotFound,
+            ReviewError::Invalid(errors) => ProductionError::Invalid(errors),
+            ReviewError::Illegal(e) => ProductionError::Illegal(e),
+            ReviewError::Db(e) => ProductionError::Db(e),
+        }
+    }
+}
