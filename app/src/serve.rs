@@ -219,7 +219,9 @@ async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
             match result {
                 Ok(0) => {}
                 Ok(_) => state.mail_wake.notify_one(),
-                Err(error) => tracing::warn!(%error, "{what} reminders failed; retrying in a minute"),
+                Err(error) => {
+                    tracing::warn!(%error, "{what} reminders failed; retrying in a minute")
+                }
             }
         }
         tokio::select! {

@@ -17,7 +17,12 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null("listing_approved_at"),
         ] {
             manager
-                .alter_table(Table::alter().table("access_requests").add_column(column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table("access_requests")
+                        .add_column(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         for column in [
@@ -30,7 +35,12 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null("renewal_reminded_7_at"),
         ] {
             manager
-                .alter_table(Table::alter().table("applications").add_column(column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table("applications")
+                        .add_column(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         manager
@@ -107,7 +117,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in ["credential_handoffs", "app_listings"] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         for column in [
             "previous_secret_hash",
@@ -118,12 +130,22 @@ impl MigrationTrait for Migration {
             "renewal_reminded_7_at",
         ] {
             manager
-                .alter_table(Table::alter().table("applications").drop_column(column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table("applications")
+                        .drop_column(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         for column in ["production_app_id", "listing_approved_at"] {
             manager
-                .alter_table(Table::alter().table("access_requests").drop_column(column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table("access_requests")
+                        .drop_column(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

@@ -350,8 +350,10 @@ pub async fn approved(
     let id = start_application(app, &dev, name).await;
     complete(app, &dev, &id).await;
     submit(app, &dev, &id, "0").await;
-    app.post_form(reviewer, "review/assign", &[("id", &id)]).await;
-    app.post_form(reviewer, "review/invite", &[("id", &id)]).await;
+    app.post_form(reviewer, "review/assign", &[("id", &id)])
+        .await;
+    app.post_form(reviewer, "review/invite", &[("id", &id)])
+        .await;
     let starts = (app.state.clock.now() + chrono::Duration::hours(30))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
@@ -375,9 +377,14 @@ pub async fn approved(
         .expect("the published slot")
         .id
         .to_string();
-    app.post_form(&dev, "review/book", &[("id", &id), ("slot", &slot)]).await;
-    app.post_form(reviewer, "review/record_demo", &[("id", &id), ("outcome", "passed")])
+    app.post_form(&dev, "review/book", &[("id", &id), ("slot", &slot)])
         .await;
+    app.post_form(
+        reviewer,
+        "review/record_demo",
+        &[("id", &id), ("outcome", "passed")],
+    )
+    .await;
     let mut form = vec![("id".to_string(), id.clone())];
     form.extend(
         server::review::checklist::items()
@@ -393,7 +400,11 @@ pub async fn approved(
             &[("id", &id), ("data_access_type", "13-month")],
         )
         .await;
-    assert_eq!(location(&res), format!("/review/{id}?decided=1#decision"), "approved");
+    assert_eq!(
+        location(&res),
+        format!("/review/{id}?decided=1#decision"),
+        "approved"
+    );
     (dev, id)
 }
 
@@ -404,7 +415,10 @@ pub fn listing(id: &str, revision: &str) -> Vec<(String, String)> {
         ("revision", revision),
         ("name", "Acme Claims Viewer"),
         ("short_description", "Your Medicare claims, explained."),
-        ("long_description", "Acme shows enrollees every claim of the last four years in plain language."),
+        (
+            "long_description",
+            "Acme shows enrollees every claim of the last four years in plain language.",
+        ),
         ("website_url", "https://acme.example.com"),
         ("privacy_policy_url", "https://acme.example.com/privacy"),
         ("support_email", "help@acme.example.com"),

@@ -68,7 +68,9 @@ pub struct ListingDto {
 
 #[cfg(feature = "ssr")]
 fn options(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect()
+    list.iter()
+        .map(|(k, l)| (k.to_string(), l.to_string()))
+        .collect()
 }
 
 #[cfg(feature = "ssr")]
@@ -94,7 +96,8 @@ fn production_error(error: server::production::ProductionError) -> AppError {
 
 #[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::Message("We could not find that application.".into()))
+    uuid::Uuid::parse_str(id)
+        .map_err(|_| AppError::Message("We could not find that application.".into()))
 }
 
 #[server(endpoint = "production/listing")]
@@ -128,7 +131,10 @@ pub async fn get_listing(id: String) -> Result<ListingDto, AppError> {
             && listing.state == AccessState::PostApprovalSubmitted
             && listing.approved_at.is_some(),
         can_reissue: reviewer
-            && matches!(listing.state, AccessState::CredentialsIssued | AccessState::Live),
+            && matches!(
+                listing.state,
+                AccessState::CredentialsIssued | AccessState::Live
+            ),
         name: listing.name,
         short_description: listing.short_description,
         long_description: listing.long_description,
@@ -145,7 +151,10 @@ pub async fn get_listing(id: String) -> Result<ListingDto, AppError> {
             .map(|v| ListingVerdictDto {
                 key: v.key.into(),
                 label: v.label.into(),
-                verdict: v.verdict.map(|v| v.as_str().to_string()).unwrap_or_default(),
+                verdict: v
+                    .verdict
+                    .map(|v| v.as_str().to_string())
+                    .unwrap_or_default(),
                 comment: v.comment,
             })
             .collect(),
@@ -253,7 +262,9 @@ pub async fn evaluate_listing(
         .into_iter()
         .map(|key| server::review::Evaluation {
             item: key.clone(),
-            verdict: verdict.get(key).and_then(|v| server::review::Verdict::parse(v)),
+            verdict: verdict
+                .get(key)
+                .and_then(|v| server::review::Verdict::parse(v)),
             comment: comment.get(key).cloned().unwrap_or_default(),
         })
         .collect();
@@ -343,7 +354,8 @@ pub async fn reissue_handoff(id: String, confirm: Option<String>) -> Result<(), 
         let mut errors = BTreeMap::new();
         errors.insert(
             "confirm".to_string(),
-            "Tick the box to confirm: the current production secret stops working at once.".to_string(),
+            "Tick the box to confirm: the current production secret stops working at once."
+                .to_string(),
         );
         return Err(AppError::Fields(errors));
     }
@@ -381,7 +393,10 @@ pub async fn handoff_status(token: String) -> Result<LinkStatusDto, AppError> {
         .map_err(production_error)?;
     let message = handoff::refusal(&status);
     Ok(match status {
-        LinkStatus::Ready { app_name, expires_at } => LinkStatusDto {
+        LinkStatus::Ready {
+            app_name,
+            expires_at,
+        } => LinkStatusDto {
             status: "ready".into(),
             message,
             app_name,
@@ -467,7 +482,8 @@ pub async fn take_revealed(token: String) -> Result<Option<RevealedDto>, AppErro
         app_name,
         client_id,
         client_secret: secret.to_string(),
-        api_base_url: server::apps::Environment::Production.base_url(&call.state.settings.public_url),
+        api_base_url: server::apps::Environment::Production
+            .base_url(&call.state.settings.public_url),
     }))
 }
 
@@ -573,6 +589,10 @@ pub async fn app_usage(id: String) -> Result<Vec<UsageDto>, AppError> {
         .map_err(|_| AppError::Message("We could not find that app in your account.".into()))?;
     Ok(rows
         .into_iter()
-        .map(|r| UsageDto { endpoint: r.endpoint, calls: r.calls, errors: r.errors })
+        .map(|r| UsageDto {
+            endpoint: r.endpoint,
+            calls: r.calls,
+            errors: r.errors,
+        })
         .collect())
 }

@@ -323,7 +323,9 @@ fn AppDetailsView() -> impl IntoView {
 
 /// The last 30 days of API calls, by endpoint.
 #[component]
-fn AppUsage(usage: Resource<Result<Vec<crate::api::production::UsageDto>, crate::error::AppError>>) -> impl IntoView {
+fn AppUsage(
+    usage: Resource<Result<Vec<crate::api::production::UsageDto>, crate::error::AppError>>,
+) -> impl IntoView {
     view! {
         <section class="narrow" aria-labelledby="usage-heading">
             <h2 id="usage-heading">"API usage, last 30 days"</h2>

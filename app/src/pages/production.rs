@@ -37,7 +37,12 @@ fn ListingForm() -> impl IntoView {
     let location = use_location();
     let save = ServerAction::<SaveListing>::new();
     let listing = Resource::new(
-        move || (params.with(|p| p.get("id").unwrap_or_default()), location.search.get()),
+        move || {
+            (
+                params.with(|p| p.get("id").unwrap_or_default()),
+                location.search.get(),
+            )
+        },
         |(id, _)| get_listing(id),
     );
     view! {
@@ -97,9 +102,16 @@ fn ListingFields(listing: ListingDto, save: ServerAction<SaveListing>) -> impl I
     let l = listing;
     let pending = save.pending();
     let value = move |field: &'static str, saved: String| {
-        Signal::derive(move || kept_value(save, field).get().or_else(|| Some(saved.clone())))
+        Signal::derive(move || {
+            kept_value(save, field)
+                .get()
+                .or_else(|| Some(saved.clone()))
+        })
     };
-    let choices = move |field: &'static str, legend: &'static str, options: Vec<(String, String)>, chosen: Vec<String>| {
+    let choices = move |field: &'static str,
+                        legend: &'static str,
+                        options: Vec<(String, String)>,
+                        chosen: Vec<String>| {
         let error = field_error(save, field);
         let error_id = format!("field-{field}-error");
         view! {
@@ -369,9 +381,13 @@ pub fn HandoffPage() -> impl IntoView {
 fn Handoff() -> impl IntoView {
     let params = use_params_map();
     let reveal = ServerAction::<RevealCredentials>::new();
+    let location = use_location();
     let token = move || params.with(|p| p.get("token").unwrap_or_default());
-    let status = Resource::new(token, handoff_status);
-    let revealed = Resource::new(token, take_revealed);
+    // The reveal lands on the same path with `?revealed=1`: the query is part
+    // of the key so the page loads again after a client-side navigation.
+    let key = move || (token(), location.search.get());
+    let status = Resource::new(key, |(token, _)| handoff_status(token));
+    let revealed = Resource::new(key, |(token, _)| take_revealed(token));
     view! {
         <h1>"Production credentials"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -417,7 +433,8 @@ pub fn DirectoryPage() -> impl IntoView {
     let found = Resource::new(
         move || location.search.get(),
         move |_| {
-            let (q, category, page) = query.with_untracked(|p| (p.get("q"), p.get("category"), p.get("page")));
+            let (q, category, page) =
+                query.with_untracked(|p| (p.get("q"), p.get("category"), p.get("page")));
             directory(q, category, page)
         },
     );
@@ -493,7 +510,10 @@ fn DirectoryCard(entry: DirectoryEntryDto) -> impl IntoView {
 #[component]
 pub fn DirectoryEntryPage() -> impl IntoView {
     let params = use_params_map();
-    let entry = Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), directory_entry);
+    let entry = Resource::new(
+        move || params.with(|p| p.get("id").unwrap_or_default()),
+        directory_entry,
+    );
     view! {
         <Title text="App in the connected apps directory"/>
         <p><a href="/directory">"All connected apps"</a></p>

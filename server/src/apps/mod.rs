@@ -547,7 +547,10 @@ pub async fn rotate_secret(
 ) -> Result<Secret, AppsError> {
     if !(0..=MAX_SECRET_GRACE_HOURS).contains(&grace_hours) {
         let mut errors = FieldErrors::new();
-        errors.add("grace_hours", "Choose a grace period from none to 24 hours.");
+        errors.add(
+            "grace_hours",
+            "Choose a grace period from none to 24 hours.",
+        );
         return Err(AppsError::Invalid(errors));
     }
     let txn = crate::db::begin_write(db).await?;

@@ -169,7 +169,11 @@ async fn metadata(
     environment: Environment,
     version: FhirVersion,
 ) -> Response {
-    let base = format!("{}{}", origin(&state, &parts.headers), environment.path_prefix());
+    let base = format!(
+        "{}{}",
+        origin(&state, &parts.headers),
+        environment.path_prefix()
+    );
     fhir_json(StatusCode::OK, &capability::statement(version, &base))
 }
 

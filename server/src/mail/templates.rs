@@ -186,12 +186,23 @@ pub fn application_waiting(
 }
 
 /// To reviewers: something is waiting for them.
-pub fn reviewer_notice(to: Vec<String>, subject: &str, paragraph: &str, link: &str) -> OutgoingEmail {
+pub fn reviewer_notice(
+    to: Vec<String>,
+    subject: &str,
+    paragraph: &str,
+    link: &str,
+) -> OutgoingEmail {
     let mut email = compose(
         "",
         subject.to_string(),
         "reviewers",
-        &[Block::Para(paragraph.to_string()), Block::Action { label: "Open it in the portal", url: link }],
+        &[
+            Block::Para(paragraph.to_string()),
+            Block::Action {
+                label: "Open it in the portal",
+                url: link,
+            },
+        ],
     );
     email.to = to;
     email
@@ -214,7 +225,13 @@ pub fn credential_handoff(to: &str, app_name: &str, link: &str, expires: &str) -
 }
 
 /// To an app's owner: production access is up for renewal.
-pub fn renewal_reminder(to: Vec<String>, app_name: &str, due: &str, days: i64, link: &str) -> OutgoingEmail {
+pub fn renewal_reminder(
+    to: Vec<String>,
+    app_name: &str,
+    due: &str,
+    days: i64,
+    link: &str,
+) -> OutgoingEmail {
     let mut email = compose(
         "",
         format!("Production access for {app_name} is up for renewal in {days} days"),

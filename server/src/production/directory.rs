@@ -65,7 +65,10 @@ async fn listed(db: &DatabaseConnection) -> Result<Vec<DirectoryEntry>, DbErr> {
         .into_iter()
         .map(|l| l.application_id)
         .collect();
-    let prod_ids: Vec<Uuid> = requests.iter().filter_map(|r| r.production_app_id).collect();
+    let prod_ids: Vec<Uuid> = requests
+        .iter()
+        .filter_map(|r| r.production_app_id)
+        .collect();
     let prod_apps = application::Entity::find()
         .filter(application::Column::Id.is_in(prod_ids))
         .all(db)
@@ -75,13 +78,18 @@ async fn listed(db: &DatabaseConnection) -> Result<Vec<DirectoryEntry>, DbErr> {
         .filter_map(|l| {
             let request = requests.iter().find(|r| r.id == l.request_id)?;
             let labels = |list: &str, from: &[(&'static str, &'static str)]| {
-                list.split(',').map(|k| label_of(from, k)).filter(|l| !l.is_empty()).collect()
+                list.split(',')
+                    .map(|k| label_of(from, k))
+                    .filter(|l| !l.is_empty())
+                    .collect()
             };
             Some(DirectoryEntry {
                 id: l.request_id,
                 categories: labels(&l.categories, CATEGORIES),
                 platforms: labels(&l.platforms, PLATFORMS),
-                logo_app_id: logos.contains(&request.application_id).then_some(request.application_id),
+                logo_app_id: logos
+                    .contains(&request.application_id)
+                    .then_some(request.application_id),
                 live_since: request
                     .production_app_id
                     .and_then(|p| prod_apps.iter().find(|a| a.id == p))
@@ -96,7 +104,12 @@ async fn listed(db: &DatabaseConnection) -> Result<Vec<DirectoryEntry>, DbErr> {
             })
         })
         .collect();
-    entries.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+    entries.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.id.cmp(&b.id))
+    });
     Ok(entries)
 }
 
@@ -109,7 +122,9 @@ pub async fn search(
     page: u64,
 ) -> Result<DirectoryPage, DbErr> {
     let needle = query.trim().to_lowercase();
-    let category = category.map(|c| label_of(CATEGORIES, c)).filter(|l| !l.is_empty());
+    let category = category
+        .map(|c| label_of(CATEGORIES, c))
+        .filter(|l| !l.is_empty());
     let matching: Vec<DirectoryEntry> = listed(db)
         .await?
         .into_iter()

@@ -6,8 +6,8 @@
 //! its digest is kept. A reissue replaces the link and the secret.
 use chrono::{DateTime, Duration, Months, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -18,8 +18,7 @@ use crate::{
     apps::{redirect_uri, ClientId, Environment, RedirectUri},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, app_listing, application, application_logo, credential_handoff},
-    mail,
-    review,
+    mail, review,
     secrets::Secret,
 };
 
@@ -29,11 +28,20 @@ pub const LINK_VALID_HOURS: i64 = 24;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkStatus {
     /// The signed-in contact may reveal the credentials.
-    Ready { app_name: String, expires_at: DateTime<Utc> },
+    Ready {
+        app_name: String,
+        expires_at: DateTime<Utc>,
+    },
     /// Someone is signed in, but not as the contact the link is for.
-    WrongAccount { contact_hint: String },
-    Used { at: DateTime<Utc> },
-    Expired { at: DateTime<Utc> },
+    WrongAccount {
+        contact_hint: String,
+    },
+    Used {
+        at: DateTime<Utc>,
+    },
+    Expired {
+        at: DateTime<Utc>,
+    },
     Replaced,
     Unknown,
 }
@@ -77,7 +85,10 @@ pub fn mask_email(email: &str) -> String {
 }
 
 fn point_of_contact(snapshot: &access::Snapshot) -> String {
-    snapshot.answer("organization", "contact_email").trim().to_string()
+    snapshot
+        .answer("organization", "contact_email")
+        .trim()
+        .to_string()
 }
 
 /// Creates the production app and sends the first link. Needs an approved listing.
@@ -95,7 +106,8 @@ pub async fn start(
     let state = access::state_of(&request);
     if state != AccessState::PostApprovalSubmitted || request.listing_approved_at.is_none() {
         return Err(ProductionError::Refused(
-            "Production credentials are handed over after the directory listing is approved.".into(),
+            "Production credentials are handed over after the directory listing is approved."
+                .into(),
         ));
     }
     let next = state.apply(Transition::IssueCredentials)?;
@@ -150,7 +162,11 @@ pub async fn start(
         support_phone: Set(sandbox.support_phone.clone()),
         client_type: Set(sandbox.client_type.clone()),
         grant_type: Set(sandbox.grant_type.clone()),
-        redirect_uris: Set(uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>().join("\n")),
+        redirect_uris: Set(uris
+            .iter()
+            .map(RedirectUri::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")),
         requires_demographics: Set(snapshot.answer("application", "needs_demographics") == "yes"),
         data_access_type: Set(data_access_type.clone()),
         client_id: Set(client_id.as_str().into()),
@@ -170,7 +186,10 @@ pub async fn start(
         )),
         _ => ProductionError::Db(e),
     })?;
-    if let Some(logo) = application_logo::Entity::find_by_id(sandbox.id).one(&txn).await? {
+    if let Some(logo) = application_logo::Entity::find_by_id(sandbox.id)
+        .one(&txn)
+        .await?
+    {
         application_logo::ActiveModel {
             application_id: Set(app_id),
             ..logo.into()
@@ -189,7 +208,8 @@ pub async fn start(
         .await?;
     if moved.rows_affected != 1 {
         return Err(ProductionError::Refused(
-            "The production app was created by someone else at the same moment. Reload the page.".into(),
+            "The production app was created by someone else at the same moment. Reload the page."
+                .into(),
         ));
     }
     audit::record(
@@ -212,7 +232,19 @@ pub async fn start(
         now,
     )
     .await?;
-    send_link(&txn, ctx, reviewer, &request, app_id, &contact, &listing.name, "production.handoff_started", public_url, now).await?;
+    send_link(
+        &txn,
+        ctx,
+        reviewer,
+        &request,
+        app_id,
+        &contact,
+        &listing.name,
+        "production.handoff_started",
+        public_url,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(app_id)
 }
@@ -319,7 +351,9 @@ pub async fn reissue(
         .one(&txn)
         .await?
         .ok_or(ProductionError::NotFound)?;
-    let snapshot = review::latest_snapshot(&txn, id).await?.ok_or(ProductionError::NotFound)?;
+    let snapshot = review::latest_snapshot(&txn, id)
+        .await?
+        .ok_or(ProductionError::NotFound)?;
     let contact = point_of_contact(&snapshot);
     let replaced = credential_handoff::Entity::update_many()
         .col_expr(credential_handoff::Column::SupersededAt, Expr::value(now))
@@ -353,7 +387,19 @@ pub async fn reissue(
         now,
     )
     .await?;
-    send_link(&txn, ctx, reviewer, &request, app_id, &contact, &app.name, "production.handoff_reissued", public_url, now).await?;
+    send_link(
+        &txn,
+        ctx,
+        reviewer,
+        &request,
+        app_id,
+        &contact,
+        &app.name,
+        "production.handoff_reissued",
+        public_url,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -380,11 +426,18 @@ fn status_of(
     } else if link.superseded_at.is_some() {
         LinkStatus::Replaced
     } else if link.expires_at <= now {
-        LinkStatus::Expired { at: link.expires_at }
+        LinkStatus::Expired {
+            at: link.expires_at,
+        }
     } else if !viewer.verified || !viewer.email.eq_ignore_ascii_case(&link.contact_email) {
-        LinkStatus::WrongAccount { contact_hint: mask_email(&link.contact_email) }
+        LinkStatus::WrongAccount {
+            contact_hint: mask_email(&link.contact_email),
+        }
     } else {
-        LinkStatus::Ready { app_name, expires_at: link.expires_at }
+        LinkStatus::Ready {
+            app_name,
+            expires_at: link.expires_at,
+        }
     }
 }
 
@@ -451,7 +504,9 @@ pub async fn reveal(
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
-        return Err(ProductionError::Refused(refusal(&LinkStatus::Used { at: now })));
+        return Err(ProductionError::Refused(refusal(&LinkStatus::Used {
+            at: now,
+        })));
     }
     let secret = Secret::generate();
     let first_time = app.live_at.is_none();
@@ -468,14 +523,24 @@ pub async fn reveal(
     let request = access::find(&txn, link.request_id).await?;
     let state = access::state_of(&request);
     if state == AccessState::CredentialsIssued {
-        listing::move_state(&txn, request.id, state, state.apply(Transition::GoLive)?, now).await?;
+        listing::move_state(
+            &txn,
+            request.id,
+            state,
+            state.apply(Transition::GoLive)?,
+            now,
+        )
+        .await?;
     }
     access::event(
         &txn,
         request.id,
         Some(viewer.id),
         "credentials_revealed",
-        format!("The production credentials were collected by {}.", viewer.email),
+        format!(
+            "The production credentials were collected by {}.",
+            viewer.email
+        ),
         now,
     )
     .await?;
@@ -483,10 +548,12 @@ pub async fn reveal(
         &txn,
         ctx,
         now,
-        AuditRecord::new("production.credentials_revealed", "application", app.id).after(serde_json::json!({
-            "handoff_id": link.id, "revealed_to": viewer.email, "client_id": app.client_id,
-            "went_live": first_time,
-        })),
+        AuditRecord::new("production.credentials_revealed", "application", app.id).after(
+            serde_json::json!({
+                "handoff_id": link.id, "revealed_to": viewer.email, "client_id": app.client_id,
+                "went_live": first_time,
+            }),
+        ),
     )
     .await?;
     mail::enqueue(
@@ -587,7 +654,10 @@ mod tests {
 
     #[test]
     fn contacts_are_masked_but_recognisable() {
-        assert_eq!(mask_email("pat.lee@tracker.example"), "p***@tracker.example");
+        assert_eq!(
+            mask_email("pat.lee@tracker.example"),
+            "p***@tracker.example"
+        );
         assert_eq!(mask_email("nonsense"), "the point of contact");
     }
 }

@@ -47,17 +47,32 @@ pub const REVIEW_ITEMS: &[(&str, &str)] = &[
 ];
 
 pub fn label_of(list: &[(&'static str, &'static str)], key: &str) -> &'static str {
-    list.iter().find(|(k, _)| *k == key).map(|(_, l)| *l).unwrap_or("")
+    list.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, l)| *l)
+        .unwrap_or("")
 }
 
 /// The post-approval form as submitted.
 #[derive(Clone, Debug, Default, Validate)]
 pub struct ListingForm {
-    #[validate(length(min = 1, max = 80, message = "Enter the name enrollees will see, up to 80 characters."))]
+    #[validate(length(
+        min = 1,
+        max = 80,
+        message = "Enter the name enrollees will see, up to 80 characters."
+    ))]
     pub name: String,
-    #[validate(length(min = 1, max = 200, message = "Enter a one-line description of up to 200 characters."))]
+    #[validate(length(
+        min = 1,
+        max = 200,
+        message = "Enter a one-line description of up to 200 characters."
+    ))]
     pub short_description: String,
-    #[validate(length(min = 1, max = 4000, message = "Describe the app for enrollees in up to 4,000 characters."))]
+    #[validate(length(
+        min = 1,
+        max = 4000,
+        message = "Describe the app for enrollees in up to 4,000 characters."
+    ))]
     pub long_description: String,
     #[validate(url(message = "Enter the full address, like https://example.com."))]
     pub website_url: String,
@@ -121,7 +136,10 @@ impl ListingView {
 }
 
 fn split(list: &str) -> Vec<String> {
-    list.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// States in which a listing exists (approval onwards).
@@ -252,7 +270,10 @@ fn check(form: &ListingForm) -> FieldErrors {
             continue;
         }
         if errors.get(field).is_none() && !value.starts_with("https://") {
-            errors.add(field, "Use an https:// address: enrollees follow it from a federal site.");
+            errors.add(
+                field,
+                "Use an https:// address: enrollees follow it from a federal site.",
+            );
         }
     }
     for (field, text) in [
@@ -266,12 +287,20 @@ fn check(form: &ListingForm) -> FieldErrors {
     }
     if form.categories.is_empty() {
         errors.add("categories", "Choose at least one category.");
-    } else if form.categories.iter().any(|c| label_of(CATEGORIES, c).is_empty()) {
+    } else if form
+        .categories
+        .iter()
+        .any(|c| label_of(CATEGORIES, c).is_empty())
+    {
         errors.add("categories", "Choose categories from the list.");
     }
     if form.platforms.is_empty() {
         errors.add("platforms", "Choose at least one platform.");
-    } else if form.platforms.iter().any(|p| label_of(PLATFORMS, p).is_empty()) {
+    } else if form
+        .platforms
+        .iter()
+        .any(|p| label_of(PLATFORMS, p).is_empty())
+    {
         errors.add("platforms", "Choose platforms from the list.");
     }
     errors
@@ -332,7 +361,11 @@ pub async fn save(
         logo_sha256: Set(None),
         logo_content_type: Set(None),
         revision: Set(stored_revision + 1),
-        submitted_at: Set(if submit { Some(now) } else { existing.as_ref().and_then(|l| l.submitted_at) }),
+        submitted_at: Set(if submit {
+            Some(now)
+        } else {
+            existing.as_ref().and_then(|l| l.submitted_at)
+        }),
         updated_at: Set(now),
     };
     let saved = if existing.is_some() {
@@ -364,7 +397,11 @@ pub async fn save(
         ctx,
         now,
         AuditRecord::new(
-            if submit { "listing.submitted" } else { "listing.saved" },
+            if submit {
+                "listing.submitted"
+            } else {
+                "listing.saved"
+            },
             "access_request",
             id,
         )
@@ -467,10 +504,14 @@ pub async fn evaluate(
             errors.add(&field, "Keep the comment to 4,000 characters.");
         }
         match e.verdict {
-            Some(Verdict::NeedsChange) if comment.is_empty() => {
-                errors.add(&field, "Say what needs to change: the applicant sees this comment.")
-            }
-            Some(Verdict::NotApplicable) => errors.add(&field, "Every part of a listing is either right or needs change."),
+            Some(Verdict::NeedsChange) if comment.is_empty() => errors.add(
+                &field,
+                "Say what needs to change: the applicant sees this comment.",
+            ),
+            Some(Verdict::NotApplicable) => errors.add(
+                &field,
+                "Every part of a listing is either right or needs change.",
+            ),
             Some(verdict) => valid.push((*key, verdict, comment)),
             None => {}
         }
@@ -499,7 +540,9 @@ pub async fn evaluate(
         }
         .insert(&txn)
         .await?;
-        changed.push(serde_json::json!({ "item": key, "verdict": verdict.as_str(), "comment": comment }));
+        changed.push(
+            serde_json::json!({ "item": key, "verdict": verdict.as_str(), "comment": comment }),
+        );
     }
     if !changed.is_empty() {
         audit::record(
@@ -528,7 +571,9 @@ pub async fn request_changes(
     let request = access::find(&txn, id).await?;
     let listing = view(&txn, &request).await?;
     if !listing.reviewable() {
-        return Err(ProductionError::Refused("The listing is not waiting for review.".into()));
+        return Err(ProductionError::Refused(
+            "The listing is not waiting for review.".into(),
+        ));
     }
     let needing: Vec<&ListingVerdict> = listing
         .verdicts
@@ -537,18 +582,25 @@ pub async fn request_changes(
         .collect();
     if needing.is_empty() {
         return Err(ProductionError::Refused(
-            "Mark at least one part “needs change”, with a comment, before requesting changes.".into(),
+            "Mark at least one part “needs change”, with a comment, before requesting changes."
+                .into(),
         ));
     }
     let next = listing.state.apply(Transition::ReturnListing)?;
     move_state(&txn, id, listing.state, next, now).await?;
-    let items: Vec<String> = needing.iter().map(|v| format!("{}: {}", v.label, v.comment)).collect();
+    let items: Vec<String> = needing
+        .iter()
+        .map(|v| format!("{}: {}", v.label, v.comment))
+        .collect();
     access::event(
         &txn,
         id,
         Some(reviewer.id),
         "listing_changes_requested",
-        format!("Changes requested to the directory listing: {}", items.join("; ")),
+        format!(
+            "Changes requested to the directory listing: {}",
+            items.join("; ")
+        ),
         now,
     )
     .await?;
@@ -595,7 +647,9 @@ pub async fn approve(
     let request = access::find(&txn, id).await?;
     let listing = view(&txn, &request).await?;
     if !listing.reviewable() {
-        return Err(ProductionError::Refused("The listing is not waiting for review.".into()));
+        return Err(ProductionError::Refused(
+            "The listing is not waiting for review.".into(),
+        ));
     }
     let open: Vec<&str> = listing
         .verdicts
@@ -617,7 +671,9 @@ pub async fn approve(
         .exec(&txn)
         .await?;
     if approved.rows_affected != 1 {
-        return Err(ProductionError::Refused("The listing is already approved.".into()));
+        return Err(ProductionError::Refused(
+            "The listing is already approved.".into(),
+        ));
     }
     access::event(
         &txn,
@@ -681,7 +737,12 @@ mod tests {
         form.platforms.clear();
         form.short_description = "<b>bold</b>".into();
         let errors = check(&form);
-        for field in ["website_url", "categories", "platforms", "short_description"] {
+        for field in [
+            "website_url",
+            "categories",
+            "platforms",
+            "short_description",
+        ] {
             assert!(errors.get(field).is_some(), "{field}");
         }
         assert!(errors.get("name").is_none());

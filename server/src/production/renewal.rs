@@ -52,7 +52,10 @@ pub async fn send_reminders(
             }
             let owner = account::Entity::find_by_id(app.owner_id).one(&txn).await?;
             let mut to: Vec<String> = owner.map(|o| o.email).into_iter().collect();
-            if !to.iter().any(|t| t.eq_ignore_ascii_case(&app.support_email)) {
+            if !to
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&app.support_email))
+            {
                 to.push(app.support_email.clone());
             }
             let due_at = app.renewal_due_at.unwrap_or(now);

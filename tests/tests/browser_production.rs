@@ -1,0 +1,207 @@
+//! After approval, in headless Chromium with three browsers (applicant,
+//! reviewer, point of contact): post-approval form → listing approved → the
+//! app in the public directory → handoff link from the SMTP server → secret
+//! shown once → the credentials complete an authorization-code flow against
+//! production and fail against the sandbox → the link cannot be reused.
+use portal_tests::{
+    access::*,
+    browser::Browser,
+    oauth::{consent, param, Answer},
+    Backend, TestApp,
+};
+use server::ids::Role;
+
+async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
+    browser.visit(&app.url("/login")).await;
+    browser.fill("email", email).await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_path("/account").await;
+    browser.wait_for_hydration().await;
+}
+
+async fn token(
+    app: &TestApp,
+    path: &str,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(app.url(path))
+        .basic_auth(client_id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_production() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.enrollees(0..1).await;
+    let reviewer_http = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    let (_dev, id) = approved(&app, &reviewer_http, "dev@acme.example.com", "Acme Sandbox").await;
+    account(&app, "privacy@acme.example.com", Role::Developer).await;
+
+    let applicant = Browser::start(true).await;
+    let reviewer = Browser::start(true).await;
+    let contact = Browser::start(true).await;
+    sign_in(&applicant, &app, "dev@acme.example.com").await;
+    sign_in(&reviewer, &app, "rae@cms.example.gov").await;
+
+    // The applicant finds the post-approval form on the status page.
+    applicant.visit(&app.url(&format!("/access/{id}"))).await;
+    applicant.wait_for_hydration().await;
+    applicant.click("#after-approval a.button").await;
+    applicant
+        .wait_for_path(&format!("/access/{id}/listing"))
+        .await;
+    applicant.wait_for_hydration().await;
+    assert_eq!(
+        applicant.value_of("name").await,
+        "Acme Claims Viewer",
+        "prefilled from the application"
+    );
+    applicant.check_accessibility().await;
+    applicant
+        .fill("short_description", "Your Medicare claims, explained.")
+        .await;
+    // Submitting without a platform names the problem and keeps the typing.
+    applicant.click("#categories-costs_and_claims").await;
+    applicant.click("button[value=submit]").await;
+    applicant
+        .wait_for_text("main", "Choose at least one platform.")
+        .await;
+    assert_eq!(
+        applicant.value_of("short_description").await,
+        "Your Medicare claims, explained."
+    );
+    applicant.click("#platforms-web").await;
+    applicant.click("button[value=submit]").await;
+    applicant
+        .wait_for_path(&format!("/access/{id}?listing_submitted=1"))
+        .await;
+
+    // The reviewer passes every part and approves the listing.
+    reviewer.visit(&app.url(&format!("/review/{id}"))).await;
+    reviewer.wait_for_hydration().await;
+    reviewer
+        .wait_for_text("#listing", "Your Medicare claims, explained.")
+        .await;
+    for (key, _) in server::production::listing::REVIEW_ITEMS {
+        reviewer
+            .click(&format!("#verdict-{}-pass", key.replace('.', "-")))
+            .await;
+    }
+    reviewer.click("#listing-checks button[type=submit]").await;
+    reviewer
+        .wait_for_path(&format!("/review/{id}?listing_saved=1"))
+        .await;
+    reviewer.wait_for_hydration().await;
+    reviewer
+        .click("#listing .button-row div:first-child button[type=submit]")
+        .await;
+    reviewer
+        .wait_for_path(&format!("/review/{id}?listing_approved=1"))
+        .await;
+    reviewer.wait_for_text("#listing", "Listing approved").await;
+
+    // Anyone finds it in the directory, with Medicare named as the data source.
+    let visitor = Browser::start(true).await;
+    visitor.visit(&app.url("/directory")).await;
+    visitor
+        .wait_for_text("#directory-list", "Acme Claims Viewer")
+        .await;
+    visitor
+        .wait_for_text("#directory-list", "Data source: Medicare")
+        .await;
+    visitor.check_accessibility().await;
+    visitor.close().await;
+
+    // The handoff.
+    reviewer.wait_for_hydration().await;
+    reviewer.click("#handoff form button[type=submit]").await;
+    reviewer
+        .wait_for_path(&format!("/review/{id}?handoff=1"))
+        .await;
+    reviewer
+        .wait_for_text("#handoff-links", "Waiting to be used")
+        .await;
+    let mail = app
+        .smtp
+        .wait_for(
+            "privacy@acme.example.com",
+            "Your production credentials for Acme Claims Viewer are ready",
+        )
+        .await;
+    let link = mail.link_containing("/handoff/").expect("the handoff link");
+
+    sign_in(&contact, &app, "privacy@acme.example.com").await;
+    contact.visit(&link).await;
+    contact.wait_for_hydration().await;
+    contact.check_accessibility().await;
+    contact.click("#reveal-form button[type=submit]").await;
+    contact.find("#client-secret").await;
+    let client_id = contact.text("#client-id").await;
+    let secret = contact.text("#client-secret").await;
+    assert_eq!(secret.len(), 43, "{secret}");
+    assert_eq!(
+        contact.text("#api-base-url").await,
+        format!("{}/production", app.state.settings.public_url)
+    );
+
+    // The credentials work against production...
+    let authorize = format!(
+        "{}?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&state=b1",
+        app.url("/production/v2/o/authorize/")
+    );
+    let back = consent(&app, &authorize, "BBUser00000", Answer::ALLOW).await;
+    let code = param(&back, "code").expect("a code");
+    let (status, tokens) = token(
+        &app,
+        "/production/v2/o/token/",
+        &client_id,
+        &secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://app.example.com/callback"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["environment"], "production");
+    // ...and not against the sandbox.
+    let (status, _) = token(
+        &app,
+        "/v2/o/token/",
+        &client_id,
+        &secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://app.example.com/callback"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // The link is spent, and a reload shows no secret.
+    contact.visit(&link).await;
+    contact
+        .wait_for_text("#handoff-refused", "already used")
+        .await;
+    assert!(!contact.text("main").await.contains(&secret));
+
+    applicant.close().await;
+    reviewer.close().await;
+    contact.close().await;
+    app.stop().await;
+}
