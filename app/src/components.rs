@@ -33,6 +33,7 @@ pub fn SiteHeader() -> impl IntoView {
                                     {v.can_review().then(|| view! { <a href="/review">"Review queue"</a> })}
                                     {v.is_admin().then(|| view! { <a href="/admin/audit">"Audit trail"</a> })}
                                     {v.is_admin().then(|| view! { <a href="/admin/calendar">"Calendar"</a> })}
+                                    {v.is_admin().then(|| view! { <a href="/admin/incidents">"Incidents"</a> })}
                                     <a href="/apps">"Your apps"</a>
                                     <a href="/access">"Applications"</a>
                                     <a href="/test-client">"Test client"</a>

@@ -112,6 +112,7 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=OutboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/calendar") view=CalendarPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/incidents") view=IncidentsPage ssr=SsrMode::Async/>
             </Routes>
         </main>
         <SiteFooter/>

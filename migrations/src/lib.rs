@@ -14,6 +14,7 @@ mod m0008_reviews;
 mod m0009_demos_and_decisions;
 mod m0010_closure_days;
 mod m0011_production;
+mod m0012_suspensions;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_demos_and_decisions::Migration),
             Box::new(m0010_closure_days::Migration),
             Box::new(m0011_production::Migration),
+            Box::new(m0012_suspensions::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod entities;
 pub mod fhir;
 pub mod http;
 pub mod ids;
+pub mod incidents;
 pub mod mail;
 pub mod medicare;
 pub mod oauth;

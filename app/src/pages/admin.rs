@@ -247,3 +247,134 @@ fn Calendar() -> impl IntoView {
         </Suspense>
     }
 }
+
+#[component]
+pub fn IncidentsPage() -> impl IntoView {
+    view! {
+        <Title text="Incident response"/>
+        <Guarded allow=Viewer::is_admin>
+            <Incidents/>
+        </Guarded>
+    }
+}
+
+#[component]
+fn Incidents() -> impl IntoView {
+    use crate::api::incidents::{incidents, ForceReauthentication, RestoreAccess, SuspendAccess};
+    let query = use_query_map();
+    let suspend = ServerAction::<SuspendAccess>::new();
+    let restore = ServerAction::<RestoreAccess>::new();
+    let reauth = ServerAction::<ForceReauthentication>::new();
+    let state = Resource::new(
+        move || {
+            (
+                query.with(|q| {
+                    (
+                        q.get("suspended"),
+                        q.get("restored"),
+                        q.get("reauthenticated"),
+                    )
+                }),
+                suspend.version().get() + restore.version().get() + reauth.version().get(),
+            )
+        },
+        |_| incidents(),
+    );
+    view! {
+        <h1>"Incident response"</h1>
+        <p>"Suspend an app, or all production access, while an issue is investigated; restore it without re-registration; force enrollees to sign in and consent again. Every action is audited and the developers concerned are emailed."</p>
+        {move || query.with(|q| q.get("suspended")).map(|_| view! { <Notice>"Access is suspended. Its tokens are refused from now on and the developers were emailed."</Notice> })}
+        {move || query.with(|q| q.get("restored")).map(|_| view! { <Notice>"Access is restored and the developers were emailed."</Notice> })}
+        {move || query.with(|q| q.get("reauthenticated")).map(|n| view! { <Notice>{format!("{n} enrollee permission(s) ended: those enrollees must sign in and consent again.")}</Notice> })}
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match state.await {
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                    Ok(s) => {
+                        let options = s.apps.clone();
+                        let options2 = s.apps.clone();
+                        view! {
+                            <section aria-labelledby="active-heading">
+                                <h2 id="active-heading">"Active suspensions"</h2>
+                                <FormAlert message=form_error(restore)/>
+                                {if s.suspensions.is_empty() {
+                                    view! { <p class="empty-state" id="no-suspensions">"No access is suspended."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <table id="suspensions">
+                                            <caption>"Suspended access"</caption>
+                                            <thead><tr><th scope="col">"Scope"</th><th scope="col">"Reason"</th><th scope="col">"Since"</th><th scope="col">"Restore"</th></tr></thead>
+                                            <tbody>
+                                                {s.suspensions.into_iter().map(|x| {
+                                                    let confirm_id = format!("restore-{}", x.id);
+                                                    view! {
+                                                        <tr>
+                                                            <td>{x.scope}</td><td>{x.reason}</td><td>{x.since}</td>
+                                                            <td>
+                                                                <ActionForm action=restore>
+                                                                    <input type="hidden" name="id" value=x.id.clone()/>
+                                                                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes"/>
+                                                                    <label for=confirm_id>"Confirm"</label>" "
+                                                                    <button type="submit" class="button button-small button-secondary">"Restore"</button>
+                                                                </ActionForm>
+                                                            </td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }}
+                            </section>
+                            <section class="narrow" aria-labelledby="suspend-heading">
+                                <h2 id="suspend-heading">"Suspend access"</h2>
+                                <FormAlert message=form_error(suspend)/>
+                                <ActionForm action=suspend attr:novalidate=true attr:id="suspend-form">
+                                    <div class="field" class:field-invalid=move || field_error(suspend, "target").get().is_some()>
+                                        <label for="suspend-target">"Whose access"</label>
+                                        {move || field_error(suspend, "target").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                        <select id="suspend-target" name="target">
+                                            <option value="all">"All production access"</option>
+                                            {options.into_iter().map(|(id, name, state)| view! { <option value=id>{format!("{name} ({state})")}</option> }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <div class="field" class:field-invalid=move || field_error(suspend, "reason").get().is_some()>
+                                        <label for="suspend-reason">"Reason (refused apps and their developers see it)"</label>
+                                        {move || field_error(suspend, "reason").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                        <textarea id="suspend-reason" name="reason" rows="2" prop:value=move || kept_value(suspend, "reason").get().unwrap_or_default()></textarea>
+                                    </div>
+                                    <div class="field checkbox" class:field-invalid=move || field_error(suspend, "confirm").get().is_some()>
+                                        {move || field_error(suspend, "confirm").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                        <input type="checkbox" id="suspend-confirm" name="confirm" value="yes"/>
+                                        <label for="suspend-confirm">"Yes, refuse this access now"</label>
+                                    </div>
+                                    <button type="submit" class="button button-danger">"Suspend"</button>
+                                </ActionForm>
+                            </section>
+                            <section class="narrow" aria-labelledby="reauth-heading">
+                                <h2 id="reauth-heading">"Force re-authentication"</h2>
+                                <p>"Ends every enrollee permission and token of the chosen apps: enrollees must sign in and consent again. This cannot be undone."</p>
+                                <FormAlert message=form_error(reauth)/>
+                                <ActionForm action=reauth attr:id="reauth-form">
+                                    <div class="field">
+                                        <label for="reauth-target">"Which apps"</label>
+                                        <select id="reauth-target" name="target">
+                                            <option value="all">"All production apps"</option>
+                                            {options2.into_iter().map(|(id, name, _)| view! { <option value=id>{name}</option> }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <div class="field checkbox" class:field-invalid=move || field_error(reauth, "confirm").get().is_some()>
+                                        {move || field_error(reauth, "confirm").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                        <input type="checkbox" id="reauth-confirm" name="confirm" value="yes"/>
+                                        <label for="reauth-confirm">"Yes, end these permissions"</label>
+                                    </div>
+                                    <button type="submit" class="button button-danger">"Force re-authentication"</button>
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

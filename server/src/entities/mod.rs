@@ -32,3 +32,4 @@ pub mod refresh_token;
 pub mod review_comment;
 pub mod review_evaluation;
 pub mod session;
+pub mod suspension;

@@ -147,6 +147,7 @@ fn refusal_response(refusal: Refusal) -> Response {
     let (status, challenge) = refusal.status_and_challenge("bluebutton");
     let code = match (&refusal, status.as_u16()) {
         (Refusal::RateLimited(_), _) => "throttled",
+        (Refusal::Access(crate::oauth::access::AccessError::Suspended(_)), _) => "forbidden",
         (_, 401) => "login",
         (_, 503) => "transient",
         _ => "invalid",

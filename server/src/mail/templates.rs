@@ -224,6 +224,37 @@ pub fn credential_handoff(to: &str, app_name: &str, link: &str, expires: &str) -
     )
 }
 
+/// To the developers concerned: API access was suspended, or restored.
+pub fn suspension_notice(
+    to: Vec<String>,
+    what: &str,
+    reason: &str,
+    restored: bool,
+) -> OutgoingEmail {
+    let (subject, paragraphs) = if restored {
+        (
+            format!("API access restored: {what}"),
+            vec![
+                format!("The suspension of API access for {what} is lifted. Your app works again with its existing credentials; enrollees' permissions are as they were unless you were told they must re-authenticate."),
+                format!("The suspension was for: {reason}"),
+            ],
+        )
+    } else {
+        (
+            format!("API access suspended: {what}"),
+            vec![
+                format!("The Blue Button 2.0 API team suspended API access for {what}. Until it is restored, access tokens are refused with a message naming the suspension, new tokens are not issued and enrollees cannot connect the app."),
+                format!("Reason: {reason}"),
+                "You do not need to register again: access comes back with the same credentials when the suspension is lifted. We will email you then.".to_string(),
+            ],
+        )
+    };
+    let blocks: Vec<Block<'_>> = paragraphs.into_iter().map(Block::Para).collect();
+    let mut email = compose("", subject, "there", &blocks);
+    email.to = to;
+    email
+}
+
 /// To an app's owner: production access is up for renewal.
 pub fn renewal_reminder(
     to: Vec<String>,

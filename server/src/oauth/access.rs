@@ -52,6 +52,9 @@ pub enum AccessError {
     GrantEnded,
     #[error("The server could not check the access token.")]
     Unavailable,
+    /// The app (or all of production) is suspended; the reason is an admin's.
+    #[error("Access for this app is suspended by the Blue Button 2.0 API team: {0}")]
+    Suspended(String),
 }
 
 impl AccessError {
@@ -61,6 +64,7 @@ impl AccessError {
             AccessError::Missing => None,
             AccessError::TokenInQuery => Some("invalid_request"),
             AccessError::Unavailable => None,
+            AccessError::Suspended(_) => Some("access_suspended"),
             _ => Some("invalid_token"),
         }
     }
@@ -171,6 +175,9 @@ pub async fn resolve(
     let (beneficiary_id, application_id) = (id("beneficiary_id")?, id("application_id")?);
     if id("grant_beneficiary")? != beneficiary_id || id("grant_application")? != application_id {
         return Err(AccessError::Invalid);
+    }
+    if let Some(reason) = crate::incidents::active_reason(db, application_id, environment).await? {
+        return Err(AccessError::Suspended(reason));
     }
     Ok(AccessContext {
         token_id: id("token_id")?,

@@ -122,6 +122,15 @@ pub async fn begin(
             format!("No app with the client id you were sent here with is registered in the {} environment. Go back to the app and contact its support.", environment.as_str()),
         ));
     };
+    if crate::incidents::active_reason(db, app.id.0, environment)
+        .await?
+        .is_some()
+    {
+        return Err(page(
+            "This app cannot connect to Medicare right now",
+            format!("{}'s access to Medicare data is suspended by the Blue Button 2.0 API team while an issue is looked into. Your data has not been shared. Try again later, or contact the app's support.", app.name),
+        ));
+    }
     let redirect_uri = match params.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
         Some(presented) => match app.registered_redirect(presented) {
             Some(uri) => uri.as_str().to_string(),

@@ -462,6 +462,7 @@ impl Refusal {
             Refusal::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, None),
             Refusal::Access(AccessError::TokenInQuery) => (StatusCode::BAD_REQUEST, None),
             Refusal::Access(AccessError::Unavailable) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            Refusal::Access(AccessError::Suspended(_)) => (StatusCode::FORBIDDEN, None),
             Refusal::Access(error) => {
                 let challenge = match error.bearer_error() {
                     Some(code) => format!(

@@ -1,0 +1,377 @@
+//! Incident response (seed 004): suspend one app or all production access
+//! while something is investigated, restore it without re-registration, and
+//! force re-authentication by ending every grant and token of selected apps.
+//! Admin-only; every action is audited and the affected developers are told.
+//!
+//! A suspension is checked wherever an app acts: resolving an access token
+//! (`oauth::access::resolve`), authenticating at the token endpoint, and the
+//! authorization screen.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::{
+    access::{self, AccessState, Transition},
+    accounts::CurrentUser,
+    apps::Environment,
+    audit::{self, AuditContext, AuditRecord},
+    entities::{access_request, account, application, data_access_grant, suspension},
+    ids::Role,
+    mail,
+    validation::FieldErrors,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentError {
+    #[error("only administrators may do this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// What an action applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    App(Uuid),
+    /// Every production app.
+    AllProduction,
+}
+
+/// An active suspension, for the admin page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuspensionView {
+    pub id: Uuid,
+    /// `None`: all production access.
+    pub app: Option<(Uuid, String)>,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn require_admin(user: &CurrentUser) -> Result<(), IncidentError> {
+    if user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(IncidentError::Forbidden)
+    }
+}
+
+/// Why `app` may not use the API of `environment` now, if it may not.
+pub async fn active_reason(
+    db: &impl ConnectionTrait,
+    app: Uuid,
+    environment: Environment,
+) -> Result<Option<String>, DbErr> {
+    let mut applies = Condition::any().add(suspension::Column::ApplicationId.eq(app));
+    if environment == Environment::Production {
+        applies = applies.add(suspension::Column::ApplicationId.is_null());
+    }
+    Ok(suspension::Entity::find()
+        .filter(suspension::Column::LiftedAt.is_null())
+        .filter(applies)
+        .order_by_asc(suspension::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|s| s.reason))
+}
+
+/// Every active suspension, oldest first.
+pub async fn active(db: &DatabaseConnection) -> Result<Vec<SuspensionView>, DbErr> {
+    let rows = suspension::Entity::find()
+        .filter(suspension::Column::LiftedAt.is_null())
+        .order_by_asc(suspension::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let app = match row.application_id {
+            Some(id) => application::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|a| (a.id, format!("{} ({})", a.name, a.environment))),
+            None => None,
+        };
+        out.push(SuspensionView {
+            id: row.id,
+            app,
+            reason: row.reason,
+            created_at: row.created_at,
+        });
+    }
+    Ok(out)
+}
+
+/// The apps `target` covers.
+async fn apps_of(
+    db: &impl ConnectionTrait,
+    target: Target,
+) -> Result<Vec<application::Model>, IncidentError> {
+    match target {
+        Target::App(id) => Ok(vec![application::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(IncidentError::NotFound)?]),
+        Target::AllProduction => Ok(application::Entity::find()
+            .filter(application::Column::Environment.eq(Environment::Production.as_str()))
+            .all(db)
+            .await?),
+    }
+}
+
+/// The owners and support addresses of `apps`, each once.
+async fn developers(
+    db: &impl ConnectionTrait,
+    apps: &[application::Model],
+) -> Result<Vec<String>, DbErr> {
+    let mut out: Vec<String> = Vec::new();
+    for app in apps {
+        if let Some(owner) = account::Entity::find_by_id(app.owner_id).one(db).await? {
+            out.push(owner.email);
+        }
+        out.push(app.support_email.clone());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|e| !e.is_empty() && seen.insert(e.to_lowercase()));
+    Ok(out)
+}
+
+/// Moves the production-access application behind `app`, if there is one, by `transition`.
+async fn move_application(
+    db: &impl ConnectionTrait,
+    app: Uuid,
+    transition: Transition,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if let Some(request) = access_request::Entity::find()
+        .filter(access_request::Column::ProductionAppId.eq(app))
+        .one(db)
+        .await?
+    {
+        let from = access::state_of(&request);
+        if let Ok(to) = from.apply(transition) {
+            access_request::Entity::update_many()
+                .col_expr(access_request::Column::State, Expr::value(to.as_str()))
+                .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+                .filter(access_request::Column::Id.eq(request.id))
+                .filter(access_request::Column::State.eq(from.as_str()))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Suspends `target` for `reason` (which refused apps and developers are told).
+pub async fn suspend(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    admin: &CurrentUser,
+    target: Target,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, IncidentError> {
+    require_admin(admin)?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "reason",
+            "Give the reason (up to 500 characters): refused apps and their developers are told.",
+        );
+        return Err(IncidentError::Invalid(errors));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let apps = apps_of(&txn, target).await?;
+    let app_id = match target {
+        Target::App(id) => Some(id),
+        Target::AllProduction => None,
+    };
+    let already = suspension::Entity::find()
+        .filter(suspension::Column::LiftedAt.is_null())
+        .filter(match app_id {
+            Some(id) => suspension::Column::ApplicationId.eq(id),
+            None => suspension::Column::ApplicationId.is_null(),
+        })
+        .one(&txn)
+        .await?;
+    if already.is_some() {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "target",
+            "That access is already suspended. Restore it first to change the reason.",
+        );
+        return Err(IncidentError::Invalid(errors));
+    }
+    let id = Uuid::new_v4();
+    suspension::ActiveModel {
+        id: Set(id),
+        application_id: Set(app_id),
+        reason: Set(reason.into()),
+        created_by: Set(admin.id.0),
+        created_at: Set(now),
+        lifted_at: Set(None),
+        lifted_by: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    if let Some(app) = app_id {
+        move_application(&txn, app, Transition::Suspend, now).await?;
+    }
+    let what = match target {
+        Target::App(_) => apps.first().map(|a| a.name.clone()).unwrap_or_default(),
+        Target::AllProduction => "all production apps".to_string(),
+    };
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("suspension.created", "suspension", id).after(serde_json::json!({
+            "application_id": app_id, "scope": if app_id.is_some() { "app" } else { "all_production" },
+            "reason": reason, "apps_affected": apps.len(),
+        })),
+    )
+    .await?;
+    let to = developers(&txn, &apps).await?;
+    if !to.is_empty() {
+        mail::enqueue(
+            &txn,
+            mail::templates::suspension_notice(to, &what, reason, false),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    crate::cache::ACCESS.bump();
+    Ok(id)
+}
+
+/// Lifts suspension `id`: the apps work again with the credentials and grants they had.
+pub async fn restore(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    admin: &CurrentUser,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentError> {
+    require_admin(admin)?;
+    let txn = crate::db::begin_write(db).await?;
+    let row = suspension::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(IncidentError::NotFound)?;
+    let lifted = suspension::Entity::update_many()
+        .col_expr(suspension::Column::LiftedAt, Expr::value(now))
+        .col_expr(suspension::Column::LiftedBy, Expr::value(admin.id.0))
+        .filter(suspension::Column::Id.eq(id))
+        .filter(suspension::Column::LiftedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if lifted.rows_affected != 1 {
+        return Err(IncidentError::NotFound);
+    }
+    let target = match row.application_id {
+        Some(app) => Target::App(app),
+        None => Target::AllProduction,
+    };
+    let apps = apps_of(&txn, target).await?;
+    if let Some(app) = row.application_id {
+        move_application(&txn, app, Transition::Reinstate, now).await?;
+    }
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("suspension.lifted", "suspension", id)
+            .before(serde_json::json!({ "reason": row.reason, "since": row.created_at }))
+            .after(serde_json::json!({ "lifted_at": now })),
+    )
+    .await?;
+    let what = match target {
+        Target::App(_) => apps.first().map(|a| a.name.clone()).unwrap_or_default(),
+        Target::AllProduction => "all production apps".to_string(),
+    };
+    let to = developers(&txn, &apps).await?;
+    if !to.is_empty() {
+        mail::enqueue(
+            &txn,
+            mail::templates::suspension_notice(to, &what, &row.reason, true),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    crate::cache::ACCESS.bump();
+    Ok(())
+}
+
+/// Ends every grant and token of `target`'s apps, so every enrollee must sign
+/// in and consent again (seed 004: "all users will be asked to re-authenticate").
+/// Returns how many grants ended.
+pub async fn force_reauthentication(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    admin: &CurrentUser,
+    target: Target,
+    now: DateTime<Utc>,
+) -> Result<u64, IncidentError> {
+    require_admin(admin)?;
+    let txn = crate::db::begin_write(db).await?;
+    let apps = apps_of(&txn, target).await?;
+    let ids: Vec<Uuid> = apps.iter().map(|a| a.id).collect();
+    let live = Condition::all()
+        .add(data_access_grant::Column::ApplicationId.is_in(ids.clone()))
+        .add(data_access_grant::Column::RevokedAt.is_null());
+    let tokens = crate::oauth::grants::revoke_tokens_where(&txn, live.clone(), now).await?;
+    let grants = data_access_grant::Entity::update_many()
+        .col_expr(data_access_grant::Column::RevokedAt, Expr::value(now))
+        .filter(live)
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new(
+            "oauth.forced_reauthentication",
+            "application",
+            match target {
+                Target::App(id) => id.to_string(),
+                Target::AllProduction => "all_production".into(),
+            },
+        )
+        .after(serde_json::json!({ "applications": ids, "grants_ended": grants, "tokens_revoked": tokens })),
+    )
+    .await?;
+    txn.commit().await?;
+    crate::cache::ACCESS.bump();
+    Ok(grants)
+}
+
+/// Production apps an admin can act on: id, name and whether they are live.
+pub async fn production_apps(
+    db: &DatabaseConnection,
+) -> Result<Vec<(Uuid, String, AccessState)>, DbErr> {
+    let apps = application::Entity::find()
+        .filter(application::Column::Environment.eq(Environment::Production.as_str()))
+        .order_by_asc(application::Column::Name)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(apps.len());
+    for app in apps {
+        let state = access_request::Entity::find()
+            .filter(access_request::Column::ProductionAppId.eq(app.id))
+            .one(db)
+            .await?
+            .map(|r| access::state_of(&r))
+            .unwrap_or(AccessState::Live);
+        out.push((app.id, app.name, state));
+    }
+    Ok(out)
+}

@@ -1,0 +1,422 @@
+//! Incident response over HTTP on both databases (seed 004): an admin
+//! suspends one app or all production access, its tokens are refused with a
+//! body naming the suspension, the token endpoint and the authorization screen
+//! refuse it, and restoring brings it back with the same credentials; forced
+//! re-authentication ends every grant. Admin-only, confirmed, audited, emailed.
+use portal_tests::{
+    access::*,
+    db_tests, location,
+    oauth::{authorize_url, consent, param, Answer, AppSpec},
+    Backend, TestApp,
+};
+use server::{entities::audit_event, ids::Role, sea_orm::EntityTrait};
+
+/// An access token for `client_id` from an enrollee's consent, through `base` (`""` or `/production`).
+async fn token_for(
+    app: &TestApp,
+    base: &str,
+    client_id: &str,
+    secret: &str,
+    redirect: &str,
+    user: &str,
+) -> String {
+    let url = if base.is_empty() {
+        authorize_url(
+            app,
+            "v2",
+            &[
+                ("response_type", "code"),
+                ("client_id", client_id),
+                ("redirect_uri", redirect),
+                ("state", "x1"),
+            ],
+        )
+    } else {
+        let mut url = url::Url::parse(&app.url(&format!("{base}/v2/o/authorize/"))).unwrap();
+        url.query_pairs_mut().extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("state", "x1"),
+        ]);
+        url.to_string()
+    };
+    let back = consent(app, &url, user, Answer::ALLOW).await;
+    let code = param(&back, "code").expect("a code");
+    let (status, body) = token_request(
+        app,
+        &format!("{base}/v2/o/token/"),
+        client_id,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+async fn token_request(
+    app: &TestApp,
+    path: &str,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(app.url(path))
+        .basic_auth(client_id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// Status and body of a FHIR read with `token`.
+async fn read(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let res = reqwest::Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// A live production app: approval, listing, handoff; returns (client id, secret).
+async fn production_app(app: &TestApp, reviewer: &reqwest::Client) -> (String, String) {
+    let (dev, id) = approved(app, reviewer, "dev@acme.example.com", "Acme Sandbox").await;
+    post_owned(app, &dev, "production/save_listing", &listing(&id, "0")).await;
+    let mut checks = vec![("id".to_string(), id.clone())];
+    for (key, _) in server::production::listing::REVIEW_ITEMS {
+        checks.push((format!("verdict[{key}]"), "pass".into()));
+    }
+    post_owned(app, reviewer, "production/evaluate_listing", &checks).await;
+    app.post_form(reviewer, "production/approve_listing", &[("id", &id)])
+        .await;
+    app.post_form(reviewer, "production/start_handoff", &[("id", &id)])
+        .await;
+    let mail = app
+        .smtp
+        .wait_for("privacy@acme.example.com", "Your production credentials")
+        .await;
+    let link = mail.link_containing("/handoff/").unwrap();
+    let token = &link[link.find("/handoff/").unwrap() + 9..];
+    let poc = account(app, "privacy@acme.example.com", Role::Developer).await;
+    let res = app
+        .post_form(&poc, "production/reveal", &[("token", token)])
+        .await;
+    let shown = page(app, &poc, &location(&res)).await;
+    let grab = |id: &str| {
+        let start = shown.find(&format!("<code id=\"{id}\">")).unwrap() + id.len() + 12;
+        shown[start..start + shown[start..].find('<').unwrap()].to_string()
+    };
+    (grab("client-id"), grab("client-secret"))
+}
+
+async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_credentials(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..2).await;
+    let admin = account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let reviewer = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    let sandbox = app.register(AppSpec::confidential("Sandbox Tracker")).await;
+    let sandbox_token = token_for(
+        &app,
+        "",
+        &sandbox.client_id,
+        &sandbox.client_secret,
+        &sandbox.redirect_uri,
+        "BBUser00000",
+    )
+    .await;
+    let (prod_id, prod_secret) = production_app(&app, &reviewer).await;
+    let prod_token = token_for(
+        &app,
+        "/production",
+        &prod_id,
+        &prod_secret,
+        "https://app.example.com/callback",
+        "BBUser00001",
+    )
+    .await;
+    assert_eq!(
+        read(
+            &app,
+            "/production/v2/fhir/ExplanationOfBenefit/",
+            &prod_token
+        )
+        .await
+        .0,
+        200
+    );
+
+    // Only admins, and only when confirmed, with a reason.
+    let res = app
+        .post_form(
+            &reviewer,
+            "admin/incidents/suspend",
+            &[("target", "all"), ("reason", "x"), ("confirm", "yes")],
+        )
+        .await;
+    assert!(res.text().await.unwrap().contains("Forbidden"));
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/suspend",
+            &[("target", "all"), ("reason", "Investigating a data mix-up")],
+        )
+        .await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Tick the box to confirm"));
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/suspend",
+            &[("target", "all"), ("reason", " "), ("confirm", "yes")],
+        )
+        .await;
+    assert!(res.text().await.unwrap().contains("Give the reason"));
+
+    // All production access at once: production refused, the sandbox untouched.
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/suspend",
+            &[
+                ("target", "all"),
+                ("reason", "Investigating a data mix-up"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/admin/incidents?suspended=1");
+    let (status, body) = read(
+        &app,
+        "/production/v2/fhir/ExplanationOfBenefit/",
+        &prod_token,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("suspended") && body.contains("Investigating a data mix-up"),
+        "{body}"
+    );
+    assert!(body.contains("OperationOutcome"), "{body}");
+    assert_eq!(
+        read(&app, "/v2/fhir/ExplanationOfBenefit/", &sandbox_token)
+            .await
+            .0,
+        200
+    );
+    let (status, body) = token_request(
+        &app,
+        "/production/v2/o/token/",
+        &prod_id,
+        &prod_secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "unauthorized_client");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("suspended"));
+    let screen = page(&app, &app.client(), &format!("/production/v2/o/authorize/?response_type=code&client_id={prod_id}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback")).await;
+    assert!(
+        screen.contains("cannot connect to Medicare right now"),
+        "{screen}"
+    );
+    app.smtp
+        .wait_for(
+            "dev@acme.example.com",
+            "API access suspended: all production apps",
+        )
+        .await;
+    let admin_page = page(&app, &admin, "/admin/incidents").await;
+    assert!(
+        admin_page.contains("All production access")
+            && admin_page.contains("Investigating a data mix-up"),
+        "{admin_page}"
+    );
+
+    // Restored: the same token works again, nothing re-registered.
+    let suspension = server::incidents::active(&app.state.db)
+        .await
+        .unwrap()
+        .remove(0)
+        .id
+        .to_string();
+    let res = app
+        .post_form(&admin, "admin/incidents/restore", &[("id", &suspension)])
+        .await;
+    assert!(res.text().await.unwrap().contains("Tick the box"));
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/restore",
+            &[("id", &suspension), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(location(&res), "/admin/incidents?restored=1");
+    assert_eq!(
+        read(
+            &app,
+            "/production/v2/fhir/ExplanationOfBenefit/",
+            &prod_token
+        )
+        .await
+        .0,
+        200
+    );
+    app.smtp
+        .wait_for(
+            "dev@acme.example.com",
+            "API access restored: all production apps",
+        )
+        .await;
+
+    // One app (the sandbox app here): its tokens and userinfo refused, other apps fine.
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/suspend",
+            &[
+                ("target", &sandbox.id.to_string()),
+                ("reason", "Sent data to the wrong user"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/admin/incidents?suspended=1");
+    let (status, body) = read(&app, "/v2/fhir/Patient/", &sandbox_token).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("Sent data to the wrong user"), "{body}");
+    assert_eq!(
+        read(
+            &app,
+            "/production/v2/fhir/ExplanationOfBenefit/",
+            &prod_token
+        )
+        .await
+        .0,
+        200
+    );
+    let userinfo = reqwest::Client::new()
+        .get(app.url("/v2/connect/userinfo"))
+        .bearer_auth(&sandbox_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 403);
+    let again = app
+        .post_form(
+            &admin,
+            "admin/incidents/suspend",
+            &[
+                ("target", &sandbox.id.to_string()),
+                ("reason", "Twice"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(again.text().await.unwrap().contains("already suspended"));
+    let suspension = server::incidents::active(&app.state.db)
+        .await
+        .unwrap()
+        .remove(0)
+        .id
+        .to_string();
+    app.post_form(
+        &admin,
+        "admin/incidents/restore",
+        &[("id", &suspension), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(read(&app, "/v2/fhir/Patient/", &sandbox_token).await.0, 200);
+
+    // Forced re-authentication: every grant and token of the app ends.
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/reauthenticate",
+            &[("target", "all")],
+        )
+        .await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Tick the box to confirm"));
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/reauthenticate",
+            &[("target", "all"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(location(&res), "/admin/incidents?reauthenticated=1");
+    assert_eq!(
+        read(
+            &app,
+            "/production/v2/fhir/ExplanationOfBenefit/",
+            &prod_token
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        read(&app, "/v2/fhir/Patient/", &sandbox_token).await.0,
+        200,
+        "only production apps were chosen"
+    );
+    // Consenting again works.
+    let fresh = token_for(
+        &app,
+        "/production",
+        &prod_id,
+        &prod_secret,
+        "https://app.example.com/callback",
+        "BBUser00001",
+    )
+    .await;
+    assert_eq!(
+        read(&app, "/production/v2/fhir/ExplanationOfBenefit/", &fresh)
+            .await
+            .0,
+        200
+    );
+
+    let actions: Vec<String> = audit_event::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in [
+        "suspension.created",
+        "suspension.lifted",
+        "oauth.forced_reauthentication",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action} audited");
+    }
+    app.stop().await;
+}
+
+db_tests!(suspended_apps_are_refused_everywhere_and_come_back_with_the_same_credentials);
