@@ -15,6 +15,7 @@ mod m0009_demos_and_decisions;
 mod m0010_closure_days;
 mod m0011_production;
 mod m0012_suspensions;
+mod m0013_incident_notices;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_closure_days::Migration),
             Box::new(m0011_production::Migration),
             Box::new(m0012_suspensions::Migration),
+            Box::new(m0013_incident_notices::Migration),
         ]
     }
 }

@@ -375,3 +375,159 @@ pub async fn production_apps(
     }
     Ok(out)
 }
+
+/// A notice as admins follow it: each contact and where their email stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeView {
+    pub id: Uuid,
+    pub subject: String,
+    pub audience: String,
+    pub created_at: DateTime<Utc>,
+    /// Contact, delivery status (`pending`, `sent`, `failed`), last error.
+    pub recipients: Vec<(String, String, Option<String>)>,
+}
+
+/// Everyone to tell about `apps`: their developers and, for production apps,
+/// every contact named in the production-access application.
+async fn contacts_of(
+    db: &impl ConnectionTrait,
+    apps: &[application::Model],
+) -> Result<Vec<String>, DbErr> {
+    let mut out = developers(db, apps).await?;
+    for app in apps {
+        if let Some(request) = access_request::Entity::find()
+            .filter(access_request::Column::ProductionAppId.eq(app.id))
+            .one(db)
+            .await?
+        {
+            out.extend(crate::review::contacts(db, &request).await?);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|e| !e.is_empty() && seen.insert(e.to_lowercase()));
+    Ok(out)
+}
+
+/// Emails `subject` and `body` to every contact of `target`'s apps, one
+/// message each, so that each delivery can be followed. Returns the notice id.
+pub async fn send_notice(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    admin: &CurrentUser,
+    target: Target,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, IncidentError> {
+    use crate::entities::{incident_notice, incident_notice_recipient};
+    require_admin(admin)?;
+    let (subject, body) = (subject.trim(), body.trim());
+    let mut errors = FieldErrors::new();
+    if subject.is_empty() || subject.chars().count() > 200 {
+        errors.add("subject", "Enter a subject of up to 200 characters.");
+    }
+    if body.is_empty() || body.chars().count() > 10_000 {
+        errors.add("body", "Write the message (up to 10,000 characters).");
+    }
+    errors.into_result().map_err(IncidentError::Invalid)?;
+    let txn = crate::db::begin_write(db).await?;
+    let apps = apps_of(&txn, target).await?;
+    let contacts = contacts_of(&txn, &apps).await?;
+    if contacts.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add("target", "These apps have no contacts to write to.");
+        return Err(IncidentError::Invalid(errors));
+    }
+    let id = Uuid::new_v4();
+    let audience = match target {
+        Target::App(app) => app.to_string(),
+        Target::AllProduction => "all".to_string(),
+    };
+    incident_notice::ActiveModel {
+        id: Set(id),
+        subject: Set(subject.into()),
+        body: Set(body.into()),
+        audience: Set(audience.clone()),
+        created_by: Set(admin.id.0),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    for contact in &contacts {
+        let message = mail::enqueue(
+            &txn,
+            mail::templates::incident_notice(contact, subject, body),
+            now,
+        )
+        .await?;
+        incident_notice_recipient::ActiveModel {
+            notice_id: Set(id),
+            email: Set(contact.clone()),
+            outbox_message_id: Set(message),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("incident_notice.sent", "incident_notice", id).after(serde_json::json!({
+            "audience": audience, "subject": subject, "recipients": contacts,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Notices sent, newest first, with each contact's delivery status.
+pub async fn notices(db: &DatabaseConnection) -> Result<Vec<NoticeView>, DbErr> {
+    use crate::entities::{incident_notice, incident_notice_recipient, outbox_message};
+    let rows = incident_notice::Entity::find()
+        .order_by_desc(incident_notice::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for notice in rows {
+        let recipients = incident_notice_recipient::Entity::find()
+            .filter(incident_notice_recipient::Column::NoticeId.eq(notice.id))
+            .order_by_asc(incident_notice_recipient::Column::Email)
+            .all(db)
+            .await?;
+        let messages = outbox_message::Entity::find()
+            .filter(
+                outbox_message::Column::Id.is_in(recipients.iter().map(|r| r.outbox_message_id)),
+            )
+            .all(db)
+            .await?;
+        let audience = match Uuid::parse_str(&notice.audience) {
+            Ok(app) => application::Entity::find_by_id(app)
+                .one(db)
+                .await?
+                .map(|a| a.name)
+                .unwrap_or_else(|| "a deleted app".into()),
+            Err(_) => "All production apps".into(),
+        };
+        out.push(NoticeView {
+            id: notice.id,
+            subject: notice.subject,
+            audience,
+            created_at: notice.created_at,
+            recipients: recipients
+                .into_iter()
+                .map(|r| {
+                    let message = messages.iter().find(|m| m.id == r.outbox_message_id);
+                    (
+                        r.email,
+                        message
+                            .map(|m| m.status.clone())
+                            .unwrap_or_else(|| "unknown".into()),
+                        message.and_then(|m| m.last_error.clone()),
+                    )
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}

@@ -402,6 +402,79 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         200
     );
 
+    // An incident notice reaches every contact of the production apps, one
+    // email each, and the admin page follows each delivery.
+    let notice = [
+        ("target", "all"),
+        ("subject", "Incident update"),
+        ("body", "We found the cause.\n\nNo action is needed."),
+    ];
+    let res = app
+        .post_form(&admin, "admin/incidents/notice", &notice)
+        .await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Tick the box to confirm"));
+    let res = app
+        .post_form(
+            &admin,
+            "admin/incidents/notice",
+            &[
+                ("target", "all"),
+                ("subject", ""),
+                ("body", ""),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("Enter a subject") && body.contains("Write the message"),
+        "{body}"
+    );
+    let mut confirmed = notice.to_vec();
+    confirmed.push(("confirm", "yes"));
+    let res = app
+        .post_form(&admin, "admin/incidents/notice", &confirmed)
+        .await;
+    assert_eq!(location(&res), "/admin/incidents?notice=1");
+    for contact in [
+        "privacy@acme.example.com",
+        "cto@acme.example.com",
+        "dev@acme.example.com",
+        "help@acme.example.com",
+    ] {
+        let mail = app.smtp.wait_for(contact, "Incident update").await;
+        assert_eq!(mail.to, vec![contact.to_string()], "one email per contact");
+        assert!(mail.text().contains("No action is needed."));
+    }
+    let mut admin_page = String::new();
+    for _ in 0..50 {
+        admin_page = page(&app, &admin, "/admin/incidents").await;
+        if admin_page
+            .matches("<td>Delivered to the mail server</td>")
+            .count()
+            == 4
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        admin_page
+            .matches("<td>Delivered to the mail server</td>")
+            .count(),
+        4,
+        "{admin_page}"
+    );
+    assert!(admin_page.contains("<td>cto@acme.example.com</td>"));
+    let res = app
+        .post_form(&reviewer, "admin/incidents/notice", &confirmed)
+        .await;
+    assert!(res.text().await.unwrap().contains("Forbidden"));
+
     let actions: Vec<String> = audit_event::Entity::find()
         .all(&app.state.db)
         .await
@@ -413,6 +486,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         "suspension.created",
         "suspension.lifted",
         "oauth.forced_reauthentication",
+        "incident_notice.sent",
     ] {
         assert!(actions.iter().any(|a| a == action), "{action} audited");
     }

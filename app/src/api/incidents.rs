@@ -17,8 +17,18 @@ pub struct SuspensionDto {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeDto {
+    pub subject: String,
+    pub audience: String,
+    pub sent: String,
+    /// Contact, delivery status in words.
+    pub recipients: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentsDto {
     pub suspensions: Vec<SuspensionDto>,
+    pub notices: Vec<NoticeDto>,
     /// Production apps: id, name, state label.
     pub apps: Vec<(String, String, String)>,
 }
@@ -70,7 +80,30 @@ pub async fn incidents() -> Result<IncidentsDto, AppError> {
     let apps = server::incidents::production_apps(db)
         .await
         .map_err(internal)?;
+    let notices = server::incidents::notices(db).await.map_err(internal)?;
     Ok(IncidentsDto {
+        notices: notices
+            .into_iter()
+            .map(|n| NoticeDto {
+                subject: n.subject,
+                audience: n.audience,
+                sent: server::calendar::format_eastern(n.created_at, "%b %-d, %Y, %-I:%M %p"),
+                recipients: n
+                    .recipients
+                    .into_iter()
+                    .map(|(email, status, error)| {
+                        let words = match (status.as_str(), error) {
+                            ("sent", _) => "Delivered to the mail server".to_string(),
+                            ("failed", Some(e)) => format!("Failed: {e}"),
+                            ("failed", None) => "Failed".to_string(),
+                            (_, Some(e)) => format!("Retrying after: {e}"),
+                            _ => "Waiting to be sent".to_string(),
+                        };
+                        (email, words)
+                    })
+                    .collect(),
+            })
+            .collect(),
         suspensions: suspensions
             .into_iter()
             .map(|s| SuspensionDto {
@@ -167,5 +200,38 @@ pub async fn force_reauthentication(
     .await
     .map_err(incident_error)?;
     call.redirect(&format!("/admin/incidents?reauthenticated={ended}"));
+    Ok(())
+}
+
+#[server(endpoint = "admin/incidents/notice")]
+pub async fn send_incident_notice(
+    target: String,
+    subject: String,
+    body: String,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
+    let kept = [("subject", subject.as_str()), ("body", body.as_str())];
+    let chosen = parse_target(&target).map_err(|e| e.keeping(&kept))?;
+    if confirm.is_none() {
+        return Err(unconfirmed(
+            "Tick the box to confirm: the message goes to every contact of these apps.",
+        )
+        .keeping(&kept));
+    }
+    server::incidents::send_notice(
+        &call.state.db,
+        &call.audit_as(&admin),
+        &admin,
+        chosen,
+        &subject,
+        &body,
+        call.now(),
+    )
+    .await
+    .map_err(|e| incident_error(e).keeping(&kept))?;
+    call.mail_queued();
+    call.redirect("/admin/incidents?notice=1");
     Ok(())
 }

@@ -260,11 +260,14 @@ pub fn IncidentsPage() -> impl IntoView {
 
 #[component]
 fn Incidents() -> impl IntoView {
-    use crate::api::incidents::{incidents, ForceReauthentication, RestoreAccess, SuspendAccess};
+    use crate::api::incidents::{
+        incidents, ForceReauthentication, RestoreAccess, SendIncidentNotice, SuspendAccess,
+    };
     let query = use_query_map();
     let suspend = ServerAction::<SuspendAccess>::new();
     let restore = ServerAction::<RestoreAccess>::new();
     let reauth = ServerAction::<ForceReauthentication>::new();
+    let notice = ServerAction::<SendIncidentNotice>::new();
     let state = Resource::new(
         move || {
             (
@@ -273,9 +276,13 @@ fn Incidents() -> impl IntoView {
                         q.get("suspended"),
                         q.get("restored"),
                         q.get("reauthenticated"),
+                        q.get("notice"),
                     )
                 }),
-                suspend.version().get() + restore.version().get() + reauth.version().get(),
+                suspend.version().get()
+                    + restore.version().get()
+                    + reauth.version().get()
+                    + notice.version().get(),
             )
         },
         |_| incidents(),
@@ -285,6 +292,7 @@ fn Incidents() -> impl IntoView {
         <p>"Suspend an app, or all production access, while an issue is investigated; restore it without re-registration; force enrollees to sign in and consent again. Every action is audited and the developers concerned are emailed."</p>
         {move || query.with(|q| q.get("suspended")).map(|_| view! { <Notice>"Access is suspended. Its tokens are refused from now on and the developers were emailed."</Notice> })}
         {move || query.with(|q| q.get("restored")).map(|_| view! { <Notice>"Access is restored and the developers were emailed."</Notice> })}
+        {move || query.with(|q| q.get("notice")).map(|_| view! { <Notice>"The notice is on its way to every contact; delivery is shown below."</Notice> })}
         {move || query.with(|q| q.get("reauthenticated")).map(|n| view! { <Notice>{format!("{n} enrollee permission(s) ended: those enrollees must sign in and consent again.")}</Notice> })}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -293,6 +301,8 @@ fn Incidents() -> impl IntoView {
                     Ok(s) => {
                         let options = s.apps.clone();
                         let options2 = s.apps.clone();
+                        let options3 = s.apps.clone();
+                        let sent_notices = s.notices.clone();
                         view! {
                             <section aria-labelledby="active-heading">
                                 <h2 id="active-heading">"Active suspensions"</h2>
@@ -350,6 +360,52 @@ fn Incidents() -> impl IntoView {
                                     </div>
                                     <button type="submit" class="button button-danger">"Suspend"</button>
                                 </ActionForm>
+                            </section>
+                            <section class="narrow" aria-labelledby="notice-heading">
+                                <h2 id="notice-heading">"Send an incident notice"</h2>
+                                <p>"Emails every contact of the chosen apps (developers, points of contact, other contacts), one message each, so each delivery can be followed."</p>
+                                <FormAlert message=form_error(notice)/>
+                                <ActionForm action=notice attr:novalidate=true attr:id="notice-form">
+                                    <div class="field">
+                                        <label for="notice-target">"To the contacts of"</label>
+                                        <select id="notice-target" name="target">
+                                            <option value="all">"All production apps"</option>
+                                            {options3.into_iter().map(|(id, name, _)| view! { <option value=id>{name}</option> }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <div class="field" class:field-invalid=move || field_error(notice, "subject").get().is_some()>
+                                        <label for="notice-subject">"Subject"</label>
+                                        {move || field_error(notice, "subject").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                        <input id="notice-subject" name="subject" type="text" prop:value=move || kept_value(notice, "subject").get().unwrap_or_default()/>
+                                    </div>
+                                    <div class="field" class:field-invalid=move || field_error(notice, "body").get().is_some()>
+                                        <label for="notice-body">"Message (blank lines separate paragraphs)"</label>
+                                        {move || field_error(notice, "body").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                        <textarea id="notice-body" name="body" rows="6" prop:value=move || kept_value(notice, "body").get().unwrap_or_default()></textarea>
+                                    </div>
+                                    <div class="field checkbox" class:field-invalid=move || field_error(notice, "confirm").get().is_some()>
+                                        {move || field_error(notice, "confirm").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                                        <input type="checkbox" id="notice-confirm" name="confirm" value="yes"/>
+                                        <label for="notice-confirm">"Yes, send it to every contact"</label>
+                                    </div>
+                                    <button type="submit" class="button">"Send the notice"</button>
+                                </ActionForm>
+                            </section>
+                            <section aria-labelledby="notices-heading">
+                                <h2 id="notices-heading">"Notices sent"</h2>
+                                {if sent_notices.is_empty() {
+                                    view! { <p class="empty-state">"No notices sent yet."</p> }.into_any()
+                                } else {
+                                    sent_notices.into_iter().map(|n| view! {
+                                        <table class="notice-delivery">
+                                            <caption>{format!("{} — to {} — {}", n.subject, n.audience, n.sent)}</caption>
+                                            <thead><tr><th scope="col">"Contact"</th><th scope="col">"Delivery"</th></tr></thead>
+                                            <tbody>
+                                                {n.recipients.into_iter().map(|(email, status)| view! { <tr><td>{email}</td><td>{status}</td></tr> }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }).collect_view().into_any()
+                                }}
                             </section>
                             <section class="narrow" aria-labelledby="reauth-heading">
                                 <h2 id="reauth-heading">"Force re-authentication"</h2>

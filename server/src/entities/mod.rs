@@ -26,6 +26,8 @@ pub mod decision_letter;
 pub mod demo_booking;
 pub mod demo_slot;
 pub mod identity_user;
+pub mod incident_notice;
+pub mod incident_notice_recipient;
 pub mod outbox_attachment;
 pub mod outbox_message;
 pub mod refresh_token;

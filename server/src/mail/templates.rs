@@ -255,6 +255,17 @@ pub fn suspension_notice(
     email
 }
 
+/// An incident notice from the team, to one contact.
+pub fn incident_notice(to: &str, subject: &str, body: &str) -> OutgoingEmail {
+    let blocks: Vec<Block<'_>> = body
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| Block::Para(p.to_string()))
+        .collect();
+    compose(to, subject.to_string(), "there", &blocks)
+}
+
 /// To an app's owner: production access is up for renewal.
 pub fn renewal_reminder(
     to: Vec<String>,

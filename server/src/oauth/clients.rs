@@ -196,17 +196,17 @@ pub async fn authenticate(
         },
     };
     match (failure, client) {
-        (None, Some(app)) => match crate::incidents::active_reason(db, app.id.0, environment)
-            .await?
-        {
-            Some(reason) => Err(OAuthError::new(
-                super::error::ErrorCode::UnauthorizedClient,
-                format!(
+        (None, Some(app)) => {
+            match crate::incidents::active_reason(db, app.id.0, environment).await? {
+                Some(reason) => Err(OAuthError::new(
+                    super::error::ErrorCode::UnauthorizedClient,
+                    format!(
                     "Access for this app is suspended by the Blue Button 2.0 API team: {reason}"
                 ),
-            )),
-            None => Ok(app),
-        },
+                )),
+                None => Ok(app),
+            }
+        }
         (reason, app) => {
             let txn = crate::db::begin_write(db).await?;
             audit::record(
