@@ -412,6 +412,56 @@ mod tests {
         assert_eq!(calendar.business_time_between(due, from), Duration::zero());
     }
 
+    /// Every observed federal holiday of 2021–2030: a change submitted on the
+    /// holiday, or at 4:30 pm on the business day before it, is due at the
+    /// end of the fifth weekday after the submission day that is not a
+    /// holiday. Counted here from the holiday list alone, by another route
+    /// than `add_business_days`.
+    #[test]
+    fn five_business_days_skip_every_holiday_rule_across_ten_years() {
+        let calendar = FederalCalendar::default();
+        let holidays: Vec<NaiveDate> = (2020..=2031)
+            .flat_map(|y| federal_holidays(y).into_iter().map(|(d, _)| d))
+            .collect();
+        let working =
+            |d: &NaiveDate| d.weekday().number_from_monday() <= 5 && !holidays.contains(d);
+        let expected_due = |submitted: NaiveDate| {
+            let due = submitted
+                .iter_days()
+                .skip(1)
+                .filter(working)
+                .nth(4)
+                .expect("a fifth working day");
+            et(due.year(), due.month(), due.day(), 17, 0)
+        };
+        let mut checked = 0;
+        for year in 2021..=2030 {
+            for (holiday, name) in federal_holidays(year) {
+                let at = et(holiday.year(), holiday.month(), holiday.day(), 12, 0);
+                assert_eq!(
+                    calendar.add_business_days(at, 5),
+                    expected_due(holiday),
+                    "submitted on {name} {holiday}"
+                );
+                let before = holiday
+                    .iter_days()
+                    .rev()
+                    .skip(1)
+                    .find(working)
+                    .expect("a working day before");
+                let late = et(before.year(), before.month(), before.day(), 16, 30);
+                assert_eq!(
+                    calendar.add_business_days(late, 5),
+                    expected_due(before),
+                    "late before {name} {holiday}"
+                );
+                checked += 1;
+            }
+        }
+        // 10 or 11 holidays a year (Juneteenth from 2021), all of them checked.
+        assert_eq!(checked, 110);
+    }
+
     #[test]
     fn five_business_days_end_at_close_of_business() {
         let calendar = FederalCalendar::default();

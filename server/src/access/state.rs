@@ -218,6 +218,32 @@ mod tests {
     }
 
     #[test]
+    fn after_approval_the_listing_can_go_back_and_forth_then_credentials_make_it_live() {
+        use AccessState as S;
+        assert_eq!(
+            S::Approved.apply(Transition::SubmitPostApproval),
+            Ok(S::PostApprovalSubmitted)
+        );
+        assert_eq!(
+            S::PostApprovalSubmitted.apply(Transition::ReturnListing),
+            Ok(S::Approved)
+        );
+        assert_eq!(
+            S::PostApprovalSubmitted.apply(Transition::IssueCredentials),
+            Ok(S::CredentialsIssued)
+        );
+        assert_eq!(S::CredentialsIssued.apply(Transition::GoLive), Ok(S::Live));
+        assert_eq!(S::Live.apply(Transition::Suspend), Ok(S::Suspended));
+        assert_eq!(S::Suspended.apply(Transition::Reinstate), Ok(S::Live));
+        // Credentials only after the listing was submitted; no listing changes once live.
+        assert!(S::Approved.apply(Transition::IssueCredentials).is_err());
+        assert!(S::Live.apply(Transition::ReturnListing).is_err());
+        assert!(S::CredentialsIssued
+            .apply(Transition::ReturnListing)
+            .is_err());
+    }
+
+    #[test]
     fn approval_needs_a_held_demo() {
         assert!(AccessState::InReview.apply(Transition::Approve).is_err());
         assert!(AccessState::DemoScheduled
