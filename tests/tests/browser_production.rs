@@ -112,6 +112,7 @@ async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_productio
         .wait_for_path(&format!("/review/{id}?listing_approved=1"))
         .await;
     reviewer.wait_for_text("#listing", "Listing approved").await;
+    reviewer.check_accessibility().await;
 
     // Anyone finds it in the directory, with Medicare named as the data source.
     let visitor = Browser::start(true).await;
@@ -203,5 +204,61 @@ async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_productio
     applicant.close().await;
     reviewer.close().await;
     contact.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_suspends_and_restores_production_access_from_the_incidents_page() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let admin = Browser::start(true).await;
+    sign_in(&admin, &app, "ada@cms.example.gov").await;
+    admin.visit(&app.url("/admin/incidents")).await;
+    admin.wait_for_hydration().await;
+    admin
+        .wait_for_text("#no-suspensions", "No access is suspended.")
+        .await;
+    admin.check_accessibility().await;
+
+    // Not confirmed: refused with the reason kept.
+    admin.fill("reason", "Investigating a data mix-up").await;
+    admin.click("#suspend-form button[type=submit]").await;
+    admin
+        .wait_for_text("#suspend-form", "Tick the box to confirm")
+        .await;
+    assert_eq!(
+        admin.value_of("reason").await,
+        "Investigating a data mix-up"
+    );
+    admin.click("#suspend-confirm").await;
+    admin.click("#suspend-form button[type=submit]").await;
+    admin.wait_for_path("/admin/incidents?suspended=1").await;
+    admin
+        .wait_for_text("#suspensions", "All production access")
+        .await;
+    admin
+        .wait_for_text("#suspensions", "Investigating a data mix-up")
+        .await;
+    assert!(server::incidents::active_reason(
+        &app.state.db,
+        uuid::Uuid::new_v4(),
+        server::apps::Environment::Production
+    )
+    .await
+    .unwrap()
+    .is_some());
+
+    admin.wait_for_hydration().await;
+    admin.click("#suspensions input[type=checkbox]").await;
+    admin.click("#suspensions button[type=submit]").await;
+    admin.wait_for_path("/admin/incidents?restored=1").await;
+    admin
+        .wait_for_text("#no-suspensions", "No access is suspended.")
+        .await;
+    assert!(server::incidents::active(&app.state.db)
+        .await
+        .unwrap()
+        .is_empty());
+    admin.close().await;
     app.stop().await;
 }
