@@ -58,8 +58,6 @@ impl MigrationTrait for Migration {
                     // Comma-separated keys from the fixed lists in `production::listing`.
                     .col(string_len("categories", 200))
                     .col(string_len("platforms", 100))
-                    .col(string_len_null("logo_sha256", 64))
-                    .col(string_len_null("logo_content_type", 32))
                     .col(integer("revision"))
                     .col(timestamp_with_time_zone_null("submitted_at"))
                     .col(timestamp_with_time_zone("updated_at"))

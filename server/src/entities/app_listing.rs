@@ -18,8 +18,6 @@ pub struct Model {
     pub categories: String,
     /// Comma-separated platform keys.
     pub platforms: String,
-    pub logo_sha256: Option<String>,
-    pub logo_content_type: Option<String>,
     /// Bumped on every save; a save from a stale tab is refused.
     pub revision: i32,
     pub submitted_at: Option<DateTimeUtc>,

@@ -358,8 +358,6 @@ pub async fn save(
         support_url: Set(form.support_url.trim().into()),
         categories: Set(normalized(&form.categories, CATEGORIES)),
         platforms: Set(normalized(&form.platforms, PLATFORMS)),
-        logo_sha256: Set(None),
-        logo_content_type: Set(None),
         revision: Set(stored_revision + 1),
         submitted_at: Set(if submit {
             Some(now)
