@@ -349,6 +349,69 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
     .await;
     assert_eq!(read(&app, "/v2/fhir/Patient/", &sandbox_token).await.0, 200);
 
+    // Suspending the live production app itself hides it from the public
+    // directory until it is restored.
+    use server::sea_orm::{ColumnTrait, QueryFilter};
+    let prod_app = server::entities::application::Entity::find()
+        .filter(server::entities::application::Column::ClientId.eq(prod_id.as_str()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    assert!(page(&app, &app.client(), "/directory")
+        .await
+        .contains("Acme Claims Viewer"));
+    app.post_form(
+        &admin,
+        "admin/incidents/suspend",
+        &[
+            ("target", &prod_app),
+            ("reason", "Under review"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert!(!page(&app, &app.client(), "/directory")
+        .await
+        .contains("Acme Claims Viewer"));
+    assert_eq!(
+        read(
+            &app,
+            "/production/v2/fhir/ExplanationOfBenefit/",
+            &prod_token
+        )
+        .await
+        .0,
+        403
+    );
+    let suspension = server::incidents::active(&app.state.db)
+        .await
+        .unwrap()
+        .remove(0)
+        .id
+        .to_string();
+    app.post_form(
+        &admin,
+        "admin/incidents/restore",
+        &[("id", &suspension), ("confirm", "yes")],
+    )
+    .await;
+    assert!(page(&app, &app.client(), "/directory")
+        .await
+        .contains("Acme Claims Viewer"));
+    assert_eq!(
+        read(
+            &app,
+            "/production/v2/fhir/ExplanationOfBenefit/",
+            &prod_token
+        )
+        .await
+        .0,
+        200
+    );
+
     // Forced re-authentication: every grant and token of the app ends.
     let res = app
         .post_form(
