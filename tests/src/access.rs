@@ -443,3 +443,40 @@ pub async fn post_owned(
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     app.post_form(client, function, &pairs).await
 }
+
+/// An approved application whose listing is submitted, passed part by part
+/// and approved by `reviewer`; returns the developer's client and the id.
+pub async fn listed(app: &TestApp, reviewer: &reqwest::Client) -> (reqwest::Client, String) {
+    let (dev, id) = approved(app, reviewer, "dev@acme.example.com", "Acme Sandbox").await;
+    let res = post_owned(app, &dev, "production/save_listing", &listing(&id, "0")).await;
+    assert_eq!(location(&res), format!("/access/{id}?listing_submitted=1"));
+    let mut checks = vec![("id".to_string(), id.clone())];
+    for (key, _) in server::production::listing::REVIEW_ITEMS {
+        checks.push((format!("verdict[{key}]"), "pass".into()));
+    }
+    let res = post_owned(app, reviewer, "production/evaluate_listing", &checks).await;
+    assert_eq!(
+        location(&res),
+        format!("/review/{id}?listing_saved=1#listing"),
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = app
+        .post_form(reviewer, "production/approve_listing", &[("id", &id)])
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/review/{id}?listing_approved=1#listing")
+    );
+    (dev, id)
+}
+
+/// The text of `<code id="{id}">…</code>` on a page (credentials as shown).
+pub fn code_text(html: &str, id: &str) -> String {
+    let open = format!("<code id=\"{id}\">");
+    let start = html
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {id} on the page: {html}"))
+        + open.len();
+    html[start..start + html[start..].find('<').unwrap()].to_string()
+}

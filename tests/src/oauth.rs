@@ -247,3 +247,28 @@ pub fn authorize_url(app: &TestApp, version: &str, query: &[(&str, &str)]) -> St
     url.query_pairs_mut().extend_pairs(query);
     url.to_string()
 }
+
+/// Posts `form` to `path` (token, introspect, revoke) with HTTP Basic client
+/// credentials, as an app's server does; the status and the JSON body (or the
+/// text as a JSON string when it is not JSON).
+pub async fn client_post(
+    app: &TestApp,
+    path: &str,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(app.url(path))
+        .basic_auth(client_id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}

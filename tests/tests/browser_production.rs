@@ -6,7 +6,7 @@
 use portal_tests::{
     access::*,
     browser::Browser,
-    oauth::{consent, param, Answer},
+    oauth::{client_post, consent, param, Answer},
     Backend, TestApp,
 };
 use server::ids::Role;
@@ -18,28 +18,6 @@ async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
     browser.click("main form button[type=submit]").await;
     browser.wait_for_path("/account").await;
     browser.wait_for_hydration().await;
-}
-
-async fn token(
-    app: &TestApp,
-    path: &str,
-    client_id: &str,
-    secret: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let res = reqwest::Client::new()
-        .post(app.url(path))
-        .basic_auth(client_id, Some(secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,7 +143,7 @@ async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_productio
     );
     let back = consent(&app, &authorize, "BBUser00000", Answer::ALLOW).await;
     let code = param(&back, "code").expect("a code");
-    let (status, tokens) = token(
+    let (status, tokens) = client_post(
         &app,
         "/production/v2/o/token/",
         &client_id,
@@ -180,7 +158,7 @@ async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_productio
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["environment"], "production");
     // ...and not against the sandbox.
-    let (status, _) = token(
+    let (status, _) = client_post(
         &app,
         "/v2/o/token/",
         &client_id,

@@ -6,7 +6,7 @@
 use portal_tests::{
     access::*,
     db_tests, location,
-    oauth::{authorize_url, consent, param, Answer, AppSpec},
+    oauth::{authorize_url, client_post, consent, param, Answer, AppSpec},
     Backend, TestApp,
 };
 use server::{entities::audit_event, ids::Role, sea_orm::EntityTrait};
@@ -43,7 +43,7 @@ async fn token_for(
     };
     let back = consent(app, &url, user, Answer::ALLOW).await;
     let code = param(&back, "code").expect("a code");
-    let (status, body) = token_request(
+    let (status, body) = client_post(
         app,
         &format!("{base}/v2/o/token/"),
         client_id,
@@ -59,28 +59,6 @@ async fn token_for(
     body["access_token"].as_str().unwrap().to_string()
 }
 
-async fn token_request(
-    app: &TestApp,
-    path: &str,
-    client_id: &str,
-    secret: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let res = reqwest::Client::new()
-        .post(app.url(path))
-        .basic_auth(client_id, Some(secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
-}
-
 /// Status and body of a FHIR read with `token`.
 async fn read(app: &TestApp, path: &str, token: &str) -> (u16, String) {
     let res = reqwest::Client::new()
@@ -94,15 +72,7 @@ async fn read(app: &TestApp, path: &str, token: &str) -> (u16, String) {
 
 /// A live production app: approval, listing, handoff; returns (client id, secret).
 async fn production_app(app: &TestApp, reviewer: &reqwest::Client) -> (String, String) {
-    let (dev, id) = approved(app, reviewer, "dev@acme.example.com", "Acme Sandbox").await;
-    post_owned(app, &dev, "production/save_listing", &listing(&id, "0")).await;
-    let mut checks = vec![("id".to_string(), id.clone())];
-    for (key, _) in server::production::listing::REVIEW_ITEMS {
-        checks.push((format!("verdict[{key}]"), "pass".into()));
-    }
-    post_owned(app, reviewer, "production/evaluate_listing", &checks).await;
-    app.post_form(reviewer, "production/approve_listing", &[("id", &id)])
-        .await;
+    let (_dev, id) = listed(app, reviewer).await;
     app.post_form(reviewer, "production/start_handoff", &[("id", &id)])
         .await;
     let mail = app
@@ -116,11 +86,10 @@ async fn production_app(app: &TestApp, reviewer: &reqwest::Client) -> (String, S
         .post_form(&poc, "production/reveal", &[("token", token)])
         .await;
     let shown = page(app, &poc, &location(&res)).await;
-    let grab = |id: &str| {
-        let start = shown.find(&format!("<code id=\"{id}\">")).unwrap() + id.len() + 12;
-        shown[start..start + shown[start..].find('<').unwrap()].to_string()
-    };
-    (grab("client-id"), grab("client-secret"))
+    (
+        code_text(&shown, "client-id"),
+        code_text(&shown, "client-secret"),
+    )
 }
 
 async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_credentials(
@@ -222,7 +191,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
             .0,
         200
     );
-    let (status, body) = token_request(
+    let (status, body) = client_post(
         &app,
         "/production/v2/o/token/",
         &prod_id,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use portal_tests::{
     access::*,
     db_tests, location,
-    oauth::{consent, param, Answer, AppSpec},
+    oauth::{client_post, consent, param, Answer, AppSpec},
     Backend, TestApp,
 };
 use server::{
@@ -76,54 +76,6 @@ async fn handoff_link(app: &TestApp, count: usize) -> String {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("no handoff email number {count}");
-}
-
-/// An approved application whose listing is submitted, checked and approved.
-async fn listed(app: &TestApp, reviewer: &reqwest::Client) -> (reqwest::Client, String) {
-    let (dev, id) = approved(app, reviewer, "dev@acme.example.com", "Acme Sandbox").await;
-    let res = post_owned(app, &dev, "production/save_listing", &listing(&id, "0")).await;
-    assert_eq!(location(&res), format!("/access/{id}?listing_submitted=1"));
-    let mut checks = vec![("id".to_string(), id.clone())];
-    for (key, _) in server::production::listing::REVIEW_ITEMS {
-        checks.push((format!("verdict[{key}]"), "pass".into()));
-    }
-    let res = post_owned(app, reviewer, "production/evaluate_listing", &checks).await;
-    assert_eq!(
-        location(&res),
-        format!("/review/{id}?listing_saved=1#listing"),
-        "{}",
-        res.text().await.unwrap()
-    );
-    let res = app
-        .post_form(reviewer, "production/approve_listing", &[("id", &id)])
-        .await;
-    assert_eq!(
-        location(&res),
-        format!("/review/{id}?listing_approved=1#listing")
-    );
-    (dev, id)
-}
-
-async fn token_request(
-    app: &TestApp,
-    path: &str,
-    client_id: &str,
-    secret: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let res = reqwest::Client::new()
-        .post(app.url(path))
-        .basic_auth(client_id, Some(secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
 }
 
 async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_only(
@@ -325,14 +277,7 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
         .await;
     assert_eq!(location(&res), format!("{link}?revealed=1"));
     let shown = page(&app, &poc, &format!("{link}?revealed=1")).await;
-    let grab = |id: &str| {
-        let start = shown
-            .find(&format!("<code id=\"{id}\">"))
-            .unwrap_or_else(|| panic!("{id} in {shown}"))
-            + id.len()
-            + 12;
-        shown[start..start + shown[start..].find('<').unwrap()].to_string()
-    };
+    let grab = |id: &str| code_text(&shown, id);
     let (client_id, secret, base) = (
         grab("client-id"),
         grab("client-secret"),
@@ -368,7 +313,7 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
     );
     let back = consent(&app, &authorize, "BBUser00000", Answer::ALLOW).await;
     let code = param(&back, "code").expect("a code");
-    let (status, tokens) = token_request(
+    let (status, tokens) = client_post(
         &app,
         "/production/v2/o/token/",
         &client_id,
@@ -429,7 +374,7 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
         usage.contains("<td>ExplanationOfBenefit search</td><td>1</td><td>0</td>"),
         "{usage}"
     );
-    let (status, introspected) = token_request(
+    let (status, introspected) = client_post(
         &app,
         "/production/v2/o/introspect/",
         &client_id,
@@ -447,7 +392,7 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
         401,
         "a production token is not a sandbox token"
     );
-    let (status, body) = token_request(
+    let (status, body) = client_post(
         &app,
         "/v2/o/token/",
         &client_id,
@@ -466,7 +411,7 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
     );
     // Sandbox credentials do not work against production either.
     let sandbox = app.register(AppSpec::confidential("Sandbox Only")).await;
-    let (status, _) = token_request(
+    let (status, _) = client_post(
         &app,
         "/production/v2/o/token/",
         &sandbox.client_id,
@@ -475,7 +420,7 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
     )
     .await;
     assert_eq!(status, 401);
-    let (status, sandbox_tokens) = token_request(
+    let (status, sandbox_tokens) = client_post(
         &app,
         "/v2/o/token/",
         &sandbox.client_id,
@@ -599,17 +544,12 @@ async fn handoff_links_are_single_use_expire_and_reissue_rotates_the_secret(back
     app.post_form(&poc, "production/reveal", &[("token", token)])
         .await;
     let shown = page(&app, &poc, &format!("{second}?revealed=1")).await;
-    let start = shown
-        .find("<code id=\"client-secret\">")
-        .expect("the secret")
-        + 25;
-    let old_secret = shown[start..start + 43].to_string();
-    let cid_start = shown.find("<code id=\"client-id\">").unwrap() + 21;
-    let client_id = shown[cid_start..cid_start + 40].to_string();
+    let old_secret = code_text(&shown, "client-secret");
+    let client_id = code_text(&shown, "client-id");
     let works = |secret: String| {
         let (app, client_id) = (&app, client_id.clone());
         async move {
-            token_request(
+            client_post(
                 app,
                 "/production/v2/o/introspect/",
                 &client_id,
@@ -667,8 +607,7 @@ async fn handoff_links_are_single_use_expire_and_reissue_rotates_the_secret(back
     app.post_form(&poc, "production/reveal", &[("token", token)])
         .await;
     let shown = page(&app, &poc, &format!("{third}?revealed=1")).await;
-    let start = shown.find("<code id=\"client-secret\">").unwrap() + 25;
-    let current = shown[start..start + 43].to_string();
+    let current = code_text(&shown, "client-secret");
     let request =
         server::entities::access_request::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
             .one(&app.state.db)
@@ -703,8 +642,7 @@ async fn handoff_links_are_single_use_expire_and_reissue_rotates_the_secret(back
         app_page.contains("The old one keeps working until"),
         "{app_page}"
     );
-    let start = app_page.find("<code id=\"client-secret\">").unwrap() + 25;
-    let rotated = app_page[start..start + 43].to_string();
+    let rotated = code_text(&app_page, "client-secret");
     assert_eq!(
         works(current.clone()).await,
         200,

@@ -257,21 +257,7 @@ pub async fn evaluate_listing(
 ) -> Result<(), AppError> {
     let call = Call::capture();
     let user = call.require_reviewer().await?;
-    let keys: std::collections::BTreeSet<&String> = verdict.keys().chain(comment.keys()).collect();
-    let evaluations: Vec<server::review::Evaluation> = keys
-        .into_iter()
-        .map(|key| server::review::Evaluation {
-            item: key.clone(),
-            verdict: verdict
-                .get(key)
-                .and_then(|v| server::review::Verdict::parse(v)),
-            comment: comment.get(key).cloned().unwrap_or_default(),
-        })
-        .collect();
-    let kept: Vec<(String, String)> = comment
-        .iter()
-        .map(|(k, v)| (format!("comment.{k}"), v.clone()))
-        .collect();
+    let (evaluations, kept) = super::review::evaluations_from_form(&verdict, &comment);
     server::production::listing::evaluate(
         &call.state.db,
         &call.audit_as(&user),

@@ -310,16 +310,15 @@ pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
     })
 }
 
-#[server(endpoint = "review/evaluate")]
-pub async fn save_evaluations(
-    id: String,
-    #[server(default)] verdict: BTreeMap<String, String>,
-    #[server(default)] comment: BTreeMap<String, String>,
-) -> Result<(), AppError> {
-    let call = Call::capture();
-    let user = call.require_reviewer().await?;
+/// A checklist form (`verdict[key]`, `comment[key]`) as evaluations, and the
+/// comments to keep for a form posted without JavaScript if it is refused.
+#[cfg(feature = "ssr")]
+pub(crate) fn evaluations_from_form(
+    verdict: &BTreeMap<String, String>,
+    comment: &BTreeMap<String, String>,
+) -> (Vec<server::review::Evaluation>, Vec<(String, String)>) {
     let keys: std::collections::BTreeSet<&String> = verdict.keys().chain(comment.keys()).collect();
-    let evaluations: Vec<server::review::Evaluation> = keys
+    let evaluations = keys
         .into_iter()
         .map(|key| server::review::Evaluation {
             item: key.clone(),
@@ -329,10 +328,22 @@ pub async fn save_evaluations(
             comment: comment.get(key).cloned().unwrap_or_default(),
         })
         .collect();
-    let kept: Vec<(String, String)> = comment
+    let kept = comment
         .iter()
         .map(|(k, v)| (format!("comment.{k}"), v.clone()))
         .collect();
+    (evaluations, kept)
+}
+
+#[server(endpoint = "review/evaluate")]
+pub async fn save_evaluations(
+    id: String,
+    #[server(default)] verdict: BTreeMap<String, String>,
+    #[server(default)] comment: BTreeMap<String, String>,
+) -> Result<(), AppError> {
+    let call = Call::capture();
+    let user = call.require_reviewer().await?;
+    let (evaluations, kept) = evaluations_from_form(&verdict, &comment);
     server::review::evaluate(
         &call.state.db,
         &call.audit_as(&user),

@@ -480,6 +480,21 @@ pub(crate) async fn move_state(
     Ok(())
 }
 
+/// Application `id` and its listing, if the listing is waiting for a reviewer.
+async fn awaiting_review(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<(access_request::Model, ListingView), ProductionError> {
+    let request = access::find(db, id).await?;
+    let listing = view(db, &request).await?;
+    if !listing.reviewable() {
+        return Err(ProductionError::Refused(
+            "The listing is not waiting for review.".into(),
+        ));
+    }
+    Ok((request, listing))
+}
+
 /// Records the reviewer's verdicts on parts of the listing.
 pub async fn evaluate(
     db: &DatabaseConnection,
@@ -516,13 +531,7 @@ pub async fn evaluate(
     }
     errors.into_result()?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let listing = view(&txn, &request).await?;
-    if !listing.reviewable() {
-        return Err(ProductionError::Refused(
-            "The listing is not waiting for review.".into(),
-        ));
-    }
+    awaiting_review(&txn, id).await?;
     let mut changed = Vec::new();
     for (key, verdict, comment) in valid {
         review_evaluation::Entity::delete_by_id((id, key.to_string()))
@@ -566,13 +575,7 @@ pub async fn request_changes(
 ) -> Result<(), ProductionError> {
     review::require_reviewer(reviewer)?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let listing = view(&txn, &request).await?;
-    if !listing.reviewable() {
-        return Err(ProductionError::Refused(
-            "The listing is not waiting for review.".into(),
-        ));
-    }
+    let (request, listing) = awaiting_review(&txn, id).await?;
     let needing: Vec<&ListingVerdict> = listing
         .verdicts
         .iter()
@@ -642,13 +645,7 @@ pub async fn approve(
 ) -> Result<(), ProductionError> {
     review::require_reviewer(reviewer)?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let listing = view(&txn, &request).await?;
-    if !listing.reviewable() {
-        return Err(ProductionError::Refused(
-            "The listing is not waiting for review.".into(),
-        ));
-    }
+    let (request, listing) = awaiting_review(&txn, id).await?;
     let open: Vec<&str> = listing
         .verdicts
         .iter()
