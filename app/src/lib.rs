@@ -98,9 +98,12 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/access/:id") view=AccessOverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/review") view=AccessReviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/listing") view=ListingPage ssr=SsrMode::Async/>
+                <Route path=path!("/access/:id/policy-changes") view=PolicyChangesPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/:section") view=AccessSectionPage ssr=SsrMode::Async/>
                 <Route path=path!("/review") view=ReviewQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/review/slots") view=ReviewSlotsPage ssr=SsrMode::Async/>
+                <Route path=path!("/review/policy-changes") view=PolicyChangeBoardPage ssr=SsrMode::Async/>
+                <Route path=path!("/review/policy-changes/:id") view=PolicyChangeReviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/review/:id") view=ReviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/handoff/:token") view=HandoffPage ssr=SsrMode::Async/>
                 <Route path=path!("/directory") view=DirectoryPage ssr=SsrMode::Async/>

@@ -131,7 +131,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::test_client::router())
         .with_state(state.clone());
     // Uploads carry their own, larger body limit.
-    let uploads = server::access::http::router().with_state(state.clone());
+    let uploads = server::access::http::router()
+        .merge(server::policy_changes::http::router())
+        .with_state(state.clone());
     let everything_else = api
         .merge(pages)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -208,14 +210,20 @@ pub async fn start_on(
 }
 
 /// Once a minute, emails the reminders that are due: demos that start within
-/// a day, production access up for renewal within 30 or 7 days.
+/// a day, production access up for renewal within 30 or 7 days, policy
+/// changes one business day from due or overdue.
 async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         let now = state.clock.now();
         let url = &state.settings.public_url;
         let demos = server::review::demos::send_reminders(&state.db, url, now).await;
         let renewals = server::production::renewal::send_reminders(&state.db, url, now).await;
-        for (what, result) in [("demo", demos), ("renewal", renewals)] {
+        let escalations = server::policy_changes::send_escalations(&state.db, url, now).await;
+        for (what, result) in [
+            ("demo", demos),
+            ("renewal", renewals),
+            ("policy-change escalation", escalations),
+        ] {
             match result {
                 Ok(0) => {}
                 Ok(_) => state.mail_wake.notify_one(),

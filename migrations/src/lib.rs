@@ -16,6 +16,7 @@ mod m0010_closure_days;
 mod m0011_production;
 mod m0012_suspensions;
 mod m0013_incident_notices;
+mod m0014_policy_changes;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_production::Migration),
             Box::new(m0012_suspensions::Migration),
             Box::new(m0013_incident_notices::Migration),
+            Box::new(m0014_policy_changes::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub mod medicare;
 pub mod oauth;
 pub mod passwords;
 pub mod pdf;
+pub mod policy_changes;
 pub mod production;
 pub mod review;
 pub mod secrets;

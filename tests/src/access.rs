@@ -24,6 +24,12 @@ pub async fn account(app: &TestApp, email: &str, role: Role) -> reqwest::Client 
     )
     .await
     .unwrap();
+    sign_in(app, email).await
+}
+
+/// A new session for an existing account (sessions end after 12 hours of
+/// the portal's clock).
+pub async fn sign_in(app: &TestApp, email: &str) -> reqwest::Client {
     let client = app.client();
     let res = app
         .post_form(
@@ -233,6 +239,20 @@ pub async fn upload(
     bytes: Vec<u8>,
     json: bool,
 ) -> reqwest::Response {
+    let path = format!("/access/{id}/documents/{kind}");
+    upload_to(app, client, &path, filename, bytes, json).await
+}
+
+/// Posts `bytes` as the `file` of a multipart form to `path`, as the page's
+/// upload script (`json`) or a plain form would.
+pub async fn upload_to(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+    json: bool,
+) -> reqwest::Response {
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(bytes)
@@ -241,7 +261,7 @@ pub async fn upload(
             .unwrap(),
     );
     client
-        .post(app.url(&format!("/access/{id}/documents/{kind}")))
+        .post(app.url(path))
         .header("Origin", &app.base)
         .header(
             "Accept",
@@ -479,4 +499,38 @@ pub fn code_text(html: &str, id: &str) -> String {
         .unwrap_or_else(|| panic!("no {id} on the page: {html}"))
         + open.len();
     html[start..start + html[start..].find('<').unwrap()].to_string()
+}
+
+/// A production app in service, from its developer's side.
+pub struct LiveApp {
+    pub developer: reqwest::Client,
+    /// The production-access application's id (also the directory id).
+    pub request_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// A live production app: approval, listing, and the credential handoff to
+/// the point of contact.
+pub async fn live_production_app(app: &TestApp, reviewer: &reqwest::Client) -> LiveApp {
+    let (developer, request_id) = listed(app, reviewer).await;
+    app.post_form(reviewer, "production/start_handoff", &[("id", &request_id)])
+        .await;
+    let mail = app
+        .smtp
+        .wait_for("privacy@acme.example.com", "Your production credentials")
+        .await;
+    let link = mail.link_containing("/handoff/").unwrap();
+    let token = &link[link.find("/handoff/").unwrap() + 9..];
+    let poc = account(app, "privacy@acme.example.com", Role::Developer).await;
+    let res = app
+        .post_form(&poc, "production/reveal", &[("token", token)])
+        .await;
+    let shown = page(app, &poc, &location(&res)).await;
+    LiveApp {
+        developer,
+        request_id,
+        client_id: code_text(&shown, "client-id"),
+        client_secret: code_text(&shown, "client-secret"),
+    }
 }

@@ -158,6 +158,11 @@ impl TestApp {
         }
     }
 
+    /// Sets the portal's clock to `at` (it keeps running from there).
+    pub fn set_clock(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.state.clock.advance(at - self.state.clock.now());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

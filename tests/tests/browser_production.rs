@@ -240,3 +240,226 @@ async fn an_admin_suspends_and_restores_production_access_from_the_incidents_pag
     admin.close().await;
     app.stop().await;
 }
+
+/// A live app's policy change in three browsers (developer, reviewer,
+/// visitor): proposed with a real PDF upload → the reviewer reads the diff
+/// and approves → the directory's links switch to the new version. A second
+/// change is left until overdue on the portal's clock → the admins'
+/// escalation email arrives and the board shows it overdue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_escalated() {
+    use chrono::TimeZone;
+    use server::{entities::policy_change, sea_orm::EntityTrait};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // Wednesday, November 25, 2026, 10:00 Eastern: due Thursday, December 3, 17:00.
+    app.set_clock(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 25, 15, 0, 0)
+            .unwrap(),
+    );
+    let reviewer_http = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let live = live_production_app(&app, &reviewer_http).await;
+    let rid = live.request_id.clone();
+    let files = tempfile::tempdir().unwrap();
+    let new_policy = files.path().join("acme-privacy-2027.pdf");
+    std::fs::write(
+        &new_policy,
+        server::pdf::TextDocument::new("Acme privacy policy")
+            .paragraphs([
+                POLICY_TEXT[0],
+                "If you revoke access, we delete your data within 7 days.",
+                POLICY_TEXT[2],
+            ])
+            .render(),
+    )
+    .unwrap();
+
+    let visitor = Browser::start(true).await;
+    visitor.visit(&app.url(&format!("/directory/{rid}"))).await;
+    visitor.wait_for_hydration().await;
+    let approved_before = visitor
+        .find("a.approved-document")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The developer proposes the new privacy policy from the status page.
+    let developer = Browser::start(true).await;
+    sign_in(&developer, &app, "dev@acme.example.com").await;
+    developer.visit(&app.url(&format!("/access/{rid}"))).await;
+    developer.wait_for_hydration().await;
+    developer.click("#policy-changes-link").await;
+    developer
+        .wait_for_path(&format!("/access/{rid}/policy-changes"))
+        .await;
+    developer.wait_for_hydration().await;
+    developer
+        .click("#propose-heading ~ form button[type=submit]")
+        .await;
+    developer
+        .wait_for_text("#proposed-heading", "Proposed documents")
+        .await;
+    developer.wait_for_hydration().await;
+    developer
+        .find("#upload-privacy_policy")
+        .await
+        .send_keys(&new_policy.display().to_string())
+        .await
+        .unwrap();
+    developer
+        .click("form[action$='/documents/privacy_policy'] button[type=submit]")
+        .await;
+    developer
+        .wait_for_text("#documents", "acme-privacy-2027.pdf")
+        .await;
+    developer.wait_for_hydration().await;
+    developer.check_accessibility().await;
+    developer
+        .fill(
+            "enrollee_notice",
+            "From March 1 we delete your data within 7 days of a revocation instead of 30.",
+        )
+        .await;
+    developer.click("#submit-change button[type=submit]").await;
+    developer
+        .wait_for_path(&format!("/access/{rid}/policy-changes?submitted=1"))
+        .await;
+    developer
+        .wait_for_text("#change-state", "Waiting for review")
+        .await;
+    developer
+        .wait_for_text("#open-change", "Dec 3, 2026, 5:00 PM EST")
+        .await;
+    // Not published yet: the directory still links the approved version.
+    visitor.visit(&app.url(&format!("/directory/{rid}"))).await;
+    visitor.wait_for_hydration().await;
+    assert_eq!(
+        visitor
+            .find("a.approved-document")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap(),
+        approved_before
+    );
+
+    // The reviewer opens it from the board and reads the diff.
+    let change = policy_change::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let reviewer = Browser::start(true).await;
+    sign_in(&reviewer, &app, "rae@cms.example.gov").await;
+    reviewer.visit(&app.url("/review/policy-changes")).await;
+    reviewer.wait_for_hydration().await;
+    reviewer.check_accessibility().await;
+    reviewer.click("#open-changes a").await;
+    reviewer
+        .wait_for_path(&format!("/review/policy-changes/{change}"))
+        .await;
+    reviewer.wait_for_hydration().await;
+    reviewer
+        .wait_for_text(".diff-removed del", "within 30 days")
+        .await;
+    reviewer
+        .wait_for_text(".diff-added ins", "within 7 days")
+        .await;
+    reviewer
+        .wait_for_text(".diff-summary", "1 sentence(s) added, 1 removed.")
+        .await;
+    reviewer.check_accessibility().await;
+    reviewer.click("#decision-approve").await;
+    reviewer.click("#decide-form button[type=submit]").await;
+    reviewer
+        .wait_for_path(&format!("/review/policy-changes/{change}?approved=1"))
+        .await;
+    reviewer.wait_for_text("#change-state", "Approved").await;
+
+    // The public link switched to the new version.
+    visitor.visit(&app.url(&format!("/directory/{rid}"))).await;
+    visitor.wait_for_hydration().await;
+    let approved_after = visitor
+        .find("a.approved-document")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(approved_after, approved_before);
+    let pdf = reqwest::get(app.url(&approved_after))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(portal_tests::pdf_text(&pdf).contains("within 7 days"));
+    app.smtp
+        .wait_for("privacy@acme.example.com", "Policy change approved")
+        .await;
+
+    // A second change, submitted the same Wednesday and never answered.
+    let dev_http = &live.developer;
+    app.post_form(dev_http, "policy-changes/start", &[("request_id", &rid)])
+        .await;
+    let second = policy_change::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id != change)
+        .unwrap()
+        .id;
+    let res = upload_to(
+        &app,
+        dev_http,
+        &format!("/policy-changes/{second}/documents/terms_of_service"),
+        "terms-2027.pdf",
+        terms_pdf(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    app.post_form(
+        dev_http,
+        "policy-changes/submit",
+        &[
+            ("id", &second.to_string()),
+            (
+                "enrollee_notice",
+                "Our terms now say how to stop using the app at any time.",
+            ),
+        ],
+    )
+    .await;
+    // Friday, December 4, 9:00 Eastern: past due.
+    let overdue_at = chrono::Utc.with_ymd_and_hms(2026, 12, 4, 14, 0, 0).unwrap();
+    app.set_clock(overdue_at);
+    server::policy_changes::send_escalations(&app.state.db, &app.base, overdue_at)
+        .await
+        .unwrap();
+    let escalation = app
+        .smtp
+        .wait_for("ada@cms.example.gov", "Overdue: policy change")
+        .await;
+    assert!(escalation
+        .link_containing(&format!("/review/policy-changes/{second}"))
+        .is_some());
+    sign_in(&reviewer, &app, "rae@cms.example.gov").await;
+    reviewer.visit(&app.url("/review/policy-changes")).await;
+    reviewer.wait_for_hydration().await;
+    reviewer
+        .wait_for_text("tr.urgency-overdue", "Overdue")
+        .await;
+    reviewer.wait_for_text("#on-time-share", "50%").await;
+    reviewer.wait_for_text("#on-time-share", "1 of 2").await;
+    for browser in [visitor, developer, reviewer] {
+        browser.close().await;
+    }
+    app.stop().await;
+}

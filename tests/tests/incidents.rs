@@ -70,28 +70,6 @@ async fn read(app: &TestApp, path: &str, token: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-/// A live production app: approval, listing, handoff; returns (client id, secret).
-async fn production_app(app: &TestApp, reviewer: &reqwest::Client) -> (String, String) {
-    let (_dev, id) = listed(app, reviewer).await;
-    app.post_form(reviewer, "production/start_handoff", &[("id", &id)])
-        .await;
-    let mail = app
-        .smtp
-        .wait_for("privacy@acme.example.com", "Your production credentials")
-        .await;
-    let link = mail.link_containing("/handoff/").unwrap();
-    let token = &link[link.find("/handoff/").unwrap() + 9..];
-    let poc = account(app, "privacy@acme.example.com", Role::Developer).await;
-    let res = app
-        .post_form(&poc, "production/reveal", &[("token", token)])
-        .await;
-    let shown = page(app, &poc, &location(&res)).await;
-    (
-        code_text(&shown, "client-id"),
-        code_text(&shown, "client-secret"),
-    )
-}
-
 async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_credentials(
     backend: Backend,
 ) {
@@ -109,7 +87,8 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         "BBUser00000",
     )
     .await;
-    let (prod_id, prod_secret) = production_app(&app, &reviewer).await;
+    let live = live_production_app(&app, &reviewer).await;
+    let (prod_id, prod_secret) = (live.client_id, live.client_secret);
     let prod_token = token_for(
         &app,
         "/production",

@@ -52,6 +52,8 @@ pub struct DocumentDto {
     pub grade_level: f64,
     pub hints: Vec<HintDto>,
     pub uploaded: String,
+    /// Where the PDF can be opened by whoever sees this.
+    pub href: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +197,46 @@ fn human_size(bytes: i64) -> String {
     }
 }
 
+/// A checklist item's words, from its key.
+#[cfg(feature = "ssr")]
+pub(crate) fn checklist_text(key: &str) -> String {
+    server::access::form::PRIVACY_CHECKLIST
+        .iter()
+        .find(|i| i.key == key)
+        .map(|i| i.text.to_string())
+        .unwrap_or_default()
+}
+
+/// A document and its analysis as pages show it; `href` opens the PDF.
+#[cfg(feature = "ssr")]
+pub(crate) fn document_dto(d: &server::access::DocumentView, href: String) -> DocumentDto {
+    DocumentDto {
+        id: d.id.to_string(),
+        kind: d.kind.clone(),
+        kind_label: server::access::DocumentKind::parse(&d.kind)
+            .map(|k| k.label().to_string())
+            .unwrap_or_default(),
+        filename: d.filename.clone(),
+        sha256: d.sha256.clone(),
+        size: human_size(d.size_bytes),
+        pages: d.page_count,
+        words: d.word_count,
+        reading_ease: (d.analysis.readability.reading_ease * 10.0).round() / 10.0,
+        grade_level: (d.analysis.readability.grade_level * 10.0).round() / 10.0,
+        hints: d
+            .analysis
+            .hints
+            .iter()
+            .map(|h| HintDto {
+                item: checklist_text(&h.item),
+                excerpt: h.excerpt.clone(),
+            })
+            .collect(),
+        uploaded: d.uploaded_at.format("%B %-d, %Y %H:%M UTC").to_string(),
+        href,
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn to_dto(
     view: server::access::AccessRequestView,
@@ -274,13 +316,6 @@ fn to_dto(
             .map(|s| s.title.to_string())
             .unwrap_or_default()
     };
-    let checklist_text = |key: &str| {
-        form::PRIVACY_CHECKLIST
-            .iter()
-            .find(|i| i.key == key)
-            .map(|i| i.text.to_string())
-            .unwrap_or_default()
-    };
     AccessDto {
         id: view.id.to_string(),
         app_id: view.application_id.to_string(),
@@ -299,30 +334,7 @@ fn to_dto(
         documents: view
             .documents
             .iter()
-            .map(|d| DocumentDto {
-                id: d.id.to_string(),
-                kind: d.kind.clone(),
-                kind_label: server::access::DocumentKind::parse(&d.kind)
-                    .map(|k| k.label().to_string())
-                    .unwrap_or_default(),
-                filename: d.filename.clone(),
-                sha256: d.sha256.clone(),
-                size: human_size(d.size_bytes),
-                pages: d.page_count,
-                words: d.word_count,
-                reading_ease: (d.analysis.readability.reading_ease * 10.0).round() / 10.0,
-                grade_level: (d.analysis.readability.grade_level * 10.0).round() / 10.0,
-                hints: d
-                    .analysis
-                    .hints
-                    .iter()
-                    .map(|h| HintDto {
-                        item: checklist_text(&h.item),
-                        excerpt: h.excerpt.clone(),
-                    })
-                    .collect(),
-                uploaded: d.uploaded_at.format("%B %-d, %Y %H:%M UTC").to_string(),
-            })
+            .map(|d| document_dto(d, format!("/access/documents/{}", d.id)))
             .collect(),
         missing: view
             .missing

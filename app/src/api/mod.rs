@@ -6,6 +6,7 @@ pub mod admin;
 pub mod apps;
 pub mod incidents;
 pub mod medicare;
+pub mod policy_changes;
 pub mod production;
 pub mod review;
 #[cfg(feature = "ssr")]

@@ -488,6 +488,9 @@ pub struct DirectoryEntryDto {
     pub logo_url: Option<String>,
     pub data_source: String,
     pub live_since: Option<String>,
+    /// The approved privacy policy and terms (label, link, date): each link
+    /// names its version, so it changes when a new version is approved.
+    pub documents: Vec<(String, String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -516,6 +519,7 @@ fn entry_dto(e: server::production::directory::DirectoryEntry) -> DirectoryEntry
         logo_url: e.logo_app_id.map(|a| format!("/app-logos/{a}")),
         data_source: server::production::directory::DATA_SOURCE.into(),
         live_since: e.live_since.map(|t| t.format("%B %Y").to_string()),
+        documents: vec![],
     }
 }
 
@@ -550,11 +554,26 @@ pub async fn directory_entry(id: String) -> Result<DirectoryEntryDto, AppError> 
     let call = Call::capture();
     let not_listed = || AppError::Message("This app is not in the directory.".into());
     let id = uuid::Uuid::parse_str(&id).map_err(|_| not_listed())?;
-    server::production::directory::entry(&call.state.db, id)
+    let db = &call.state.db;
+    let mut entry = server::production::directory::entry(db, id)
         .await
         .map_err(internal)?
         .map(entry_dto)
-        .ok_or_else(not_listed)
+        .ok_or_else(not_listed)?;
+    entry.documents = server::policy_changes::approved_documents(db, id)
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(|d| {
+            let dto = super::policy_changes::published_dto(id, d);
+            (
+                dto.kind_label,
+                dto.href,
+                d.uploaded_at.format("%B %-d, %Y").to_string(),
+            )
+        })
+        .collect();
+    Ok(entry)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -191,6 +191,13 @@ fn Overview() -> impl IntoView {
                             </dl>
                         </section>
                         {a.editable.then(|| view! { <Steps access=a.clone() current=""/> })}
+                        {(a.state == "live").then(|| view! {
+                            <section aria-labelledby="policy-changes-heading">
+                                <h2 id="policy-changes-heading">"Privacy policy and terms of service"</h2>
+                                <p>"Changes to either must be approved before you publish them. "
+                                    <a id="policy-changes-link" href=format!("/access/{}/policy-changes", a.id)>"Propose or follow a policy change"</a></p>
+                            </section>
+                        })}
                         <super::production::AfterApproval listing=listing/>
                         <super::review::ApplicantFeedback id=a.id.clone() feedback=feedback/>
                         <super::review::ApplicantDemo id=a.id.clone() demo=demo/>
@@ -298,7 +305,7 @@ fn SectionView() -> impl IntoView {
 }
 
 /// The words for an upload refusal code from a plain form post.
-fn server_upload_problem(code: &str) -> String {
+pub(crate) fn server_upload_problem(code: &str) -> String {
     match code {
         "empty" => "Choose a PDF file to upload.",
         "too_large" => "The file is larger than 10 MB. Save a smaller PDF (for example without embedded images) and try again.",
@@ -437,32 +444,46 @@ fn Documents(
             {[("privacy_policy", "Privacy policy"), ("terms_of_service", "Terms of service")].into_iter().map(|(kind, label)| {
                 let doc = access.documents.iter().find(|d| d.kind == kind).cloned();
                 let error_here = upload_error.clone();
-                let input_id = format!("upload-{kind}");
-                let error_id = format!("{input_id}-error");
-                let status_id = format!("{input_id}-status");
                 view! {
                     <div class="document">
                         <h3>{label}</h3>
                         {doc.map(|d| view! { <DocumentAnalysis doc=d/> })}
                         {editable.then(|| view! {
-                            <form method="post" action=format!("/access/{id}/documents/{kind}") enctype="multipart/form-data"
-                                data-upload="true" data-error=error_id.clone() data-status=status_id.clone()>
-                                <div class="field">
-                                    <label for=input_id.clone()>{format!("Upload the {} (PDF)", label.to_lowercase())}</label>
-                                    <p class="field-error" id=error_id.clone() role="alert">{error_here}</p>
-                                    <input type="file" id=input_id.clone() name="file" accept="application/pdf,.pdf" required=true
-                                        aria-describedby=error_id.clone()/>
-                                </div>
-                                <progress max="100" value="0" hidden=true aria-label=format!("Uploading the {}", label.to_lowercase())></progress>
-                                <p class="upload-status" id=status_id.clone() role="status" aria-live="polite"></p>
-                                <button type="submit" class="button button-secondary">{format!("Upload {}", label.to_lowercase())}</button>
-                            </form>
+                            <DocumentUpload action=format!("/access/{id}/documents/{kind}") kind=kind label=label error=error_here/>
                         })}
                     </div>
                 }
             }).collect_view()}
             <script src="/upload.js" defer=true></script>
         </section>
+    }
+}
+
+/// The upload form of one policy document. It posts as a plain form; the
+/// page's `/upload.js` sends it with a progress bar when scripts run.
+#[component]
+pub(crate) fn DocumentUpload(
+    action: String,
+    kind: &'static str,
+    label: &'static str,
+    error: Option<String>,
+) -> impl IntoView {
+    let input_id = format!("upload-{kind}");
+    let error_id = format!("{input_id}-error");
+    let status_id = format!("{input_id}-status");
+    view! {
+        <form method="post" action=action enctype="multipart/form-data"
+            data-upload="true" data-error=error_id.clone() data-status=status_id.clone()>
+            <div class="field">
+                <label for=input_id.clone()>{format!("Upload the {} (PDF)", label.to_lowercase())}</label>
+                <p class="field-error" id=error_id.clone() role="alert">{error}</p>
+                <input type="file" id=input_id.clone() name="file" accept="application/pdf,.pdf" required=true
+                    aria-describedby=error_id.clone()/>
+            </div>
+            <progress max="100" value="0" hidden=true aria-label=format!("Uploading the {}", label.to_lowercase())></progress>
+            <p class="upload-status" id=status_id.clone() role="status" aria-live="polite"></p>
+            <button type="submit" class="button button-secondary">{format!("Upload {}", label.to_lowercase())}</button>
+        </form>
     }
 }
 
@@ -478,7 +499,7 @@ pub(crate) fn DocumentAnalysis(doc: DocumentDto) -> impl IntoView {
     view! {
         <div class="analysis">
             <p>
-                <a href=format!("/access/documents/{}", doc.id)>{doc.filename.clone()}</a>
+                <a href=doc.href.clone()>{doc.filename.clone()}</a>
                 {format!(" · {} · {} pages · {} words · uploaded {}", doc.size, doc.pages, doc.words, doc.uploaded)}
             </p>
             <p class="sha">"SHA-256 "<code>{doc.sha256.clone()}</code></p>

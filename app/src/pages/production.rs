@@ -532,6 +532,10 @@ pub fn DirectoryEntryPage() -> impl IntoView {
                             <dt>"Platforms"</dt><dd>{e.platforms.join(", ")}</dd>
                             <dt>"Website"</dt><dd><a href=e.website_url.clone() rel="noopener">{e.website_url.clone()}</a></dd>
                             <dt>"Privacy policy"</dt><dd><a href=e.privacy_policy_url.clone() rel="noopener">{e.privacy_policy_url.clone()}</a></dd>
+                            {e.documents.iter().map(|(label, href, uploaded)| view! {
+                                <dt>{format!("{label} (PDF)")}</dt>
+                                <dd><a href=href.clone() class="approved-document">{format!("Approved version of {uploaded}")}</a></dd>
+                            }).collect_view()}
                             <dt>"Support"</dt><dd><a href=format!("mailto:{}", e.support_email)>{e.support_email.clone()}</a>{(!e.support_url.is_empty()).then(|| view! { " · "<a href=e.support_url.clone() rel="noopener">"Help page"</a> })}</dd>
                             {e.live_since.clone().map(|since| view! { <dt>"Connected to Medicare since"</dt><dd>{since}</dd> })}
                         </dl>

@@ -66,7 +66,7 @@ fn Queue() -> impl IntoView {
         move |name: &'static str, value: &'static str| param(name).as_deref() == Some(value);
     view! {
         <h1>"Review queue"</h1>
-        <p><a href="/review/slots">"Your demo slots"</a></p>
+        <p><a href="/review/slots">"Your demo slots"</a>" · "<a href="/review/policy-changes">"Policy changes of live apps"</a></p>
         <p>"Every submitted production-access application. The guide promises a first response within 24 business hours (9:00–17:00 Eastern, Monday to Friday, without federal holidays); the clock is shown until a reviewer starts the review."</p>
         <form method="get" action="/review" class="filters" role="search">
             <div class="field">

@@ -114,7 +114,7 @@ fn count_sentences(text: &str) -> u32 {
     count
 }
 
-fn split_sentences(text: &str) -> Vec<String> {
+pub(crate) fn split_sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut chars = text.chars().peekable();

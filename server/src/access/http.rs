@@ -20,7 +20,7 @@ use crate::{
 
 /// Bodies above this are cut off; between [`MAX_BYTES`] and this the upload
 /// is read to the end and refused with a message.
-const BODY_CAP: usize = 64 * 1024 * 1024;
+pub(crate) const BODY_CAP: usize = 64 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_CAP))
 }
 
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<CurrentUser> {
+pub(crate) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<CurrentUser> {
     let token = session_cookie::read(headers)?;
     accounts::session_user(&state.db, &token, state.clock.now())
         .await
@@ -39,7 +39,7 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<CurrentUser>
         .flatten()
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -47,7 +47,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the `file` field, keeping at most [`MAX_BYTES`] + 1 bytes of it.
-async fn read_file(form: &mut Multipart) -> Result<(String, Vec<u8>), DocumentError> {
+pub(crate) async fn read_file(form: &mut Multipart) -> Result<(String, Vec<u8>), DocumentError> {
     let mut found = None;
     while let Ok(Some(mut field)) = form.next_field().await {
         if field.name() != Some("file") {
@@ -158,7 +158,7 @@ async fn upload(
     }
 }
 
-fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
     let safe: String = filename
         .chars()
         .map(|c| {

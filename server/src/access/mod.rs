@@ -101,7 +101,7 @@ pub struct DocumentView {
 /// A document's record without its extracted text, which can run to
 /// megabytes and which no page needs (the analysis is stored beside it).
 #[derive(Clone, Debug, sea_orm::FromQueryResult)]
-struct DocumentRow {
+pub(crate) struct DocumentRow {
     id: Uuid,
     kind: String,
     filename: String,
@@ -130,7 +130,7 @@ impl From<access_document::Model> for DocumentRow {
 }
 
 impl DocumentView {
-    fn from_row(m: DocumentRow) -> Self {
+    pub(crate) fn from_row(m: DocumentRow) -> Self {
         let analysis =
             serde_json::from_str(&m.analysis).unwrap_or_else(|_| analysis::analyse("", false));
         Self {
@@ -627,6 +627,19 @@ async fn sections_of(
         .collect())
 }
 
+/// The latest upload of each kind of an application: once it is approved,
+/// the documents it was approved with.
+pub(crate) async fn submitted_documents(
+    db: &impl ConnectionTrait,
+    request: Uuid,
+) -> Result<Vec<DocumentView>, DbErr> {
+    Ok(current_documents(db, request)
+        .await?
+        .into_iter()
+        .map(DocumentView::from_row)
+        .collect())
+}
+
 async fn current_documents(
     db: &impl ConnectionTrait,
     request: Uuid,
@@ -809,7 +822,7 @@ pub async fn save_section(
 }
 
 /// A file name as uploaded, reduced to a safe display name.
-fn display_filename(raw: &str, kind: DocumentKind) -> String {
+pub(crate) fn display_filename(raw: &str, kind: DocumentKind) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     if clean.trim().is_empty() {
@@ -838,13 +851,10 @@ pub async fn upload_document(
     if !state.applicant_may_edit() {
         return Err(AccessError::NotEditable(state));
     }
-    let pdf = tokio::task::spawn_blocking(move || document::PolicyPdf::parse(bytes))
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))??;
-    let analysis = analysis::analyse(&pdf.text, kind == DocumentKind::PrivacyPolicy);
-    let (sha256, new_blob) = blobs.put(&pdf.bytes).await?;
+    let stored = store_pdf(blobs, kind, bytes).await?;
+    let (pdf, analysis, sha256) = (&stored.pdf, &stored.analysis, &stored.sha256);
     let filename = display_filename(filename, kind);
-    let stored = async {
+    let recorded = async {
         let txn = crate::db::begin_write(db).await?;
         let request = owned(&txn, owner, id).await?;
         let state = state_of(&request);
@@ -894,17 +904,55 @@ pub async fn upload_document(
         Ok::<_, AccessError>(doc)
     }
     .await;
-    match stored {
+    match recorded {
         Ok(doc) => Ok(DocumentView::from_row(doc.into())),
         Err(error) => {
-            if new_blob {
-                if let Err(e) = blobs.remove(&sha256).await {
-                    tracing::warn!(error = %e, "could not remove the blob of a failed upload");
-                }
-            }
+            stored.discard(blobs).await;
             Err(error)
         }
     }
+}
+
+/// A policy PDF that passed every check, analysed and put in the blob store,
+/// not yet recorded anywhere.
+pub(crate) struct StoredPdf {
+    pub pdf: document::PolicyPdf,
+    pub analysis: Analysis,
+    pub sha256: String,
+    /// The blob was not there before this upload.
+    new_blob: bool,
+}
+
+impl StoredPdf {
+    /// Removes the blob again when recording the upload failed (unless
+    /// another document already had the same bytes).
+    pub(crate) async fn discard(&self, blobs: &BlobStore) {
+        if self.new_blob {
+            if let Err(e) = blobs.remove(&self.sha256).await {
+                tracing::warn!(error = %e, "could not remove the blob of a failed upload");
+            }
+        }
+    }
+}
+
+/// Checks `bytes` as a policy PDF (off the async runtime), analyses its text
+/// and stores it.
+pub(crate) async fn store_pdf(
+    blobs: &BlobStore,
+    kind: DocumentKind,
+    bytes: Vec<u8>,
+) -> Result<StoredPdf, AccessError> {
+    let pdf = tokio::task::spawn_blocking(move || document::PolicyPdf::parse(bytes))
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+    let analysis = analysis::analyse(&pdf.text, kind == DocumentKind::PrivacyPolicy);
+    let (sha256, new_blob) = blobs.put(&pdf.bytes).await?;
+    Ok(StoredPdf {
+        pdf,
+        analysis,
+        sha256,
+        new_blob,
+    })
 }
 
 /// A document's file name and bytes, for its applicant or a reviewer.

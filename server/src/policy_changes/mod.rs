@@ -1,0 +1,1274 @@
+//! Changes to a live app's privacy policy or terms of service ("Changes to
+//! your privacy policy and terms of service" in the production-access guide):
+//! the developer proposes new documents with the notice enrollees will get,
+//! and may not publish them until a reviewer approves. The reviewer must
+//! answer within five federal business days of each submission; admins are
+//! warned one business day before that and again when it is overdue.
+//!
+//! Until approval, the portal (the public directory and the app's pages)
+//! keeps showing the approved versions: those of the last approved change, or
+//! else the ones approved with the production-access application.
+pub mod diff;
+pub mod http;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use diff::{DiffLine, TextDiff};
+
+use crate::{
+    access::{
+        self, analysis::ChecklistHint, AccessError, AccessState, DocumentError, DocumentKind,
+        DocumentView,
+    },
+    accounts::CurrentUser,
+    audit::{self, AuditContext, AuditRecord},
+    blobs::BlobStore,
+    calendar::closures,
+    entities::{
+        access_document, access_request, account, policy_change, policy_change_document,
+        policy_change_round,
+    },
+    ids::Role,
+    mail,
+    validation::FieldErrors,
+};
+
+/// The guide: changes must be approved within five business days.
+pub const ANSWER_WITHIN_BUSINESS_DAYS: u32 = 5;
+/// Admins are warned when this much business time is left (one business day).
+const WARN_WITH_BUSINESS_HOURS_LEFT: i64 = 8;
+const NOTICE_MIN: usize = 40;
+const NOTICE_MAX: usize = 10_000;
+const COMMENT_MAX: usize = 5_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyChangeError {
+    #[error("no such change")]
+    NotFound,
+    #[error("only reviewers may do this")]
+    Forbidden,
+    #[error("only a live production app can propose policy changes")]
+    NotLive,
+    #[error("the change is {} and cannot be changed now", .0.label().to_lowercase())]
+    NotEditable(ChangeState),
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Document(#[from] DocumentError),
+    #[error("file storage failed: {0}")]
+    Storage(#[from] std::io::Error),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<AccessError> for PolicyChangeError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::Document(e) => Self::Document(e),
+            AccessError::Storage(e) => Self::Storage(e),
+            AccessError::Db(e) => Self::Db(e),
+            AccessError::Invalid(e) => Self::Invalid(e),
+            _ => Self::NotFound,
+        }
+    }
+}
+
+fn invalid(field: &str, message: &str) -> PolicyChangeError {
+    let mut errors = FieldErrors::new();
+    errors.add(field, message);
+    PolicyChangeError::Invalid(errors)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeState {
+    Draft,
+    Submitted,
+    ChangesRequested,
+    Approved,
+    Withdrawn,
+}
+
+impl ChangeState {
+    const ALL: [ChangeState; 5] = [
+        ChangeState::Draft,
+        ChangeState::Submitted,
+        ChangeState::ChangesRequested,
+        ChangeState::Approved,
+        ChangeState::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeState::Draft => "draft",
+            ChangeState::Submitted => "submitted",
+            ChangeState::ChangesRequested => "changes_requested",
+            ChangeState::Approved => "approved",
+            ChangeState::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeState::Draft => "Draft",
+            ChangeState::Submitted => "Waiting for review",
+            ChangeState::ChangesRequested => "Changes requested",
+            ChangeState::Approved => "Approved",
+            ChangeState::Withdrawn => "Withdrawn",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            ChangeState::Draft | ChangeState::Submitted | ChangeState::ChangesRequested
+        )
+    }
+
+    /// The developer may upload and submit.
+    pub fn developer_may_edit(self) -> bool {
+        matches!(self, ChangeState::Draft | ChangeState::ChangesRequested)
+    }
+}
+
+fn state_of(change: &policy_change::Model) -> ChangeState {
+    ChangeState::parse(&change.state).unwrap_or(ChangeState::Draft)
+}
+
+/// One submission and its answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundView {
+    pub submitted_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// `approved`, `changes_requested` or `withdrawn`.
+    pub outcome: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl RoundView {
+    /// Answered by a reviewer by the due date; `None` while open or withdrawn.
+    pub fn on_time(&self) -> Option<bool> {
+        match (self.answered_at, self.outcome.as_deref()) {
+            (_, Some("withdrawn")) | (None, _) => None,
+            (Some(at), _) => Some(at <= self.due_at),
+        }
+    }
+}
+
+/// A change as the developer and reviewers see it.
+#[derive(Clone, Debug)]
+pub struct ChangeView {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub app_name: String,
+    pub owner_id: Uuid,
+    pub state: ChangeState,
+    pub enrollee_notice: String,
+    /// The latest proposed upload of each kind.
+    pub proposed: Vec<DocumentView>,
+    /// Oldest first.
+    pub rounds: Vec<RoundView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl ChangeView {
+    /// The submission waiting for an answer.
+    pub fn open_round(&self) -> Option<&RoundView> {
+        self.rounds.last().filter(|r| r.answered_at.is_none())
+    }
+
+    /// The reviewer's comment on the latest answer, when it asked for changes.
+    pub fn requested_changes(&self) -> Option<&str> {
+        self.rounds
+            .last()
+            .filter(|r| r.outcome.as_deref() == Some("changes_requested"))
+            .and_then(|r| r.comment.as_deref())
+    }
+}
+
+/// A live app's policy changes for its developer: the approved documents,
+/// and every change, newest first.
+#[derive(Clone, Debug)]
+pub struct AppChanges {
+    pub request_id: Uuid,
+    pub app_name: String,
+    pub live: bool,
+    pub approved: Vec<DocumentView>,
+    pub changes: Vec<ChangeView>,
+}
+
+/// One proposed document beside the approved one it would replace.
+#[derive(Clone, Debug)]
+pub struct DocumentComparison {
+    pub kind: DocumentKind,
+    pub approved: Option<DocumentView>,
+    pub proposed: DocumentView,
+    pub diff: TextDiff,
+    /// Checklist items the approved text seemed to cover and the proposed one does not.
+    pub hints_lost: Vec<String>,
+}
+
+/// Everything a reviewer needs to answer a change.
+#[derive(Clone, Debug)]
+pub struct ReviewView {
+    pub change: ChangeView,
+    pub comparisons: Vec<DocumentComparison>,
+}
+
+/// Where an open submission stands against its due date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Urgency {
+    OnTrack,
+    /// One business day or less left.
+    DueSoon,
+    Overdue,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardRow {
+    pub change_id: Uuid,
+    pub request_id: Uuid,
+    pub app_name: String,
+    pub submitted_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Business time left before the due date; negative (wall time) once overdue.
+    pub business_time_left: Duration,
+    pub urgency: Urgency,
+}
+
+/// The reviewers' service-level board.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// Open submissions, least time left first.
+    pub open: Vec<BoardRow>,
+    /// Submissions answered by their due date.
+    pub answered_on_time: u64,
+    /// Submissions answered, plus open ones already overdue (they can no
+    /// longer be on time).
+    pub counted: u64,
+}
+
+impl Board {
+    /// The share answered within five business days, as a percentage; `None` before any count.
+    pub fn on_time_percent(&self) -> Option<f64> {
+        (self.counted > 0).then(|| self.answered_on_time as f64 * 100.0 / self.counted as f64)
+    }
+}
+
+fn require_reviewer(user: &CurrentUser) -> Result<(), PolicyChangeError> {
+    if user.role.can_review() {
+        Ok(())
+    } else {
+        Err(PolicyChangeError::Forbidden)
+    }
+}
+
+/// The application behind a live app, if `owner` owns it.
+async fn owned_request(
+    db: &impl ConnectionTrait,
+    owner: &CurrentUser,
+    request_id: Uuid,
+) -> Result<access_request::Model, PolicyChangeError> {
+    let request = access::find(db, request_id).await?;
+    if request.owner_id != owner.id.0 {
+        return Err(PolicyChangeError::NotFound);
+    }
+    Ok(request)
+}
+
+async fn find_change(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<policy_change::Model, PolicyChangeError> {
+    policy_change::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(PolicyChangeError::NotFound)
+}
+
+/// The change and its application, if `viewer` owns it or reviews.
+async fn readable(
+    db: &impl ConnectionTrait,
+    viewer: &CurrentUser,
+    id: Uuid,
+) -> Result<(policy_change::Model, access_request::Model), PolicyChangeError> {
+    let change = find_change(db, id).await?;
+    let request = access::find(db, change.request_id).await?;
+    if !access::may_read(&request, viewer) {
+        return Err(PolicyChangeError::NotFound);
+    }
+    Ok((change, request))
+}
+
+/// The change and its application, if `owner` owns it and may still edit it.
+async fn editable(
+    db: &impl ConnectionTrait,
+    owner: &CurrentUser,
+    id: Uuid,
+) -> Result<(policy_change::Model, access_request::Model), PolicyChangeError> {
+    let change = find_change(db, id).await?;
+    let request = owned_request(db, owner, change.request_id).await?;
+    let state = state_of(&change);
+    if !state.developer_may_edit() {
+        return Err(PolicyChangeError::NotEditable(state));
+    }
+    Ok((change, request))
+}
+
+async fn proposed_documents(
+    db: &impl ConnectionTrait,
+    change: Uuid,
+) -> Result<Vec<DocumentView>, DbErr> {
+    use policy_change_document::Column as C;
+    let mut out = Vec::new();
+    for kind in DocumentKind::ALL {
+        if let Some(row) = policy_change_document::Entity::find()
+            .select_only()
+            .columns([
+                C::Id,
+                C::Kind,
+                C::Filename,
+                C::Sha256,
+                C::SizeBytes,
+                C::PageCount,
+                C::WordCount,
+                C::Analysis,
+                C::UploadedAt,
+            ])
+            .filter(C::ChangeId.eq(change))
+            .filter(C::Kind.eq(kind.as_str()))
+            .order_by_desc(C::UploadedAt)
+            .order_by_desc(C::Id)
+            .into_model::<access::DocumentRow>()
+            .one(db)
+            .await?
+        {
+            out.push(DocumentView::from_row(row));
+        }
+    }
+    Ok(out)
+}
+
+async fn view_of(
+    db: &impl ConnectionTrait,
+    change: policy_change::Model,
+    request: &access_request::Model,
+) -> Result<ChangeView, DbErr> {
+    let rounds = policy_change_round::Entity::find()
+        .filter(policy_change_round::Column::ChangeId.eq(change.id))
+        .order_by_asc(policy_change_round::Column::SubmittedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| RoundView {
+            submitted_at: r.submitted_at,
+            due_at: r.due_at,
+            answered_at: r.answered_at,
+            outcome: r.outcome,
+            comment: r.comment,
+        })
+        .collect();
+    Ok(ChangeView {
+        proposed: proposed_documents(db, change.id).await?,
+        app_name: crate::review::app_name(db, request).await?,
+        owner_id: request.owner_id,
+        state: state_of(&change),
+        id: change.id,
+        request_id: change.request_id,
+        enrollee_notice: change.enrollee_notice,
+        rounds,
+        created_at: change.created_at,
+        updated_at: change.updated_at,
+        approved_at: change.approved_at,
+    })
+}
+
+/// The documents enrollees and the directory see for `request_id` now: of
+/// each kind, the one from the latest approved change that had one, else the
+/// one approved with the application.
+pub async fn approved_documents(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+) -> Result<Vec<DocumentView>, DbErr> {
+    let approved = policy_change::Entity::find()
+        .filter(policy_change::Column::RequestId.eq(request_id))
+        .filter(policy_change::Column::State.eq(ChangeState::Approved.as_str()))
+        .order_by_desc(policy_change::Column::ApprovedAt)
+        .all(db)
+        .await?;
+    let mut proposed_by_change = Vec::with_capacity(approved.len());
+    for change in &approved {
+        proposed_by_change.push(proposed_documents(db, change.id).await?);
+    }
+    let mut original = access::submitted_documents(db, request_id).await?;
+    let mut out = Vec::new();
+    for kind in DocumentKind::ALL {
+        let from_change = proposed_by_change
+            .iter()
+            .find_map(|docs| docs.iter().find(|d| d.kind == kind.as_str()).cloned());
+        let doc = from_change.or_else(|| {
+            original
+                .iter()
+                .position(|d| d.kind == kind.as_str())
+                .map(|i| original.remove(i))
+        });
+        out.extend(doc);
+    }
+    Ok(out)
+}
+
+/// `owner`'s live app's changes, for the developer's page.
+pub async fn for_app(
+    db: &DatabaseConnection,
+    owner: &CurrentUser,
+    request_id: Uuid,
+) -> Result<AppChanges, PolicyChangeError> {
+    let request = owned_request(db, owner, request_id).await?;
+    let rows = policy_change::Entity::find()
+        .filter(policy_change::Column::RequestId.eq(request_id))
+        .order_by_desc(policy_change::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        changes.push(view_of(db, row, &request).await?);
+    }
+    Ok(AppChanges {
+        request_id,
+        app_name: crate::review::app_name(db, &request).await?,
+        live: access::state_of(&request) == AccessState::Live,
+        approved: approved_documents(db, request_id).await?,
+        changes,
+    })
+}
+
+/// Opens a draft change for `owner`'s live app, or returns the open one.
+pub async fn start(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: &CurrentUser,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Uuid, PolicyChangeError> {
+    let txn = crate::db::begin_write(db).await?;
+    let request = owned_request(&txn, owner, request_id).await?;
+    if access::state_of(&request) != AccessState::Live {
+        return Err(PolicyChangeError::NotLive);
+    }
+    if let Some(open) = policy_change::Entity::find()
+        .filter(policy_change::Column::OpenFor.eq(request_id))
+        .one(&txn)
+        .await?
+    {
+        return Ok(open.id);
+    }
+    let id = Uuid::new_v4();
+    policy_change::ActiveModel {
+        id: Set(id),
+        request_id: Set(request_id),
+        state: Set(ChangeState::Draft.as_str().into()),
+        open_for: Set(Some(request_id)),
+        enrollee_notice: Set(String::new()),
+        revision: Set(0),
+        created_by: Set(owner.id.0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        approved_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("policy_change.started", "policy_change", id)
+            .after(serde_json::json!({ "request_id": request_id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// A change, for its developer or a reviewer.
+pub async fn get(
+    db: &DatabaseConnection,
+    viewer: &CurrentUser,
+    id: Uuid,
+) -> Result<ChangeView, PolicyChangeError> {
+    let (change, request) = readable(db, viewer, id).await?;
+    Ok(view_of(db, change, &request).await?)
+}
+
+/// Checks, analyses and stores a proposed document. Nothing is kept unless
+/// everything succeeds.
+#[allow(clippy::too_many_arguments)]
+pub async fn upload(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    ctx: &AuditContext,
+    owner: &CurrentUser,
+    id: Uuid,
+    kind: DocumentKind,
+    filename: &str,
+    bytes: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, DocumentView), PolicyChangeError> {
+    let (change, _) = editable(db, owner, id).await?;
+    let stored = access::store_pdf(blobs, kind, bytes).await?;
+    let filename = access::display_filename(filename, kind);
+    let recorded = async {
+        let txn = crate::db::begin_write(db).await?;
+        editable(&txn, owner, id).await?;
+        let doc = policy_change_document::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            change_id: Set(id),
+            kind: Set(kind.as_str().into()),
+            filename: Set(filename.clone()),
+            sha256: Set(stored.sha256.clone()),
+            size_bytes: Set(stored.pdf.bytes.len() as i64),
+            page_count: Set(stored.pdf.page_count as i32),
+            word_count: Set(stored.analysis.readability.words as i32),
+            extracted_text: Set(stored.pdf.text.clone()),
+            analysis: Set(serde_json::to_string(&stored.analysis).expect("analysis serializes")),
+            uploaded_by: Set(owner.id.0),
+            uploaded_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        policy_change::Entity::update_many()
+            .col_expr(policy_change::Column::UpdatedAt, Expr::value(now))
+            .filter(policy_change::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("policy_change.document_uploaded", "policy_change", id).after(
+                serde_json::json!({ "document_id": doc.id, "kind": kind.as_str(), "filename": filename, "sha256": stored.sha256, "size_bytes": doc.size_bytes }),
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, PolicyChangeError>(doc)
+    }
+    .await;
+    match recorded {
+        Ok(doc) => {
+            let view = DocumentView {
+                id: doc.id,
+                kind: doc.kind,
+                filename: doc.filename,
+                sha256: doc.sha256,
+                size_bytes: doc.size_bytes,
+                page_count: doc.page_count,
+                word_count: doc.word_count,
+                analysis: stored.analysis.clone(),
+                uploaded_at: doc.uploaded_at,
+            };
+            Ok((change.request_id, view))
+        }
+        Err(error) => {
+            stored.discard(blobs).await;
+            Err(error)
+        }
+    }
+}
+
+/// A document's file name and bytes: a proposed one for its developer or a
+/// reviewer; `None` when `viewer` may not see it.
+pub async fn download(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    viewer: &CurrentUser,
+    document: Uuid,
+) -> Result<(String, Vec<u8>), PolicyChangeError> {
+    let doc = policy_change_document::Entity::find_by_id(document)
+        .one(db)
+        .await?
+        .ok_or(PolicyChangeError::NotFound)?;
+    readable(db, viewer, doc.change_id).await?;
+    Ok((doc.filename, blobs.get(&doc.sha256).await?))
+}
+
+/// A published document of a listed app, for anyone: only the currently
+/// approved version of each kind is served.
+pub async fn published_file(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    request_id: Uuid,
+    document: Uuid,
+) -> Result<(String, Vec<u8>), PolicyChangeError> {
+    if crate::production::directory::entry(db, request_id)
+        .await?
+        .is_none()
+    {
+        return Err(PolicyChangeError::NotFound);
+    }
+    let doc = approved_documents(db, request_id)
+        .await?
+        .into_iter()
+        .find(|d| d.id == document)
+        .ok_or(PolicyChangeError::NotFound)?;
+    Ok((doc.filename, blobs.get(&doc.sha256).await?))
+}
+
+/// Everyone who reviews (the reviewers' board is shared).
+async fn reviewers(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    addresses_with_roles(db, &[Role::Reviewer, Role::Admin]).await
+}
+
+async fn admins(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    addresses_with_roles(db, &[Role::Admin]).await
+}
+
+async fn addresses_with_roles(
+    db: &impl ConnectionTrait,
+    roles: &[Role],
+) -> Result<Vec<String>, DbErr> {
+    Ok(account::Entity::find()
+        .filter(account::Column::Role.is_in(roles.iter().map(|r| r.as_str())))
+        .order_by_asc(account::Column::Email)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.email)
+        .collect())
+}
+
+fn format_due(at: DateTime<Utc>) -> String {
+    crate::calendar::format_eastern(at, "%A, %B %-d, %Y, %-I:%M %p")
+}
+
+/// Submits the change for review with the notice enrollees will get; the
+/// five-business-day clock starts now. Returns the due date.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: &CurrentUser,
+    id: Uuid,
+    enrollee_notice: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, PolicyChangeError> {
+    let notice = enrollee_notice.trim();
+    let mut errors = FieldErrors::new();
+    let length = notice.chars().count();
+    if length < NOTICE_MIN {
+        errors.add("enrollee_notice", "Write the notice you will send enrollees about the change (at least 40 characters): what changes, when, and what they can do about it.");
+    } else if length > NOTICE_MAX {
+        errors.add(
+            "enrollee_notice",
+            "The notice is longer than 10,000 characters; shorten it.",
+        );
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let (change, request) = editable(&txn, owner, id).await?;
+    let proposed = proposed_documents(&txn, id).await?;
+    if proposed.is_empty() {
+        errors.add(
+            "documents",
+            "Upload the new privacy policy, the new terms of service, or both.",
+        );
+    }
+    errors.into_result().map_err(PolicyChangeError::Invalid)?;
+    let from = state_of(&change);
+    let moved = policy_change::Entity::update_many()
+        .col_expr(
+            policy_change::Column::State,
+            Expr::value(ChangeState::Submitted.as_str()),
+        )
+        .col_expr(policy_change::Column::EnrolleeNotice, Expr::value(notice))
+        .col_expr(
+            policy_change::Column::Revision,
+            Expr::value(change.revision + 1),
+        )
+        .col_expr(policy_change::Column::UpdatedAt, Expr::value(now))
+        .filter(policy_change::Column::Id.eq(id))
+        .filter(policy_change::Column::State.eq(from.as_str()))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(PolicyChangeError::NotEditable(ChangeState::Submitted));
+    }
+    let due = closures::calendar(&txn)
+        .await?
+        .add_business_days(now, ANSWER_WITHIN_BUSINESS_DAYS);
+    policy_change_round::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        change_id: Set(id),
+        submitted_at: Set(now),
+        due_at: Set(due),
+        answered_at: Set(None),
+        outcome: Set(None),
+        comment: Set(None),
+        answered_by: Set(None),
+        due_soon_escalated_at: Set(None),
+        overdue_escalated_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let kinds: Vec<&str> = proposed.iter().map(|d| d.kind.as_str()).collect();
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("policy_change.submitted", "policy_change", id)
+            .before(serde_json::json!({ "state": from.as_str() }))
+            .after(serde_json::json!({ "state": "submitted", "due_at": due, "documents": kinds })),
+    )
+    .await?;
+    let name = crate::review::app_name(&txn, &request).await?;
+    let what = proposed
+        .iter()
+        .map(|d| {
+            DocumentKind::parse(&d.kind)
+                .map(|k| k.label().to_lowercase())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" and ");
+    access::event(
+        &txn,
+        request.id,
+        Some(owner.id),
+        "policy_change_submitted",
+        format!("Proposed a new {what}; review due by {}.", format_due(due)),
+        now,
+    )
+    .await?;
+    mail::enqueue(
+        &txn,
+        mail::templates::application_update(
+            crate::review::contacts(&txn, &request).await?,
+            &name,
+            "Policy change received",
+            &[
+                format!("We received the proposed {what} for {name}. A reviewer will answer by {}.", format_due(due)),
+                "Do not publish the new version or send the enrollee notice until it is approved: until then the portal keeps showing the approved version.".into(),
+            ],
+            &format!("{public_url}/access/{}/policy-changes", request.id),
+        ),
+        now,
+    )
+    .await?;
+    let to = reviewers(&txn).await?;
+    if !to.is_empty() {
+        mail::enqueue(
+            &txn,
+            mail::templates::reviewer_notice(
+                to,
+                &format!("Policy change to review: {name}"),
+                &format!("{name} proposed a new {what}. The answer is due by {} (five federal business days).", format_due(due)),
+                &format!("{public_url}/review/policy-changes/{id}"),
+            ),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(due)
+}
+
+/// Withdraws an open change; nothing of it is published.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    owner: &CurrentUser,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), PolicyChangeError> {
+    let txn = crate::db::begin_write(db).await?;
+    let change = find_change(&txn, id).await?;
+    owned_request(&txn, owner, change.request_id).await?;
+    let from = state_of(&change);
+    if !from.is_open() {
+        return Err(PolicyChangeError::NotEditable(from));
+    }
+    close(&txn, id, from, ChangeState::Withdrawn, now).await?;
+    answer_round(&txn, id, "withdrawn", None, owner, now).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("policy_change.withdrawn", "policy_change", id)
+            .before(serde_json::json!({ "state": from.as_str() }))
+            .after(serde_json::json!({ "state": "withdrawn" })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Moves an open change to a closed state, only if it is still in `from`.
+async fn close(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    from: ChangeState,
+    to: ChangeState,
+    now: DateTime<Utc>,
+) -> Result<(), PolicyChangeError> {
+    let mut update = policy_change::Entity::update_many()
+        .col_expr(policy_change::Column::State, Expr::value(to.as_str()))
+        .col_expr(policy_change::Column::UpdatedAt, Expr::value(now));
+    if !to.is_open() {
+        update = update.col_expr(
+            policy_change::Column::OpenFor,
+            Expr::value(Option::<Uuid>::None),
+        );
+    }
+    if to == ChangeState::Approved {
+        update = update.col_expr(policy_change::Column::ApprovedAt, Expr::value(now));
+    }
+    let moved = update
+        .filter(policy_change::Column::Id.eq(id))
+        .filter(policy_change::Column::State.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(PolicyChangeError::NotEditable(from));
+    }
+    Ok(())
+}
+
+/// Records the answer to the open round, if there is one.
+async fn answer_round(
+    db: &impl ConnectionTrait,
+    change: Uuid,
+    outcome: &str,
+    comment: Option<&str>,
+    by: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    policy_change_round::Entity::update_many()
+        .col_expr(policy_change_round::Column::AnsweredAt, Expr::value(now))
+        .col_expr(policy_change_round::Column::Outcome, Expr::value(outcome))
+        .col_expr(
+            policy_change_round::Column::Comment,
+            Expr::value(comment.map(str::to_string)),
+        )
+        .col_expr(
+            policy_change_round::Column::AnsweredBy,
+            Expr::value(by.id.0),
+        )
+        .filter(policy_change_round::Column::ChangeId.eq(change))
+        .filter(policy_change_round::Column::AnsweredAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The reviewer's view: each proposed document beside the approved one.
+pub async fn review(
+    db: &DatabaseConnection,
+    reviewer: &CurrentUser,
+    id: Uuid,
+) -> Result<ReviewView, PolicyChangeError> {
+    require_reviewer(reviewer)?;
+    let (change, request) = readable(db, reviewer, id).await?;
+    if state_of(&change) == ChangeState::Draft {
+        return Err(PolicyChangeError::NotFound);
+    }
+    let change = view_of(db, change, &request).await?;
+    // While the change is open, compare with what is approved now; once
+    // approved, with what it replaced.
+    let before = if change.state == ChangeState::Approved {
+        approved_before(db, &change).await?
+    } else {
+        approved_documents(db, request.id).await?
+    };
+    let mut comparisons = Vec::new();
+    for proposed in &change.proposed {
+        let Some(kind) = DocumentKind::parse(&proposed.kind) else {
+            continue;
+        };
+        let approved = before.iter().find(|d| d.kind == proposed.kind).cloned();
+        let old_text = match &approved {
+            Some(doc) => text_of(db, doc.id).await?,
+            None => String::new(),
+        };
+        let new_text = text_of(db, proposed.id).await?;
+        let diff = tokio::task::spawn_blocking(move || diff::sentence_diff(&old_text, &new_text))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let covered = |hints: &[ChecklistHint], item: &str| {
+            hints.iter().any(|h| h.item == item && h.excerpt.is_some())
+        };
+        let hints_lost = approved
+            .as_ref()
+            .map(|a| {
+                a.analysis
+                    .hints
+                    .iter()
+                    .filter(|h| h.excerpt.is_some())
+                    .filter(|h| !covered(&proposed.analysis.hints, &h.item))
+                    .map(|h| h.item.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        comparisons.push(DocumentComparison {
+            kind,
+            approved,
+            proposed: proposed.clone(),
+            diff,
+            hints_lost,
+        });
+    }
+    Ok(ReviewView {
+        change,
+        comparisons,
+    })
+}
+
+/// For an approved change: the documents that were approved just before it.
+async fn approved_before(
+    db: &DatabaseConnection,
+    change: &ChangeView,
+) -> Result<Vec<DocumentView>, DbErr> {
+    let approved_at = change.approved_at.unwrap_or(change.updated_at);
+    let earlier = policy_change::Entity::find()
+        .filter(policy_change::Column::RequestId.eq(change.request_id))
+        .filter(policy_change::Column::State.eq(ChangeState::Approved.as_str()))
+        .filter(policy_change::Column::ApprovedAt.lt(approved_at))
+        .order_by_desc(policy_change::Column::ApprovedAt)
+        .all(db)
+        .await?;
+    let mut original = access::submitted_documents(db, change.request_id).await?;
+    let mut out = Vec::new();
+    for kind in DocumentKind::ALL {
+        let mut found = None;
+        for c in &earlier {
+            if let Some(d) = proposed_documents(db, c.id)
+                .await?
+                .into_iter()
+                .find(|d| d.kind == kind.as_str())
+            {
+                found = Some(d);
+                break;
+            }
+        }
+        let doc = found.or_else(|| {
+            original
+                .iter()
+                .position(|d| d.kind == kind.as_str())
+                .map(|i| original.remove(i))
+        });
+        out.extend(doc);
+    }
+    Ok(out)
+}
+
+/// The extracted text of a document, proposed or from the application.
+async fn text_of(db: &impl ConnectionTrait, document: Uuid) -> Result<String, DbErr> {
+    if let Some(doc) = policy_change_document::Entity::find_by_id(document)
+        .one(db)
+        .await?
+    {
+        return Ok(doc.extracted_text);
+    }
+    Ok(access_document::Entity::find_by_id(document)
+        .one(db)
+        .await?
+        .map(|d| d.extracted_text)
+        .unwrap_or_default())
+}
+
+/// A reviewer's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    RequestChanges(String),
+}
+
+/// Approves the change (the new versions become the approved ones) or asks
+/// for changes; either way every contact is told.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    reviewer: &CurrentUser,
+    id: Uuid,
+    decision: Decision,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PolicyChangeError> {
+    require_reviewer(reviewer)?;
+    if let Decision::RequestChanges(comment) = &decision {
+        let length = comment.trim().chars().count();
+        if length == 0 {
+            return Err(invalid(
+                "comment",
+                "Say what must change: the developer sees this comment.",
+            ));
+        }
+        if length > COMMENT_MAX {
+            return Err(invalid(
+                "comment",
+                "The comment is longer than 5,000 characters; shorten it.",
+            ));
+        }
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let (change, request) = readable(&txn, reviewer, id).await?;
+    let from = state_of(&change);
+    if from != ChangeState::Submitted {
+        return Err(PolicyChangeError::NotEditable(from));
+    }
+    let name = crate::review::app_name(&txn, &request).await?;
+    let link = format!("{public_url}/access/{}/policy-changes", request.id);
+    let (to, outcome, comment, paragraphs, subject) = match &decision {
+        Decision::Approve => (
+            ChangeState::Approved,
+            "approved",
+            None,
+            vec![
+                format!("The proposed policy change for {name} is approved. The new version is now the approved one: the connected-apps directory links to it from today."),
+                "You may now publish it and send enrollees the notice you submitted.".to_string(),
+            ],
+            "Policy change approved",
+        ),
+        Decision::RequestChanges(comment) => (
+            ChangeState::ChangesRequested,
+            "changes_requested",
+            Some(comment.trim().to_string()),
+            vec![
+                format!("A reviewer asked for changes to the proposed policy change for {name}:"),
+                comment.trim().to_string(),
+                "Upload corrected documents or edit the notice, then submit again. The approved version stays in place until then.".to_string(),
+            ],
+            "Changes requested to your policy change",
+        ),
+    };
+    close(&txn, id, from, to, now).await?;
+    answer_round(&txn, id, outcome, comment.as_deref(), reviewer, now).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new(
+            match to {
+                ChangeState::Approved => "policy_change.approved",
+                _ => "policy_change.changes_requested",
+            },
+            "policy_change",
+            id,
+        )
+        .before(serde_json::json!({ "state": from.as_str() }))
+        .after(serde_json::json!({ "state": to.as_str(), "comment": comment })),
+    )
+    .await?;
+    access::event(
+        &txn,
+        request.id,
+        Some(reviewer.id),
+        &format!("policy_change_{outcome}"),
+        match to {
+            ChangeState::Approved => {
+                "Policy change approved; the new version is published.".to_string()
+            }
+            _ => "Changes requested to the proposed policy change.".to_string(),
+        },
+        now,
+    )
+    .await?;
+    mail::enqueue(
+        &txn,
+        mail::templates::application_update(
+            crate::review::contacts(&txn, &request).await?,
+            &name,
+            subject,
+            &paragraphs,
+            &link,
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// How much business time is left until `due` (negative wall time once past).
+fn time_left(
+    calendar: &crate::calendar::FederalCalendar,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> (Duration, Urgency) {
+    if now > due {
+        return (due - now, Urgency::Overdue);
+    }
+    let left = calendar.business_time_between(now, due);
+    let urgency = if left <= Duration::hours(WARN_WITH_BUSINESS_HOURS_LEFT) {
+        Urgency::DueSoon
+    } else {
+        Urgency::OnTrack
+    };
+    (left, urgency)
+}
+
+/// The reviewers' board: open submissions by time left, and the share answered on time.
+pub async fn board(
+    db: &DatabaseConnection,
+    reviewer: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<Board, PolicyChangeError> {
+    require_reviewer(reviewer)?;
+    let calendar = closures::calendar(db).await?;
+    let rounds = policy_change_round::Entity::find().all(db).await?;
+    let mut open = Vec::new();
+    let (mut on_time, mut counted) = (0, 0);
+    for round in rounds {
+        match (round.answered_at, round.outcome.as_deref()) {
+            (_, Some("withdrawn")) => {}
+            (Some(at), _) => {
+                counted += 1;
+                if at <= round.due_at {
+                    on_time += 1;
+                }
+            }
+            (None, _) => {
+                let (left, urgency) = time_left(&calendar, now, round.due_at);
+                if urgency == Urgency::Overdue {
+                    counted += 1;
+                }
+                let change = find_change(db, round.change_id).await?;
+                let request = access::find(db, change.request_id).await?;
+                open.push(BoardRow {
+                    change_id: change.id,
+                    request_id: request.id,
+                    app_name: crate::review::app_name(db, &request).await?,
+                    submitted_at: round.submitted_at,
+                    due_at: round.due_at,
+                    business_time_left: left,
+                    urgency,
+                });
+            }
+        }
+    }
+    open.sort_by_key(|r| (r.due_at, r.change_id));
+    Ok(Board {
+        open,
+        answered_on_time: on_time,
+        counted,
+    })
+}
+
+/// Emails admins about open submissions one business day from due, and
+/// again once overdue; each warning is claimed by a conditional update, so
+/// it goes out once however often this runs. Returns how many were sent.
+pub async fn send_escalations(
+    db: &DatabaseConnection,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let open = policy_change_round::Entity::find()
+        .filter(policy_change_round::Column::AnsweredAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(policy_change_round::Column::DueSoonEscalatedAt.is_null())
+                .add(policy_change_round::Column::OverdueEscalatedAt.is_null()),
+        )
+        .all(db)
+        .await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let calendar = closures::calendar(db).await?;
+    let mut sent = 0;
+    for round in open {
+        let (_, urgency) = time_left(&calendar, now, round.due_at);
+        let column = match urgency {
+            Urgency::OnTrack => continue,
+            Urgency::DueSoon if round.due_soon_escalated_at.is_none() => {
+                policy_change_round::Column::DueSoonEscalatedAt
+            }
+            Urgency::Overdue if round.overdue_escalated_at.is_none() => {
+                policy_change_round::Column::OverdueEscalatedAt
+            }
+            _ => continue,
+        };
+        let txn = crate::db::begin_write(db).await?;
+        let mut claim = policy_change_round::Entity::update_many()
+            .col_expr(column, Expr::value(now))
+            .filter(policy_change_round::Column::Id.eq(round.id))
+            .filter(policy_change_round::Column::AnsweredAt.is_null())
+            .filter(column.is_null());
+        // An overdue warning makes a missed due-soon one moot.
+        if urgency == Urgency::Overdue {
+            claim = claim.col_expr(
+                policy_change_round::Column::DueSoonEscalatedAt,
+                Expr::value(round.due_soon_escalated_at.unwrap_or(now)),
+            );
+        }
+        if claim.exec(&txn).await?.rows_affected != 1 {
+            continue;
+        }
+        let Some(change) = policy_change::Entity::find_by_id(round.change_id)
+            .one(&txn)
+            .await?
+        else {
+            continue;
+        };
+        let Some(request) = access_request::Entity::find_by_id(change.request_id)
+            .one(&txn)
+            .await?
+        else {
+            continue;
+        };
+        let name = crate::review::app_name(&txn, &request).await?;
+        let to = admins(&txn).await?;
+        if to.is_empty() {
+            continue;
+        }
+        let (subject, paragraph) = if urgency == Urgency::Overdue {
+            (
+                format!("Overdue: policy change for {name}"),
+                format!("The policy change for {name} was due for an answer by {} and has none. The program promises an answer within five business days; please answer it or assign someone today.", format_due(round.due_at)),
+            )
+        } else {
+            (
+                format!("Due within one business day: policy change for {name}"),
+                format!(
+                    "The policy change for {name}, submitted {}, must be answered by {}.",
+                    format_due(round.submitted_at),
+                    format_due(round.due_at)
+                ),
+            )
+        };
+        mail::enqueue(
+            &txn,
+            mail::templates::reviewer_notice(
+                to,
+                &subject,
+                &paragraph,
+                &format!("{public_url}/review/policy-changes/{}", change.id),
+            ),
+            now,
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &AuditContext::default(),
+            now,
+            AuditRecord::new("policy_change.escalated", "policy_change", change.id).after(
+                serde_json::json!({ "urgency": if urgency == Urgency::Overdue { "overdue" } else { "due_soon" }, "due_at": round.due_at }),
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
