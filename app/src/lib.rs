@@ -99,6 +99,7 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/access/:id/review") view=AccessReviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/listing") view=ListingPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/policy-changes") view=PolicyChangesPage ssr=SsrMode::Async/>
+                <Route path=path!("/access/:id/re-review/:campaign") view=ReReviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/access/:id/:section") view=AccessSectionPage ssr=SsrMode::Async/>
                 <Route path=path!("/review") view=ReviewQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/review/slots") view=ReviewSlotsPage ssr=SsrMode::Async/>
@@ -116,6 +117,7 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/admin/outbox") view=OutboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/calendar") view=CalendarPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/incidents") view=IncidentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/campaigns") view=CampaignsPage ssr=SsrMode::Async/>
             </Routes>
         </main>
         <SiteFooter/>

@@ -219,10 +219,14 @@ async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let demos = server::review::demos::send_reminders(&state.db, url, now).await;
         let renewals = server::production::renewal::send_reminders(&state.db, url, now).await;
         let escalations = server::policy_changes::send_escalations(&state.db, url, now).await;
+        let campaign_reminders = server::campaigns::send_reminders(&state.db, url, now).await;
+        let deadlines = server::campaigns::enforce_deadlines(&state.db, now).await;
         for (what, result) in [
             ("demo", demos),
             ("renewal", renewals),
             ("policy-change escalation", escalations),
+            ("re-review", campaign_reminders),
+            ("re-review deadline", deadlines),
         ] {
             match result {
                 Ok(0) => {}

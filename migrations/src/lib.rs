@@ -17,6 +17,7 @@ mod m0011_production;
 mod m0012_suspensions;
 mod m0013_incident_notices;
 mod m0014_policy_changes;
+mod m0015_review_campaigns;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_suspensions::Migration),
             Box::new(m0013_incident_notices::Migration),
             Box::new(m0014_policy_changes::Migration),
+            Box::new(m0015_review_campaigns::Migration),
         ]
     }
 }

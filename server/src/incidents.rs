@@ -167,6 +167,111 @@ async fn move_application(
     Ok(())
 }
 
+/// Records a suspension (and moves a single app's application to Suspended).
+#[allow(clippy::too_many_arguments)]
+async fn insert_suspension(
+    db: &impl ConnectionTrait,
+    ctx: &AuditContext,
+    app_id: Option<Uuid>,
+    reason: &str,
+    by: Uuid,
+    apps_affected: usize,
+    now: DateTime<Utc>,
+) -> Result<Uuid, DbErr> {
+    let id = Uuid::new_v4();
+    suspension::ActiveModel {
+        id: Set(id),
+        application_id: Set(app_id),
+        reason: Set(reason.into()),
+        created_by: Set(by),
+        created_at: Set(now),
+        lifted_at: Set(None),
+        lifted_by: Set(None),
+    }
+    .insert(db)
+    .await?;
+    if let Some(app) = app_id {
+        move_application(db, app, Transition::Suspend, now).await?;
+    }
+    audit::record(
+        db,
+        ctx,
+        now,
+        AuditRecord::new("suspension.created", "suspension", id).after(serde_json::json!({
+            "application_id": app_id, "scope": if app_id.is_some() { "app" } else { "all_production" },
+            "reason": reason, "apps_affected": apps_affected,
+        })),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Suspends one app on the system's own authority (a missed re-review
+/// deadline), inside the caller's transaction, and tells its developers.
+/// The caller bumps the access cache after committing.
+pub(crate) async fn suspend_app(
+    db: &impl ConnectionTrait,
+    ctx: &AuditContext,
+    app: Uuid,
+    reason: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Uuid, DbErr> {
+    let apps = application::Entity::find_by_id(app)
+        .one(db)
+        .await?
+        .into_iter()
+        .collect::<Vec<_>>();
+    let id = insert_suspension(db, ctx, Some(app), reason, by, apps.len(), now).await?;
+    let to = developers(db, &apps).await?;
+    if let (Some(first), false) = (apps.first(), to.is_empty()) {
+        mail::enqueue(
+            db,
+            mail::templates::suspension_notice(to, &first.name, reason, false),
+            now,
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Lifts suspension `id` if it is still active, inside the caller's
+/// transaction; returns whether it was. The caller bumps the access cache.
+pub(crate) async fn lift(
+    db: &impl ConnectionTrait,
+    ctx: &AuditContext,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(row) = suspension::Entity::find_by_id(id).one(db).await? else {
+        return Ok(false);
+    };
+    let lifted = suspension::Entity::update_many()
+        .col_expr(suspension::Column::LiftedAt, Expr::value(now))
+        .col_expr(suspension::Column::LiftedBy, Expr::value(by))
+        .filter(suspension::Column::Id.eq(id))
+        .filter(suspension::Column::LiftedAt.is_null())
+        .exec(db)
+        .await?;
+    if lifted.rows_affected != 1 {
+        return Ok(false);
+    }
+    if let Some(app) = row.application_id {
+        move_application(db, app, Transition::Reinstate, now).await?;
+    }
+    audit::record(
+        db,
+        ctx,
+        now,
+        AuditRecord::new("suspension.lifted", "suspension", id)
+            .before(serde_json::json!({ "reason": row.reason, "since": row.created_at }))
+            .after(serde_json::json!({ "lifted_at": now })),
+    )
+    .await?;
+    Ok(true)
+}
+
 /// Suspends `target` for `reason` (which refused apps and developers are told).
 pub async fn suspend(
     db: &DatabaseConnection,
@@ -208,35 +313,11 @@ pub async fn suspend(
         );
         return Err(IncidentError::Invalid(errors));
     }
-    let id = Uuid::new_v4();
-    suspension::ActiveModel {
-        id: Set(id),
-        application_id: Set(app_id),
-        reason: Set(reason.into()),
-        created_by: Set(admin.id.0),
-        created_at: Set(now),
-        lifted_at: Set(None),
-        lifted_by: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    if let Some(app) = app_id {
-        move_application(&txn, app, Transition::Suspend, now).await?;
-    }
+    let id = insert_suspension(&txn, ctx, app_id, reason, admin.id.0, apps.len(), now).await?;
     let what = match target {
         Target::App(_) => apps.first().map(|a| a.name.clone()).unwrap_or_default(),
         Target::AllProduction => "all production apps".to_string(),
     };
-    audit::record(
-        &txn,
-        ctx,
-        now,
-        AuditRecord::new("suspension.created", "suspension", id).after(serde_json::json!({
-            "application_id": app_id, "scope": if app_id.is_some() { "app" } else { "all_production" },
-            "reason": reason, "apps_affected": apps.len(),
-        })),
-    )
-    .await?;
     let to = developers(&txn, &apps).await?;
     if !to.is_empty() {
         mail::enqueue(
@@ -265,14 +346,7 @@ pub async fn restore(
         .one(&txn)
         .await?
         .ok_or(IncidentError::NotFound)?;
-    let lifted = suspension::Entity::update_many()
-        .col_expr(suspension::Column::LiftedAt, Expr::value(now))
-        .col_expr(suspension::Column::LiftedBy, Expr::value(admin.id.0))
-        .filter(suspension::Column::Id.eq(id))
-        .filter(suspension::Column::LiftedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if lifted.rows_affected != 1 {
+    if !lift(&txn, ctx, id, admin.id.0, now).await? {
         return Err(IncidentError::NotFound);
     }
     let target = match row.application_id {
@@ -280,18 +354,6 @@ pub async fn restore(
         None => Target::AllProduction,
     };
     let apps = apps_of(&txn, target).await?;
-    if let Some(app) = row.application_id {
-        move_application(&txn, app, Transition::Reinstate, now).await?;
-    }
-    audit::record(
-        &txn,
-        ctx,
-        now,
-        AuditRecord::new("suspension.lifted", "suspension", id)
-            .before(serde_json::json!({ "reason": row.reason, "since": row.created_at }))
-            .after(serde_json::json!({ "lifted_at": now })),
-    )
-    .await?;
     let what = match target {
         Target::App(_) => apps.first().map(|a| a.name.clone()).unwrap_or_default(),
         Target::AllProduction => "all production apps".to_string(),

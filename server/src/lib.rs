@@ -10,6 +10,7 @@ pub mod beneficiaries;
 pub mod blobs;
 pub mod cache;
 pub mod calendar;
+pub mod campaigns;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -272,3 +272,62 @@ pub async fn client_post(
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
     )
 }
+
+/// An access token for `client_id` from an enrollee's consent, through `base` (`""` or `/production`).
+pub async fn token_for(
+    app: &TestApp,
+    base: &str,
+    client_id: &str,
+    secret: &str,
+    redirect: &str,
+    user: &str,
+) -> String {
+    let url = if base.is_empty() {
+        authorize_url(
+            app,
+            "v2",
+            &[
+                ("response_type", "code"),
+                ("client_id", client_id),
+                ("redirect_uri", redirect),
+                ("state", "x1"),
+            ],
+        )
+    } else {
+        let mut url = url::Url::parse(&app.url(&format!("{base}/v2/o/authorize/"))).unwrap();
+        url.query_pairs_mut().extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("state", "x1"),
+        ]);
+        url.to_string()
+    };
+    let back = consent(app, &url, user, Answer::ALLOW).await;
+    let code = param(&back, "code").expect("a code");
+    let (status, body) = client_post(
+        app,
+        &format!("{base}/v2/o/token/"),
+        client_id,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// Status and body of a GET of `path` with `token`.
+pub async fn read_with(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let res = reqwest::Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}

@@ -6,69 +6,10 @@
 use portal_tests::{
     access::*,
     db_tests, location,
-    oauth::{authorize_url, client_post, consent, param, Answer, AppSpec},
+    oauth::{client_post, read_with, token_for, AppSpec},
     Backend, TestApp,
 };
 use server::{entities::audit_event, ids::Role, sea_orm::EntityTrait};
-
-/// An access token for `client_id` from an enrollee's consent, through `base` (`""` or `/production`).
-async fn token_for(
-    app: &TestApp,
-    base: &str,
-    client_id: &str,
-    secret: &str,
-    redirect: &str,
-    user: &str,
-) -> String {
-    let url = if base.is_empty() {
-        authorize_url(
-            app,
-            "v2",
-            &[
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", redirect),
-                ("state", "x1"),
-            ],
-        )
-    } else {
-        let mut url = url::Url::parse(&app.url(&format!("{base}/v2/o/authorize/"))).unwrap();
-        url.query_pairs_mut().extend_pairs([
-            ("response_type", "code"),
-            ("client_id", client_id),
-            ("redirect_uri", redirect),
-            ("state", "x1"),
-        ]);
-        url.to_string()
-    };
-    let back = consent(app, &url, user, Answer::ALLOW).await;
-    let code = param(&back, "code").expect("a code");
-    let (status, body) = client_post(
-        app,
-        &format!("{base}/v2/o/token/"),
-        client_id,
-        secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", redirect),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-/// Status and body of a FHIR read with `token`.
-async fn read(app: &TestApp, path: &str, token: &str) -> (u16, String) {
-    let res = reqwest::Client::new()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
 
 async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_credentials(
     backend: Backend,
@@ -99,7 +40,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
     )
     .await;
     assert_eq!(
-        read(
+        read_with(
             &app,
             "/production/v2/fhir/ExplanationOfBenefit/",
             &prod_token
@@ -152,7 +93,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         )
         .await;
     assert_eq!(location(&res), "/admin/incidents?suspended=1");
-    let (status, body) = read(
+    let (status, body) = read_with(
         &app,
         "/production/v2/fhir/ExplanationOfBenefit/",
         &prod_token,
@@ -165,7 +106,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
     );
     assert!(body.contains("OperationOutcome"), "{body}");
     assert_eq!(
-        read(&app, "/v2/fhir/ExplanationOfBenefit/", &sandbox_token)
+        read_with(&app, "/v2/fhir/ExplanationOfBenefit/", &sandbox_token)
             .await
             .0,
         200
@@ -222,7 +163,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         .await;
     assert_eq!(location(&res), "/admin/incidents?restored=1");
     assert_eq!(
-        read(
+        read_with(
             &app,
             "/production/v2/fhir/ExplanationOfBenefit/",
             &prod_token
@@ -251,11 +192,11 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         )
         .await;
     assert_eq!(location(&res), "/admin/incidents?suspended=1");
-    let (status, body) = read(&app, "/v2/fhir/Patient/", &sandbox_token).await;
+    let (status, body) = read_with(&app, "/v2/fhir/Patient/", &sandbox_token).await;
     assert_eq!(status, 403);
     assert!(body.contains("Sent data to the wrong user"), "{body}");
     assert_eq!(
-        read(
+        read_with(
             &app,
             "/production/v2/fhir/ExplanationOfBenefit/",
             &prod_token
@@ -295,7 +236,10 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         &[("id", &suspension), ("confirm", "yes")],
     )
     .await;
-    assert_eq!(read(&app, "/v2/fhir/Patient/", &sandbox_token).await.0, 200);
+    assert_eq!(
+        read_with(&app, "/v2/fhir/Patient/", &sandbox_token).await.0,
+        200
+    );
 
     // Suspending the live production app itself hides it from the public
     // directory until it is restored.
@@ -325,7 +269,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         .await
         .contains("Acme Claims Viewer"));
     assert_eq!(
-        read(
+        read_with(
             &app,
             "/production/v2/fhir/ExplanationOfBenefit/",
             &prod_token
@@ -350,7 +294,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         .await
         .contains("Acme Claims Viewer"));
     assert_eq!(
-        read(
+        read_with(
             &app,
             "/production/v2/fhir/ExplanationOfBenefit/",
             &prod_token
@@ -382,7 +326,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         .await;
     assert_eq!(location(&res), "/admin/incidents?reauthenticated=1");
     assert_eq!(
-        read(
+        read_with(
             &app,
             "/production/v2/fhir/ExplanationOfBenefit/",
             &prod_token
@@ -392,7 +336,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         401
     );
     assert_eq!(
-        read(&app, "/v2/fhir/Patient/", &sandbox_token).await.0,
+        read_with(&app, "/v2/fhir/Patient/", &sandbox_token).await.0,
         200,
         "only production apps were chosen"
     );
@@ -407,7 +351,7 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
     )
     .await;
     assert_eq!(
-        read(&app, "/production/v2/fhir/ExplanationOfBenefit/", &fresh)
+        read_with(&app, "/production/v2/fhir/ExplanationOfBenefit/", &fresh)
             .await
             .0,
         200

@@ -4,6 +4,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod apps;
+pub mod campaigns;
 pub mod incidents;
 pub mod medicare;
 pub mod policy_changes;

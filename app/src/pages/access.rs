@@ -166,6 +166,7 @@ fn Overview() -> impl IntoView {
         Resource::new(key, |(id, _)| super::review::demo_and_decision(id));
     let listing: super::production::ListingResource =
         Resource::new(key, |(id, _)| crate::api::production::get_listing(id));
+    let re_reviews = Resource::new(key, |(id, _)| crate::api::campaigns::pending_re_reviews(id));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
@@ -191,6 +192,21 @@ fn Overview() -> impl IntoView {
                             </dl>
                         </section>
                         {a.editable.then(|| view! { <Steps access=a.clone() current=""/> })}
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let pending = re_reviews.await.unwrap_or_default();
+                                (!pending.is_empty()).then(|| view! {
+                                    <section class="alert alert-warning" aria-labelledby="re-review-heading" id="pending-re-reviews">
+                                        <h2 id="re-review-heading">"Re-review required"</h2>
+                                        <ul>
+                                            {pending.into_iter().map(|p| view! {
+                                                <li><a href=p.href.clone() class="re-review-link">{p.title}</a>{format!(": accept the new terms and re-attest by {}", p.deadline)}</li>
+                                            }).collect_view()}
+                                        </ul>
+                                    </section>
+                                })
+                            })}
+                        </Suspense>
                         {(a.state == "live").then(|| view! {
                             <section aria-labelledby="policy-changes-heading">
                                 <h2 id="policy-changes-heading">"Privacy policy and terms of service"</h2>

@@ -1,0 +1,637 @@
+//! Re-review campaigns (seed 000: "by March 31st"): an admin publishes a new
+//! version of the terms of service and/or a new attestation checklist and
+//! sets a deadline. Every live production app gets a re-review request; its
+//! developer must accept the terms and re-attest each statement. Contacts are
+//! reminded 30, 14, 7 and 1 days before; apps that miss the deadline are
+//! suspended automatically (with notice), and re-attesting afterwards lifts
+//! that suspension.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::{
+    access::{self, AccessState},
+    accounts::CurrentUser,
+    audit::{self, AuditContext, AuditRecord},
+    entities::{access_request, application, campaign_app, review_campaign},
+    ids::Role,
+    incidents, mail,
+    validation::FieldErrors,
+};
+
+/// Days before the deadline on which contacts are reminded.
+pub const REMINDER_DAYS: [i64; 4] = [30, 14, 7, 1];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("only administrators may do this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// What an admin publishes.
+#[derive(Clone, Debug)]
+pub struct NewCampaign {
+    pub title: String,
+    pub terms_version: String,
+    pub terms_text: String,
+    /// One statement per entry; each must be attested.
+    pub attestations: Vec<String>,
+    pub demo_required: bool,
+    pub deadline: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CampaignAppView {
+    pub application_id: Uuid,
+    pub request_id: Uuid,
+    pub app_name: String,
+    pub attested_at: Option<DateTime<Utc>>,
+    /// Suspended because the deadline passed without an attestation (and not restored yet).
+    pub suspended: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CampaignView {
+    pub id: Uuid,
+    pub title: String,
+    pub terms_version: String,
+    pub terms_text: String,
+    pub attestations: Vec<String>,
+    pub demo_required: bool,
+    pub deadline: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub enforced_at: Option<DateTime<Utc>>,
+    pub apps: Vec<CampaignAppView>,
+}
+
+impl CampaignView {
+    /// Apps that will be suspended at the deadline unless they re-attest.
+    pub fn affected_on_deadline(&self) -> Vec<&CampaignAppView> {
+        self.apps
+            .iter()
+            .filter(|a| a.attested_at.is_none() && !a.suspended)
+            .collect()
+    }
+}
+
+fn require_admin(user: &CurrentUser) -> Result<(), CampaignError> {
+    if user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(CampaignError::Forbidden)
+    }
+}
+
+/// Live production apps (application id, its access request, name): who a
+/// new campaign would reach.
+pub async fn live_apps(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, Uuid, String)>, DbErr> {
+    let requests = access_request::Entity::find()
+        .filter(access_request::Column::State.eq(AccessState::Live.as_str()))
+        .filter(access_request::Column::ProductionAppId.is_not_null())
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(requests.len());
+    for request in requests {
+        let Some(app_id) = request.production_app_id else {
+            continue;
+        };
+        if let Some(app) = application::Entity::find_by_id(app_id).one(db).await? {
+            out.push((app.id, request.id, app.name));
+        }
+    }
+    out.sort_by(|a, b| a.2.to_lowercase().cmp(&b.2.to_lowercase()));
+    Ok(out)
+}
+
+fn format_deadline(at: DateTime<Utc>) -> String {
+    crate::calendar::format_eastern(at, "%B %-d, %Y, %-I:%M %p")
+}
+
+/// Publishes a campaign and sends every live app's contacts the request.
+pub async fn start(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    admin: &CurrentUser,
+    new: NewCampaign,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, CampaignError> {
+    require_admin(admin)?;
+    let mut errors = FieldErrors::new();
+    let title = new.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        errors.add(
+            "title",
+            "Give the campaign a title of up to 200 characters.",
+        );
+    }
+    let version = new.terms_version.trim();
+    if version.is_empty() || version.chars().count() > 32 {
+        errors.add(
+            "terms_version",
+            "Name the terms version (up to 32 characters), for example 2027-03.",
+        );
+    }
+    if new.terms_text.trim().chars().count() < 20 {
+        errors.add(
+            "terms_text",
+            "Paste the new terms of service (or what changed in them) for developers to accept.",
+        );
+    }
+    let attestations: Vec<String> = new
+        .attestations
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if attestations.is_empty() {
+        errors.add(
+            "attestations",
+            "List at least one statement developers must attest, one per line.",
+        );
+    }
+    if new.deadline < now + Duration::days(1) {
+        errors.add(
+            "deadline",
+            "Choose a deadline at least one day from now, so developers can respond.",
+        );
+    }
+    errors.into_result().map_err(CampaignError::Invalid)?;
+    let txn = crate::db::begin_write(db).await?;
+    let apps = live_apps(&txn).await?;
+    if apps.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "confirm",
+            "No app is live in production: there is no one to ask.",
+        );
+        return Err(CampaignError::Invalid(errors));
+    }
+    let id = Uuid::new_v4();
+    review_campaign::ActiveModel {
+        id: Set(id),
+        title: Set(title.into()),
+        terms_version: Set(version.into()),
+        terms_text: Set(new.terms_text.trim().into()),
+        attestations: Set(serde_json::to_string(&attestations).expect("strings serialize")),
+        demo_required: Set(new.demo_required),
+        deadline: Set(new.deadline),
+        created_by: Set(admin.id.0),
+        created_at: Set(now),
+        enforced_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    for (app_id, request_id, name) in &apps {
+        campaign_app::ActiveModel {
+            campaign_id: Set(id),
+            application_id: Set(*app_id),
+            request_id: Set(*request_id),
+            attested_at: Set(None),
+            attested_by: Set(None),
+            reminded_30_at: Set(None),
+            reminded_14_at: Set(None),
+            reminded_7_at: Set(None),
+            reminded_1_at: Set(None),
+            suspension_id: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        let request = access::find(&txn, *request_id)
+            .await
+            .map_err(|_| CampaignError::NotFound)?;
+        let mut paragraphs = vec![
+            format!("The Blue Button 2.0 API team published {title}: terms of service version {version} and the statements every production app must attest."),
+            format!("To keep production access for {name}, accept the new terms and re-attest each statement by {}. Apps that have not done so by then are suspended until they do.", format_deadline(new.deadline)),
+        ];
+        if new.demo_required {
+            paragraphs.push("We will also ask you for a new demo of the app; a reviewer will contact you to schedule it.".into());
+        }
+        mail::enqueue(
+            &txn,
+            mail::templates::application_update(
+                crate::review::contacts(&txn, &request).await?,
+                name,
+                "Re-review required",
+                &paragraphs,
+                &format!("{public_url}/access/{request_id}/re-review/{id}"),
+            ),
+            now,
+        )
+        .await?;
+    }
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("campaign.started", "review_campaign", id).after(serde_json::json!({
+            "title": title, "terms_version": version, "deadline": new.deadline,
+            "attestations": attestations.len(), "demo_required": new.demo_required,
+            "applications": apps.iter().map(|a| a.0).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn view_of(
+    db: &impl ConnectionTrait,
+    campaign: review_campaign::Model,
+) -> Result<CampaignView, DbErr> {
+    let rows = campaign_app::Entity::find()
+        .filter(campaign_app::Column::CampaignId.eq(campaign.id))
+        .all(db)
+        .await?;
+    let mut apps = Vec::with_capacity(rows.len());
+    for row in rows {
+        let name = application::Entity::find_by_id(row.application_id)
+            .one(db)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let suspended = match row.suspension_id {
+            Some(s) => crate::entities::suspension::Entity::find_by_id(s)
+                .one(db)
+                .await?
+                .is_some_and(|s| s.lifted_at.is_none()),
+            None => false,
+        };
+        apps.push(CampaignAppView {
+            application_id: row.application_id,
+            request_id: row.request_id,
+            app_name: name,
+            attested_at: row.attested_at,
+            suspended,
+        });
+    }
+    apps.sort_by(|a, b| a.app_name.to_lowercase().cmp(&b.app_name.to_lowercase()));
+    Ok(CampaignView {
+        id: campaign.id,
+        title: campaign.title,
+        terms_version: campaign.terms_version,
+        terms_text: campaign.terms_text,
+        attestations: serde_json::from_str(&campaign.attestations).unwrap_or_default(),
+        demo_required: campaign.demo_required,
+        deadline: campaign.deadline,
+        created_at: campaign.created_at,
+        enforced_at: campaign.enforced_at,
+        apps,
+    })
+}
+
+/// Every campaign, newest first, for admins.
+pub async fn list(
+    db: &DatabaseConnection,
+    admin: &CurrentUser,
+) -> Result<Vec<CampaignView>, CampaignError> {
+    require_admin(admin)?;
+    let rows = review_campaign::Entity::find()
+        .order_by_desc(review_campaign::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(view_of(db, row).await?);
+    }
+    Ok(out)
+}
+
+/// One campaign as it concerns `user`'s application `request_id`: the
+/// campaign, and this app's row in it.
+pub async fn for_app(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    campaign_id: Uuid,
+    request_id: Uuid,
+) -> Result<(CampaignView, CampaignAppView), CampaignError> {
+    let request = access::find(db, request_id)
+        .await
+        .map_err(|_| CampaignError::NotFound)?;
+    if request.owner_id != user.id.0 && user.role != Role::Admin {
+        return Err(CampaignError::NotFound);
+    }
+    let campaign = review_campaign::Entity::find_by_id(campaign_id)
+        .one(db)
+        .await?
+        .ok_or(CampaignError::NotFound)?;
+    let view = view_of(db, campaign).await?;
+    let row = view
+        .apps
+        .iter()
+        .find(|a| a.request_id == request_id)
+        .cloned()
+        .ok_or(CampaignError::NotFound)?;
+    Ok((view, row))
+}
+
+/// Campaigns still waiting for `user`'s application `request_id`.
+pub async fn pending_for(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    request_id: Uuid,
+) -> Result<Vec<CampaignView>, CampaignError> {
+    let request = access::find(db, request_id)
+        .await
+        .map_err(|_| CampaignError::NotFound)?;
+    if request.owner_id != user.id.0 {
+        return Err(CampaignError::NotFound);
+    }
+    let rows = campaign_app::Entity::find()
+        .filter(campaign_app::Column::RequestId.eq(request_id))
+        .filter(campaign_app::Column::AttestedAt.is_null())
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        if let Some(c) = review_campaign::Entity::find_by_id(row.campaign_id)
+            .one(db)
+            .await?
+        {
+            out.push(view_of(db, c).await?);
+        }
+    }
+    out.sort_by_key(|c| c.deadline);
+    Ok(out)
+}
+
+/// The developer accepts the terms and attests every statement. After the
+/// deadline, this lifts the suspension the missed deadline caused.
+#[allow(clippy::too_many_arguments)]
+pub async fn attest(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    user: &CurrentUser,
+    campaign_id: Uuid,
+    request_id: Uuid,
+    accepted_terms: bool,
+    attested: &[usize],
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CampaignError> {
+    let txn = crate::db::begin_write(db).await?;
+    let request = access::find(&txn, request_id)
+        .await
+        .map_err(|_| CampaignError::NotFound)?;
+    if request.owner_id != user.id.0 {
+        return Err(CampaignError::NotFound);
+    }
+    let campaign = review_campaign::Entity::find_by_id(campaign_id)
+        .one(&txn)
+        .await?
+        .ok_or(CampaignError::NotFound)?;
+    let row = campaign_app::Entity::find()
+        .filter(campaign_app::Column::CampaignId.eq(campaign_id))
+        .filter(campaign_app::Column::RequestId.eq(request_id))
+        .one(&txn)
+        .await?
+        .ok_or(CampaignError::NotFound)?;
+    let statements: Vec<String> = serde_json::from_str(&campaign.attestations).unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    if !accepted_terms {
+        errors.add(
+            "accept_terms",
+            format!(
+                "Accept terms of service version {} to keep production access.",
+                campaign.terms_version
+            ),
+        );
+    }
+    if (0..statements.len()).any(|i| !attested.contains(&i)) {
+        errors.add(
+            "attestations",
+            "Attest every statement: each one is a condition of production access.",
+        );
+    }
+    errors.into_result().map_err(CampaignError::Invalid)?;
+    let claimed = campaign_app::Entity::update_many()
+        .col_expr(campaign_app::Column::AttestedAt, Expr::value(now))
+        .col_expr(campaign_app::Column::AttestedBy, Expr::value(user.id.0))
+        .filter(campaign_app::Column::CampaignId.eq(campaign_id))
+        .filter(campaign_app::Column::ApplicationId.eq(row.application_id))
+        .filter(campaign_app::Column::AttestedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        // Already attested (another tab): nothing more to do.
+        return Ok(());
+    }
+    let lifted = match row.suspension_id {
+        Some(suspension) => incidents::lift(&txn, ctx, suspension, user.id.0, now).await?,
+        None => false,
+    };
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("campaign.attested", "review_campaign", campaign_id).after(
+            serde_json::json!({ "application_id": row.application_id, "terms_version": campaign.terms_version, "statements": statements.len(), "suspension_lifted": lifted }),
+        ),
+    )
+    .await?;
+    let name = crate::review::app_name(&txn, &request).await?;
+    let mut paragraphs = vec![format!(
+        "Thank you: {name} accepted terms of service version {} and re-attested every statement of {}.",
+        campaign.terms_version, campaign.title
+    )];
+    if lifted {
+        paragraphs.push("The suspension for the missed deadline is lifted: the app works again with its existing credentials.".into());
+    }
+    mail::enqueue(
+        &txn,
+        mail::templates::application_update(
+            crate::review::contacts(&txn, &request).await?,
+            &name,
+            "Re-review complete",
+            &paragraphs,
+            &format!("{public_url}/access/{request_id}"),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    if lifted {
+        crate::cache::ACCESS.bump();
+    }
+    Ok(())
+}
+
+fn reminder_column(days: i64) -> campaign_app::Column {
+    match days {
+        30 => campaign_app::Column::Reminded30At,
+        14 => campaign_app::Column::Reminded14At,
+        7 => campaign_app::Column::Reminded7At,
+        _ => campaign_app::Column::Reminded1At,
+    }
+}
+
+fn reminded(row: &campaign_app::Model, days: i64) -> bool {
+    match days {
+        30 => row.reminded_30_at.is_some(),
+        14 => row.reminded_14_at.is_some(),
+        7 => row.reminded_7_at.is_some(),
+        _ => row.reminded_1_at.is_some(),
+    }
+}
+
+/// Sends the reminders due at `now`: each app that has not re-attested gets
+/// one when 30, 14, 7 and 1 days are left, each claimed once; a later
+/// window makes missed earlier ones moot. Returns how many went out.
+pub async fn send_reminders(
+    db: &DatabaseConnection,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let campaigns = review_campaign::Entity::find()
+        .filter(review_campaign::Column::EnforcedAt.is_null())
+        .filter(review_campaign::Column::Deadline.gt(now))
+        .filter(review_campaign::Column::Deadline.lte(now + Duration::days(REMINDER_DAYS[0])))
+        .all(db)
+        .await?;
+    let mut sent = 0;
+    for campaign in campaigns {
+        let left = campaign.deadline - now;
+        // The narrowest window that has opened.
+        let Some(window) = REMINDER_DAYS
+            .iter()
+            .rev()
+            .copied()
+            .find(|d| left <= Duration::days(*d))
+        else {
+            continue;
+        };
+        let rows = campaign_app::Entity::find()
+            .filter(campaign_app::Column::CampaignId.eq(campaign.id))
+            .filter(campaign_app::Column::AttestedAt.is_null())
+            .all(db)
+            .await?;
+        for row in rows.into_iter().filter(|r| !reminded(r, window)) {
+            let txn = crate::db::begin_write(db).await?;
+            let column = reminder_column(window);
+            let mut claim = campaign_app::Entity::update_many()
+                .col_expr(column, Expr::value(now))
+                .filter(campaign_app::Column::CampaignId.eq(campaign.id))
+                .filter(campaign_app::Column::ApplicationId.eq(row.application_id))
+                .filter(campaign_app::Column::AttestedAt.is_null())
+                .filter(column.is_null());
+            for wider in REMINDER_DAYS.iter().filter(|d| **d > window) {
+                if !reminded(&row, *wider) {
+                    claim = claim.col_expr(reminder_column(*wider), Expr::value(now));
+                }
+            }
+            if claim.exec(&txn).await?.rows_affected != 1 {
+                continue;
+            }
+            let Some(request) = access_request::Entity::find_by_id(row.request_id)
+                .one(&txn)
+                .await?
+            else {
+                continue;
+            };
+            let name = crate::review::app_name(&txn, &request).await?;
+            let days_left = (left.num_hours() + 23) / 24;
+            mail::enqueue(
+                &txn,
+                mail::templates::application_update(
+                    crate::review::contacts(&txn, &request).await?,
+                    &name,
+                    &format!(
+                        "Re-review due in {days_left} day{}",
+                        if days_left == 1 { "" } else { "s" }
+                    ),
+                    &[format!(
+                        "{name} has not yet accepted terms of service version {} and re-attested for {}. The deadline is {}; after it, the app is suspended until you do.",
+                        campaign.terms_version,
+                        campaign.title,
+                        format_deadline(campaign.deadline)
+                    )],
+                    &format!("{public_url}/access/{}/re-review/{}", row.request_id, campaign.id),
+                ),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+/// At each passed deadline, once: suspends every app that has not
+/// re-attested, with notice. Returns how many apps were suspended.
+pub async fn enforce_deadlines(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let due = review_campaign::Entity::find()
+        .filter(review_campaign::Column::EnforcedAt.is_null())
+        .filter(review_campaign::Column::Deadline.lte(now))
+        .all(db)
+        .await?;
+    let mut suspended = 0;
+    for campaign in due {
+        let txn = crate::db::begin_write(db).await?;
+        let claimed = review_campaign::Entity::update_many()
+            .col_expr(review_campaign::Column::EnforcedAt, Expr::value(now))
+            .filter(review_campaign::Column::Id.eq(campaign.id))
+            .filter(review_campaign::Column::EnforcedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            continue;
+        }
+        let missing = campaign_app::Entity::find()
+            .filter(campaign_app::Column::CampaignId.eq(campaign.id))
+            .filter(campaign_app::Column::AttestedAt.is_null())
+            .all(&txn)
+            .await?;
+        let ctx = AuditContext::default();
+        let reason = format!(
+            "Missed the re-review deadline of {} ({}): accept terms of service version {} and re-attest in the portal to restore access.",
+            format_deadline(campaign.deadline),
+            campaign.title,
+            campaign.terms_version
+        );
+        for row in &missing {
+            let id = incidents::suspend_app(
+                &txn,
+                &ctx,
+                row.application_id,
+                &reason,
+                campaign.created_by,
+                now,
+            )
+            .await?;
+            campaign_app::Entity::update_many()
+                .col_expr(campaign_app::Column::SuspensionId, Expr::value(id))
+                .filter(campaign_app::Column::CampaignId.eq(campaign.id))
+                .filter(campaign_app::Column::ApplicationId.eq(row.application_id))
+                .exec(&txn)
+                .await?;
+            suspended += 1;
+        }
+        audit::record(
+            &txn,
+            &ctx,
+            now,
+            AuditRecord::new("campaign.enforced", "review_campaign", campaign.id).after(
+                serde_json::json!({ "suspended": missing.iter().map(|r| r.application_id).collect::<Vec<_>>() }),
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    if suspended > 0 {
+        crate::cache::ACCESS.bump();
+    }
+    Ok(suspended)
+}
