@@ -158,6 +158,19 @@ impl TestApp {
         }
     }
 
+    /// How many emails with `subject_part` in their subject were queued
+    /// (delivered or not): counts mail however the job that sent it ran.
+    pub async fn queued_mail(&self, subject_part: &str) -> usize {
+        use server::sea_orm::EntityTrait;
+        server::entities::outbox_message::Entity::find()
+            .all(&self.state.db)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|m| m.subject.contains(subject_part))
+            .count()
+    }
+
     /// Sets the portal's clock to `at` (it keeps running from there).
     pub fn set_clock(&self, at: chrono::DateTime<chrono::Utc>) {
         self.state.clock.advance(at - self.state.clock.now());

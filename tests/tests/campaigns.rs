@@ -11,24 +11,10 @@ use portal_tests::{
     oauth::{read_with, token_for},
     Backend, TestApp,
 };
-use server::{
-    entities::{outbox_message, suspension},
-    ids::Role,
-    sea_orm::EntityTrait,
-};
+use server::{entities::suspension, ids::Role, sea_orm::EntityTrait};
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
-}
-
-async fn queued(app: &TestApp, subject_part: &str) -> usize {
-    outbox_message::Entity::find()
-        .all(&app.state.db)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|m| m.subject.contains(subject_part))
-        .count()
 }
 
 fn campaign<'a>(deadline: &'a str, confirm: bool) -> Vec<(&'static str, &'a str)> {
@@ -102,7 +88,7 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
         )
         .await;
     assert!(!res.status().is_success());
-    assert_eq!(queued(&app, "Re-review required").await, 0);
+    assert_eq!(app.queued_mail("Re-review required").await, 0);
 
     // Deadline: the end of Friday, February 12, Eastern (04:59 UTC on the 13th).
     let res = app
@@ -137,7 +123,7 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
         }
     };
     remind(utc(2027, 1, 5, 15, 0)).await;
-    assert_eq!(queued(&app, "Re-review due").await, 0);
+    assert_eq!(app.queued_mail("Re-review due").await, 0);
     for (at, subject) in [
         (utc(2027, 1, 14, 5, 0), "Re-review due in 30 days"),
         (utc(2027, 1, 30, 5, 0), "Re-review due in 14 days"),
@@ -145,18 +131,18 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
         (utc(2027, 2, 12, 5, 0), "Re-review due in 1 day:"),
     ] {
         // A minute before the window opens: nothing new.
-        let before = queued(&app, "Re-review due").await;
+        let before = app.queued_mail("Re-review due").await;
         remind(at - chrono::Duration::minutes(2)).await;
         assert_eq!(
-            queued(&app, "Re-review due").await,
+            app.queued_mail("Re-review due").await,
             before,
             "{subject} early"
         );
         remind(at).await;
-        assert_eq!(queued(&app, subject).await, 1, "{subject}");
+        assert_eq!(app.queued_mail(subject).await, 1, "{subject}");
         app.smtp.wait_for("cto@acme.example.com", subject).await;
     }
-    assert_eq!(queued(&app, "Re-review due").await, 4);
+    assert_eq!(app.queued_mail("Re-review due").await, 4);
 
     // An hour before the deadline the app still works.
     app.set_clock(utc(2027, 2, 13, 4, 0));

@@ -7,9 +7,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use portal_tests::{access::*, db_tests, location, Backend, TestApp};
 use server::{
-    entities::{
-        audit_event, outbox_message, policy_change, policy_change_document, policy_change_round,
-    },
+    entities::{audit_event, policy_change, policy_change_document, policy_change_round},
     ids::Role,
     sea_orm::EntityTrait,
 };
@@ -61,17 +59,6 @@ fn change_id(html: &str) -> String {
 async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, Vec<u8>) {
     let res = client.get(app.url(path)).send().await.unwrap();
     (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
-}
-
-/// How many emails with `subject_part` in the subject were queued.
-async fn queued(app: &TestApp, subject_part: &str) -> usize {
-    outbox_message::Entity::find()
-        .all(&app.state.db)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|m| m.subject.contains(subject_part))
-        .count()
 }
 
 async fn propose(app: &TestApp, live: &LiveApp) -> String {
@@ -491,12 +478,12 @@ async fn admins_are_warned_a_business_day_before_due_and_when_overdue_once_each(
     };
     // Friday 16:59 Eastern: a business day and a minute left.
     escalate(utc(2026, 12, 4, 21, 59)).await;
-    assert_eq!(queued(&app, "Due within one business day").await, 0);
+    assert_eq!(app.queued_mail("Due within one business day").await, 0);
     // Friday 17:00 Eastern: only Monday's business day is left.
     escalate(utc(2026, 12, 4, 22, 0)).await;
     escalate(utc(2026, 12, 5, 22, 0)).await;
     assert_eq!(
-        queued(&app, "Due within one business day").await,
+        app.queued_mail("Due within one business day").await,
         1,
         "sent once"
     );
@@ -518,7 +505,11 @@ async fn admins_are_warned_a_business_day_before_due_and_when_overdue_once_each(
     // Tuesday morning: overdue, once.
     escalate(utc(2026, 12, 8, 14, 0)).await;
     escalate(utc(2026, 12, 8, 15, 0)).await;
-    assert_eq!(queued(&app, "Overdue: policy change").await, 1, "sent once");
+    assert_eq!(
+        app.queued_mail("Overdue: policy change").await,
+        1,
+        "sent once"
+    );
     let overdue = app
         .smtp
         .wait_for("ada@cms.example.gov", "Overdue: policy change")
@@ -555,7 +546,7 @@ async fn admins_are_warned_a_business_day_before_due_and_when_overdue_once_each(
     );
     assert!(board.contains("No policy change is waiting for an answer."));
     escalate(utc(2026, 12, 9, 15, 0)).await;
-    assert_eq!(queued(&app, "Overdue: policy change").await, 1);
+    assert_eq!(app.queued_mail("Overdue: policy change").await, 1);
     app.stop().await;
 }
 

@@ -47,6 +47,30 @@ pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the `file` field, keeping at most [`MAX_BYTES`] + 1 bytes of it.
+/// A refused upload: JSON for the page's script, else a redirect back to
+/// `back` naming the problem.
+pub(crate) fn upload_refused(
+    json: bool,
+    back: &str,
+    kind: DocumentKind,
+    message: String,
+    code: &str,
+) -> Response {
+    if json {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({ "error": message, "code": code })),
+        )
+            .into_response()
+    } else {
+        Redirect::to(&format!(
+            "{back}?upload_error={code}&kind={}#documents",
+            kind.as_str()
+        ))
+        .into_response()
+    }
+}
+
 pub(crate) async fn read_file(form: &mut Multipart) -> Result<(String, Vec<u8>), DocumentError> {
     let mut found = None;
     while let Ok(Some(mut field)) = form.next_field().await {
@@ -100,21 +124,7 @@ async fn upload(
         };
     };
     let back = format!("/access/{id}/policies");
-    let refused = |message: String, code: &str| -> Response {
-        if json {
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(serde_json::json!({ "error": message, "code": code })),
-            )
-                .into_response()
-        } else {
-            Redirect::to(&format!(
-                "{back}?upload_error={code}&kind={}#documents",
-                kind.as_str()
-            ))
-            .into_response()
-        }
-    };
+    let refused = |message: String, code: &str| upload_refused(json, &back, kind, message, code);
     let (filename, bytes) = match read_file(&mut form).await {
         Ok(file) => file,
         Err(problem) => return refused(problem.to_string(), problem.code()),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::PolicyChangeError;
 use crate::{
     access::{
-        http::{pdf_response, read_file, signed_in, wants_json, BODY_CAP},
+        http::{pdf_response, read_file, signed_in, upload_refused, wants_json, BODY_CAP},
         DocumentKind,
     },
     http::request::meta_from_parts,
@@ -55,21 +55,7 @@ async fn upload(
         Ok(change) => format!("/access/{}/policy-changes", change.request_id),
         Err(_) => return StatusCode::NOT_FOUND.into_response(),
     };
-    let refused = |message: String, code: &str| -> Response {
-        if json {
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(serde_json::json!({ "error": message, "code": code })),
-            )
-                .into_response()
-        } else {
-            Redirect::to(&format!(
-                "{back}?upload_error={code}&kind={}#documents",
-                kind.as_str()
-            ))
-            .into_response()
-        }
-    };
+    let refused = |message: String, code: &str| upload_refused(json, &back, kind, message, code);
     let (filename, bytes) = match read_file(&mut form).await {
         Ok(file) => file,
         Err(problem) => return refused(problem.to_string(), problem.code()),

@@ -402,9 +402,23 @@ pub async fn approved_documents(
     db: &impl ConnectionTrait,
     request_id: Uuid,
 ) -> Result<Vec<DocumentView>, DbErr> {
-    let approved = policy_change::Entity::find()
+    approved_as_of(db, request_id, None).await
+}
+
+/// The approved documents counting only changes approved before `before`
+/// (all of them when `None`).
+async fn approved_as_of(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    before: Option<DateTime<Utc>>,
+) -> Result<Vec<DocumentView>, DbErr> {
+    let mut query = policy_change::Entity::find()
         .filter(policy_change::Column::RequestId.eq(request_id))
-        .filter(policy_change::Column::State.eq(ChangeState::Approved.as_str()))
+        .filter(policy_change::Column::State.eq(ChangeState::Approved.as_str()));
+    if let Some(before) = before {
+        query = query.filter(policy_change::Column::ApprovedAt.lt(before));
+    }
+    let approved = query
         .order_by_desc(policy_change::Column::ApprovedAt)
         .all(db)
         .await?;
@@ -885,10 +899,12 @@ pub async fn review(
     let change = view_of(db, change, &request).await?;
     // While the change is open, compare with what is approved now; once
     // approved, with what it replaced.
-    let before = if change.state == ChangeState::Approved {
-        approved_before(db, &change).await?
-    } else {
-        approved_documents(db, request.id).await?
+    let before = match change.state {
+        ChangeState::Approved => {
+            let approved_at = change.approved_at.unwrap_or(change.updated_at);
+            approved_as_of(db, request.id, Some(approved_at)).await?
+        }
+        _ => approved_documents(db, request.id).await?,
     };
     let mut comparisons = Vec::new();
     for proposed in &change.proposed {
@@ -931,44 +947,6 @@ pub async fn review(
         change,
         comparisons,
     })
-}
-
-/// For an approved change: the documents that were approved just before it.
-async fn approved_before(
-    db: &DatabaseConnection,
-    change: &ChangeView,
-) -> Result<Vec<DocumentView>, DbErr> {
-    let approved_at = change.approved_at.unwrap_or(change.updated_at);
-    let earlier = policy_change::Entity::find()
-        .filter(policy_change::Column::RequestId.eq(change.request_id))
-        .filter(policy_change::Column::State.eq(ChangeState::Approved.as_str()))
-        .filter(policy_change::Column::ApprovedAt.lt(approved_at))
-        .order_by_desc(policy_change::Column::ApprovedAt)
-        .all(db)
-        .await?;
-    let mut original = access::submitted_documents(db, change.request_id).await?;
-    let mut out = Vec::new();
-    for kind in DocumentKind::ALL {
-        let mut found = None;
-        for c in &earlier {
-            if let Some(d) = proposed_documents(db, c.id)
-                .await?
-                .into_iter()
-                .find(|d| d.kind == kind.as_str())
-            {
-                found = Some(d);
-                break;
-            }
-        }
-        let doc = found.or_else(|| {
-            original
-                .iter()
-                .position(|d| d.kind == kind.as_str())
-                .map(|i| original.remove(i))
-        });
-        out.extend(doc);
-    }
-    Ok(out)
 }
 
 /// The extracted text of a document, proposed or from the application.
