@@ -85,17 +85,18 @@ where
 
 /// What the user typed in `field` before the last submission of `action` was
 /// refused (for forms posted without JavaScript, which come back empty otherwise).
-pub fn kept_value<S>(action: ServerAction<S>, field: &'static str) -> Signal<Option<String>>
+pub fn kept_value<S>(action: ServerAction<S>, field: impl Into<String>) -> Signal<Option<String>>
 where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
+    let field = field.into();
     Signal::derive(move || {
         action
             .value()
             .get()
             .and_then(|r| r.err())
-            .and_then(|e| e.kept(field))
+            .and_then(|e| e.kept(&field))
     })
 }
 

@@ -18,6 +18,7 @@ mod m0012_suspensions;
 mod m0013_incident_notices;
 mod m0014_policy_changes;
 mod m0015_review_campaigns;
+mod m0016_re_review_demos;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_incident_notices::Migration),
             Box::new(m0014_policy_changes::Migration),
             Box::new(m0015_review_campaigns::Migration),
+            Box::new(m0016_re_review_demos::Migration),
         ]
     }
 }

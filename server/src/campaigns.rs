@@ -4,7 +4,9 @@
 //! developer must accept the terms and re-attest each statement. Contacts are
 //! reminded 30, 14, 7 and 1 days before; apps that miss the deadline are
 //! suspended automatically (with notice), and re-attesting afterwards lifts
-//! that suspension.
+//! that suspension. A campaign may also ask for a new demo: the developer
+//! books one of the reviewers' demo slots from the application page (see
+//! `review::demos`) and the admin's page follows which apps' demos passed.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
@@ -57,6 +59,8 @@ pub struct CampaignAppView {
     pub attested_at: Option<DateTime<Utc>>,
     /// Suspended because the deadline passed without an attestation (and not restored yet).
     pub suspended: bool,
+    /// When the re-review demo passed (campaigns that ask for one).
+    pub demo_passed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,6 +207,7 @@ pub async fn start(
             reminded_7_at: Set(None),
             reminded_1_at: Set(None),
             suspension_id: Set(None),
+            demo_passed_at: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -214,7 +219,7 @@ pub async fn start(
             format!("To keep production access for {name}, accept the new terms and re-attest each statement by {}. Apps that have not done so by then are suspended until they do.", format_deadline(new.deadline)),
         ];
         if new.demo_required {
-            paragraphs.push("We will also ask you for a new demo of the app; a reviewer will contact you to schedule it.".into());
+            paragraphs.push(format!("The team also asks for a new 1-hour demo of the app: book one of the offered times on the application's page, {public_url}/access/{request_id}#demo."));
         }
         mail::enqueue(
             &txn,
@@ -272,6 +277,7 @@ async fn view_of(
             app_name: name,
             attested_at: row.attested_at,
             suspended,
+            demo_passed_at: row.demo_passed_at,
         });
     }
     apps.sort_by(|a, b| a.app_name.to_lowercase().cmp(&b.app_name.to_lowercase()));
@@ -332,6 +338,60 @@ pub async fn for_app(
         .cloned()
         .ok_or(CampaignError::NotFound)?;
     Ok((view, row))
+}
+
+/// The rows of `request_id` in campaigns that asked for a new demo which
+/// has not passed yet.
+async fn demos_owed(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+) -> Result<Vec<campaign_app::Model>, DbErr> {
+    let rows = campaign_app::Entity::find()
+        .filter(campaign_app::Column::RequestId.eq(request_id))
+        .filter(campaign_app::Column::DemoPassedAt.is_null())
+        .all(db)
+        .await?;
+    let mut owed = Vec::new();
+    for row in rows {
+        let asks = review_campaign::Entity::find_by_id(row.campaign_id)
+            .one(db)
+            .await?
+            .is_some_and(|c| c.demo_required);
+        if asks {
+            owed.push(row);
+        }
+    }
+    Ok(owed)
+}
+
+/// Whether a campaign asks the live app behind `request_id` for a demo it
+/// has not passed yet: the one case in which a live app may book a demo.
+pub async fn demo_requested(db: &impl ConnectionTrait, request_id: Uuid) -> Result<bool, DbErr> {
+    Ok(!demos_owed(db, request_id).await?.is_empty())
+}
+
+/// Records that the live app's re-review demo passed, for every campaign
+/// that asked for one. Called inside the demo module's transaction.
+pub(crate) async fn record_demo_passed(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let campaigns: Vec<Uuid> = demos_owed(db, request_id)
+        .await?
+        .into_iter()
+        .map(|r| r.campaign_id)
+        .collect();
+    if campaigns.is_empty() {
+        return Ok(());
+    }
+    campaign_app::Entity::update_many()
+        .col_expr(campaign_app::Column::DemoPassedAt, Expr::value(now))
+        .filter(campaign_app::Column::RequestId.eq(request_id))
+        .filter(campaign_app::Column::CampaignId.is_in(campaigns))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Campaigns still waiting for `user`'s application `request_id`.

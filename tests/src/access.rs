@@ -534,3 +534,33 @@ pub async fn live_production_app(app: &TestApp, reviewer: &reqwest::Client) -> L
         client_secret: code_text(&shown, "client-secret"),
     }
 }
+
+/// Publishes a slot `hours` from the app's now; returns its id.
+pub async fn publish_slot(app: &TestApp, reviewer: &reqwest::Client, hours: i64) -> String {
+    use server::sea_orm::EntityTrait;
+    let starts = (app.state.clock.now() + chrono::Duration::hours(hours))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let res = app
+        .post_form(
+            reviewer,
+            "review/publish_slot",
+            &[
+                ("starts_at", &starts),
+                ("meeting_link", "https://meet.example.gov/rae"),
+                ("tz_offset_minutes", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/review/slots?published=1");
+    let slots = server::entities::demo_slot::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    slots
+        .into_iter()
+        .find(|s| s.starts_at.format("%Y-%m-%dT%H:%M").to_string() == starts)
+        .expect("the published slot")
+        .id
+        .to_string()
+}

@@ -211,6 +211,28 @@ impl Browser {
         input.send_keys(value).await.expect("type");
     }
 
+    /// Sets the input named `name` to `value` as a script would. For date
+    /// inputs, whose typed form follows the browser's locale (mm/dd/yyyy
+    /// here, another order elsewhere), while the value is always ISO.
+    pub async fn set_value(&self, name: &str, value: &str) {
+        self.find(&format!("[name='{name}']")).await;
+        self.client
+            .execute(
+                "const input = document.querySelector(`[name='${arguments[0]}']`);\n\
+                 input.value = arguments[1];\n\
+                 input.dispatchEvent(new Event('input', { bubbles: true }));\n\
+                 input.dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![Value::from(name), Value::from(value)],
+            )
+            .await
+            .expect("set value");
+        assert_eq!(
+            self.value_of(name).await,
+            value,
+            "{name} did not take {value:?}"
+        );
+    }
+
     pub async fn value_of(&self, name: &str) -> String {
         self.find(&format!("[name='{name}']"))
             .await

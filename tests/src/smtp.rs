@@ -112,11 +112,19 @@ impl SmtpSink {
 
     /// Waits (up to 20 s) for a message to `to` whose subject contains `subject`.
     pub async fn wait_for(&self, to: &str, subject: &str) -> Received {
+        self.wait_for_saying(to, subject, "").await
+    }
+
+    /// Like [`Self::wait_for`], for a message whose text also contains
+    /// `needle` (one of several with the same subject).
+    pub async fn wait_for_saying(&self, to: &str, subject: &str, needle: &str) -> Received {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let notified = self.arrived.notified();
             if let Some(found) = self.inbox.lock().await.iter().find(|m| {
-                m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.subject().contains(subject)
+                m.to.iter().any(|t| t.eq_ignore_ascii_case(to))
+                    && m.subject().contains(subject)
+                    && m.text().contains(needle)
             }) {
                 return found.clone();
             }
@@ -128,7 +136,7 @@ impl SmtpSink {
                     .iter()
                     .map(|m| format!("{:?}: {}", m.to, m.subject()))
                     .collect();
-                panic!("no email to {to} about {subject:?} within 20 s; received: {seen:#?}");
+                panic!("no email to {to} about {subject:?} saying {needle:?} within 20 s; received: {seen:#?}");
             }
         }
     }

@@ -463,3 +463,138 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
     }
     app.stop().await;
 }
+
+/// A re-review campaign in two browsers (admin, developer): the admin sees
+/// which live apps it reaches, is refused without the confirmation (what was
+/// typed kept), starts it, and sees the app that would be suspended; the
+/// developer follows the link on the application page, is refused until every
+/// statement is ticked, re-attests, and the admin's page says no app will be
+/// suspended. axe checks every page on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_starts_a_re_review_and_the_developer_re_attests_in_the_browser() {
+    use chrono::TimeZone;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // Monday, January 4, 2027, 10:00 Eastern; the deadline is 39 days out.
+    app.set_clock(chrono::Utc.with_ymd_and_hms(2027, 1, 4, 15, 0, 0).unwrap());
+    let reviewer_http = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let live = live_production_app(&app, &reviewer_http).await;
+    let rid = live.request_id.clone();
+
+    let admin = Browser::start(true).await;
+    sign_in(&admin, &app, "ada@cms.example.gov").await;
+    admin.visit(&app.url("/admin/campaigns")).await;
+    admin.wait_for_hydration().await;
+    admin
+        .wait_for_text("#campaign-preview", "Acme Claims Viewer")
+        .await;
+    admin.fill("title", "Spring 2027 re-review").await;
+    admin.fill("terms_version", "2027-02").await;
+    admin
+        .fill(
+            "terms_text",
+            "Apps must delete an enrollee's data within 30 days of a revocation.",
+        )
+        .await;
+    admin
+        .set_value(
+            "attestations",
+            "Our privacy policy says how long we keep data.\nWe never sell Medicare data.",
+        )
+        .await;
+    admin.set_value("deadline", "2027-02-12").await;
+    admin.click("#campaign-demo").await;
+
+    // Not confirmed: refused, what was typed and ticked kept, nobody emailed.
+    admin.click("#campaign-form button[type=submit]").await;
+    admin
+        .wait_for_text("#campaign-form", "Tick the box to confirm")
+        .await;
+    assert_eq!(admin.value_of("title").await, "Spring 2027 re-review");
+    assert_eq!(admin.value_of("deadline").await, "2027-02-12");
+    assert_eq!(
+        admin
+            .find("#campaign-demo")
+            .await
+            .prop("checked")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(app.queued_mail("Re-review required").await, 0);
+    admin.check_accessibility().await;
+
+    admin.click("#campaign-confirm").await;
+    admin.click("#campaign-form button[type=submit]").await;
+    admin.wait_for_path("/admin/campaigns?started=1").await;
+    admin
+        .wait_for_text(
+            ".campaign .affected",
+            "Suspended at the deadline unless they re-attest: Acme Claims Viewer",
+        )
+        .await;
+    admin
+        .wait_for_text(".campaign-apps .campaign-demo", "Not held yet")
+        .await;
+    admin.check_accessibility().await;
+    let mail = app
+        .smtp
+        .wait_for("privacy@acme.example.com", "Re-review required")
+        .await;
+    assert!(mail.link_containing("/re-review/").is_some());
+
+    // The developer re-attests from the application page.
+    let developer = Browser::start(true).await;
+    sign_in(&developer, &app, "dev@acme.example.com").await;
+    developer.visit(&app.url(&format!("/access/{rid}"))).await;
+    developer.wait_for_hydration().await;
+    developer
+        .click("#pending-re-reviews a.re-review-link")
+        .await;
+    developer
+        .wait_for_url(|u| u.path().starts_with(&format!("/access/{rid}/re-review/")))
+        .await;
+    developer.wait_for_hydration().await;
+    developer
+        .wait_for_text(".terms-text", "within 30 days of a revocation")
+        .await;
+    assert_eq!(
+        developer
+            .find("a[href$='#demo']")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(format!("/access/{rid}#demo").as_str())
+    );
+    developer.check_accessibility().await;
+    developer.click("#accept-terms").await;
+    developer.click("#attest-0").await;
+    developer.click("#attest-form button[type=submit]").await;
+    developer
+        .wait_for_text("#attest-form", "Attest every statement")
+        .await;
+    developer.check_accessibility().await;
+    developer.click("#attest-1").await;
+    developer.click("#attest-form button[type=submit]").await;
+    developer
+        .wait_for_text("#re-review-done", "Re-attested")
+        .await;
+    app.smtp
+        .wait_for("privacy@acme.example.com", "Re-review complete")
+        .await;
+
+    admin.visit(&app.url("/admin/campaigns")).await;
+    admin.wait_for_hydration().await;
+    admin
+        .wait_for_text(".campaign .affected", "none will be suspended")
+        .await;
+    admin
+        .wait_for_text(".campaign-apps", "Acme Claims Viewer")
+        .await;
+    developer.close().await;
+    admin.close().await;
+    app.stop().await;
+}

@@ -348,4 +348,151 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
     app.stop().await;
 }
 
-db_tests!(reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re_attesting);
+/// A campaign that asks for a new demo: a live app may book one of the
+/// reviewers' slots only then, stays live while it is booked and held, and
+/// the admin's page shows it passed once the reviewer records the outcome.
+async fn a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_it(
+    backend: Backend,
+) {
+    use server::entities::{access_request, campaign_app};
+    let app = TestApp::spawn(backend).await;
+    app.set_clock(utc(2027, 1, 4, 15, 0));
+    let admin = account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let reviewer = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    let live = live_production_app(&app, &reviewer).await;
+    let rid = live.request_id.clone();
+    let dev = &live.developer;
+    let slot = publish_slot(&app, &reviewer, 48).await;
+    let state_of = || async {
+        access_request::Entity::find_by_id(rid.parse::<uuid::Uuid>().unwrap())
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+    };
+
+    // No campaign asks for a demo: a live app cannot book one.
+    let body = app
+        .post_form(dev, "review/book", &[("id", &rid), ("slot", &slot)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("not possible while the application is live"),
+        "{body}"
+    );
+    assert!(!page(&app, dev, &format!("/access/{rid}"))
+        .await
+        .contains("id=\"re-review-demo\""));
+
+    let mut form = campaign("2027-02-12", true);
+    form.push(("demo_required", "yes"));
+    let res = app.post_form(&admin, "admin/campaigns/start", &form).await;
+    assert_eq!(location(&res), "/admin/campaigns?started=1");
+    let asked = app
+        .smtp
+        .wait_for("privacy@acme.example.com", "Re-review required")
+        .await;
+    assert!(asked.text().contains("new 1-hour demo"), "{}", asked.text());
+    let overview = page(&app, dev, &format!("/access/{rid}")).await;
+    assert!(overview.contains("id=\"re-review-demo\""), "{overview}");
+    let admin_page = page(&app, &admin, "/admin/campaigns").await;
+    assert!(admin_page.contains("Not held yet"), "{admin_page}");
+
+    // Another developer cannot book it for them.
+    let booked_before = app.queued_mail("Demo booked").await;
+    let stranger = account(&app, "eve@other.example.com", Role::Developer).await;
+    let body = app
+        .post_form(&stranger, "review/book", &[("id", &rid), ("slot", &slot)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("could not find that application"), "{body}");
+    assert_eq!(app.queued_mail("Demo booked").await, booked_before);
+
+    let res = app
+        .post_form(dev, "review/book", &[("id", &rid), ("slot", &slot)])
+        .await;
+    assert_eq!(location(&res), format!("/access/{rid}?booked=1#demo"));
+    app.smtp
+        .wait_for("privacy@acme.example.com", "Demo booked")
+        .await;
+    assert_eq!(state_of().await, "live");
+    let review = page(&app, &reviewer, &format!("/review/{rid}")).await;
+    assert!(review.contains("id=\"record-demo-form\""), "{review}");
+
+    // "Another demo needed" keeps it owed; "passed" settles it.
+    let res = app
+        .post_form(
+            &reviewer,
+            "review/record_demo",
+            &[("id", &rid), ("outcome", "another_demo")],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/review/{rid}?demo_recorded=1#demo")
+    );
+    assert!(
+        server::campaigns::demo_requested(&app.state.db, rid.parse().unwrap())
+            .await
+            .unwrap()
+    );
+    let again = publish_slot(&app, &reviewer, 72).await;
+    app.post_form(dev, "review/book", &[("id", &rid), ("slot", &again)])
+        .await;
+    let res = app
+        .post_form(
+            &reviewer,
+            "review/record_demo",
+            &[
+                ("id", &rid),
+                ("outcome", "passed"),
+                ("notes[sharing]", "No sharing."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/review/{rid}?demo_recorded=1#demo")
+    );
+    app.smtp
+        .wait_for_saying(
+            "privacy@acme.example.com",
+            "Demo outcome",
+            "completes the demo the re-review asked for",
+        )
+        .await;
+    assert_eq!(state_of().await, "live");
+    let rows = campaign_app::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(rows[0].demo_passed_at.is_some());
+    let admin_page = page(&app, &admin, "/admin/campaigns").await;
+    assert!(
+        admin_page.contains("Passed January 4, 2027"),
+        "{admin_page}"
+    );
+    // Owed no more: no third booking.
+    let third = publish_slot(&app, &reviewer, 96).await;
+    let body = app
+        .post_form(dev, "review/book", &[("id", &rid), ("slot", &third)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("not possible while the application is live"),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+db_tests!(
+    reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re_attesting,
+    a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_it
+);

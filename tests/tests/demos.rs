@@ -32,35 +32,6 @@ async fn invited(
     (dev, id)
 }
 
-/// Publishes a slot `hours` from the app's now; returns its id.
-async fn slot(app: &TestApp, reviewer: &reqwest::Client, hours: i64) -> String {
-    let starts = (app.state.clock.now() + chrono::Duration::hours(hours))
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
-    let res = app
-        .post_form(
-            reviewer,
-            "review/publish_slot",
-            &[
-                ("starts_at", &starts),
-                ("meeting_link", "https://meet.example.gov/rae"),
-                ("tz_offset_minutes", "0"),
-            ],
-        )
-        .await;
-    assert_eq!(location(&res), "/review/slots?published=1");
-    let slots = server::entities::demo_slot::Entity::find()
-        .all(&app.state.db)
-        .await
-        .unwrap();
-    slots
-        .into_iter()
-        .find(|s| s.starts_at.format("%Y-%m-%dT%H:%M").to_string() == starts)
-        .expect("the published slot")
-        .id
-        .to_string()
-}
-
 fn calendar_of(mail: &portal_tests::smtp::Received) -> icalendar::Calendar {
     let parsed = mail.parsed();
     let part = parsed
@@ -85,7 +56,7 @@ async fn exactly_one_of_two_simultaneous_bookings_gets_the_slot(backend: Backend
     .await;
     let (second, second_id) =
         invited(&app, &reviewer, "dev@beta.example.com", "Beta Health Notes").await;
-    let slot = slot(&app, &reviewer, 72).await;
+    let slot = publish_slot(&app, &reviewer, 72).await;
     let first_form = [("id", first_id.as_str()), ("slot", slot.as_str())];
     let second_form = [("id", second_id.as_str()), ("slot", slot.as_str())];
     let (a, b) = tokio::join!(
@@ -122,8 +93,8 @@ async fn a_demo_is_booked_moved_cancelled_and_reminded_with_calendar_updates(bac
         "Acme Claims Viewer",
     )
     .await;
-    let monday = slot(&app, &reviewer, 48).await;
-    let later = slot(&app, &reviewer, 20).await;
+    let monday = publish_slot(&app, &reviewer, 48).await;
+    let later = publish_slot(&app, &reviewer, 20).await;
 
     let res = app
         .post_form(&dev, "review/book", &[("id", &id), ("slot", &monday)])
@@ -243,7 +214,7 @@ async fn approval_needs_the_whole_checklist_and_a_passed_demo_and_sends_the_lett
     )
     .await;
     let other = account(&app, "eve@other.example.com", Role::Developer).await;
-    let slot = slot(&app, &reviewer, 30).await;
+    let slot = publish_slot(&app, &reviewer, 30).await;
     app.post_form(&dev, "review/book", &[("id", &id), ("slot", &slot)])
         .await;
 

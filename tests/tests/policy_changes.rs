@@ -529,6 +529,8 @@ async fn admins_are_warned_a_business_day_before_due_and_when_overdue_once_each(
     let board = page(&app, &reviewer, "/review/policy-changes").await;
     assert!(board.contains("Overdue by"), "{board}");
     assert!(board.contains("0%"), "{board}");
+    let queue = page(&app, &reviewer, "/review").await;
+    assert!(queue.contains("(1 open, 1 overdue)"), "{queue}");
 
     // Answered late: counted as late, and the board is clear.
     let res = app
@@ -545,6 +547,8 @@ async fn admins_are_warned_a_business_day_before_due_and_when_overdue_once_each(
         "{board}"
     );
     assert!(board.contains("No policy change is waiting for an answer."));
+    let queue = page(&app, &reviewer, "/review").await;
+    assert!(queue.contains("(0 open)"), "{queue}");
     escalate(utc(2026, 12, 9, 15, 0)).await;
     assert_eq!(app.queued_mail("Overdue: policy change").await, 1);
     app.stop().await;

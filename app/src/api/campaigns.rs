@@ -15,6 +15,10 @@ pub struct CampaignAppDto {
     pub app_name: String,
     /// In words: re-attested (when), waiting, or suspended.
     pub status: String,
+    /// Where a reviewer follows the app (and records its re-review demo).
+    pub review_href: String,
+    /// The re-review demo, for campaigns that ask for one.
+    pub demo: Option<String>,
     /// `attested`, `waiting` or `suspended`.
     pub state: String,
 }
@@ -125,6 +129,10 @@ pub async fn campaigns() -> Result<CampaignsDto, AppError> {
                     .apps
                     .into_iter()
                     .map(|a| {
+                        let demo = c.demo_required.then(|| match a.demo_passed_at {
+                            Some(at) => format!("Passed {}", when(at)),
+                            None => "Not held yet".to_string(),
+                        });
                         let (state, status) = match (a.attested_at, a.suspended) {
                             (Some(at), _) => ("attested", format!("Re-attested {}", when(at))),
                             (None, true) => ("suspended", "Suspended: missed the deadline".into()),
@@ -132,6 +140,8 @@ pub async fn campaigns() -> Result<CampaignsDto, AppError> {
                         };
                         CampaignAppDto {
                             app_name: a.app_name,
+                            review_href: format!("/review/{}#demo", a.request_id),
+                            demo,
                             status,
                             state: state.into(),
                         }
@@ -170,6 +180,10 @@ pub async fn start_campaign(
         ("terms_text", terms_text.as_str()),
         ("attestations", attestations.as_str()),
         ("deadline", deadline.as_str()),
+        (
+            "demo_required",
+            demo_required.as_deref().unwrap_or_default(),
+        ),
     ];
     let Some(deadline_at) = deadline_of(&deadline) else {
         let mut errors = BTreeMap::new();
@@ -264,6 +278,13 @@ pub async fn attest_campaign(
     let user = call.require_user().await?;
     let (request, campaign) = ids(&request_id, &campaign_id)?;
     let attested: Vec<usize> = attest.keys().filter_map(|k| k.parse().ok()).collect();
+    // The ticks come back with a refusal, so fixing one box keeps the others.
+    let ticked: Vec<(String, &str)> = accept_terms
+        .iter()
+        .map(|_| ("accept_terms".to_string(), "yes"))
+        .chain(attested.iter().map(|i| (format!("attest[{i}]"), "yes")))
+        .collect();
+    let kept: Vec<(&str, &str)> = ticked.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     server::campaigns::attest(
         &call.state.db,
         &call.audit_as(&user),
@@ -276,7 +297,7 @@ pub async fn attest_campaign(
         call.now(),
     )
     .await
-    .map_err(campaign_error)?;
+    .map_err(|e| campaign_error(e).keeping(&kept))?;
     call.mail_queued();
     call.redirect(&format!(
         "/access/{request}/re-review/{campaign}?attested=1"

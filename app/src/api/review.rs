@@ -473,6 +473,8 @@ pub struct LetterDto {
 pub struct DemoDto {
     pub state: String,
     pub invited: bool,
+    /// A re-review campaign asks this live app for a new demo not yet passed.
+    pub re_review_demo: bool,
     pub booking: Option<BookingDto>,
     /// Free future slots (the applicant's choices).
     pub slots: Vec<SlotDto>,
@@ -521,9 +523,14 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
     let letters = server::review::decisions::letters(db, &user, request)
         .await
         .map_err(review_error)?;
+    let re_review_demo = status.state == server::access::AccessState::Live
+        && server::campaigns::demo_requested(db, request)
+            .await
+            .map_err(internal)?;
     Ok(DemoDto {
         state: status.state.as_str().into(),
         invited: status.demo_invited,
+        re_review_demo,
         booking: booking.map(|b| BookingDto {
             slot: slot_dto(b.slot),
             status: b.status,

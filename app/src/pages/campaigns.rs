@@ -71,7 +71,8 @@ fn Campaigns() -> impl IntoView {
                                 {text_field("attestations", "Statements to attest, one per line", Some("10"), s.default_attestations.clone())}
                                 {text_field("deadline", "Deadline (the end of this day, Eastern time)", None, String::new())}
                                 <div class="field checkbox">
-                                    <input type="checkbox" id="campaign-demo" name="demo_required" value="yes"/>
+                                    <input type="checkbox" id="campaign-demo" name="demo_required" value="yes"
+                                        prop:checked=move || kept_value(start, "demo_required").get().as_deref() == Some("yes")/>
                                     <label for="campaign-demo">"Also ask each app for a new demo"</label>
                                 </div>
                                 <h3>"Who will be asked"</h3>
@@ -110,10 +111,17 @@ fn Campaigns() -> impl IntoView {
                                         }}
                                         <table class="campaign-apps">
                                             <caption>{format!("Apps in {}", c.title)}</caption>
-                                            <thead><tr><th scope="col">"App"</th><th scope="col">"Status"</th></tr></thead>
+                                            <thead><tr>
+                                                <th scope="col">"App"</th><th scope="col">"Status"</th>
+                                                {c.demo_required.then(|| view! { <th scope="col">"New demo"</th> })}
+                                            </tr></thead>
                                             <tbody>
                                                 {c.apps.into_iter().map(|a| view! {
-                                                    <tr class=format!("campaign-{}", a.state)><td>{a.app_name}</td><td>{a.status}</td></tr>
+                                                    <tr class=format!("campaign-{}", a.state)>
+                                                        <td><a href=a.review_href>{a.app_name}</a></td>
+                                                        <td>{a.status}</td>
+                                                        {a.demo.map(|d| view! { <td class="campaign-demo">{d}</td> })}
+                                                    </tr>
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
@@ -182,7 +190,10 @@ fn ReReviewForm(r: ReReviewDto, attest: ServerAction<AttestCampaign>) -> impl In
         <h1>{format!("Re-review: {}", r.app_name)}</h1>
         <p>{format!("{}: accept terms of service version {} and re-attest each statement by {}.", r.title, r.terms_version, r.deadline)}</p>
         {r.suspended.then(|| view! { <p class="alert alert-warning" role="alert" id="re-review-suspended">"Production access is suspended because the deadline passed. Re-attesting restores it at once, with the same credentials."</p> })}
-        {r.demo_required.then(|| view! { <p class="alert alert-info" role="note">"A new demo of the app is also requested: a reviewer will contact you to schedule it."</p> })}
+        {r.demo_required.then(|| view! {
+            <p class="alert alert-info" role="note">"A new 1-hour demo of the app is also requested: "
+                <a href=format!("/access/{}#demo", r.request_id)>"book one of the offered times on the application page"</a>"."</p>
+        })}
         <section aria-labelledby="terms-heading">
             <h2 id="terms-heading">{format!("Terms of service, version {}", r.terms_version)}</h2>
             <div class="prewrap terms-text" tabindex="0" role="region" aria-label="The new terms of service">{r.terms_text.clone()}</div>
@@ -198,7 +209,8 @@ fn ReReviewForm(r: ReReviewDto, attest: ServerAction<AttestCampaign>) -> impl In
                         <input type="hidden" name="campaign_id" value=r.campaign_id.clone()/>
                         <div class="field checkbox" class:field-invalid=move || field_error(attest, "accept_terms").get().is_some()>
                             {move || field_error(attest, "accept_terms").get().map(|e| view! { <p class="field-error">{e}</p> })}
-                            <input type="checkbox" id="accept-terms" name="accept_terms" value="yes"/>
+                            <input type="checkbox" id="accept-terms" name="accept_terms" value="yes"
+                                prop:checked=move || kept_value(attest, "accept_terms").get().is_some()/>
                             <label for="accept-terms">{format!("We accept terms of service version {}", r.terms_version)}</label>
                         </div>
                         <fieldset class="field choice" class:field-invalid=move || field_error(attest, "attestations").get().is_some()>
@@ -206,8 +218,10 @@ fn ReReviewForm(r: ReReviewDto, attest: ServerAction<AttestCampaign>) -> impl In
                             {move || field_error(attest, "attestations").get().map(|e| view! { <p class="field-error">{e}</p> })}
                             {r.statements.iter().enumerate().map(|(i, s)| {
                                 let id = format!("attest-{i}");
+                                let kept = kept_value(attest, format!("attest[{i}]"));
                                 view! {
-                                    <div><input type="checkbox" id=id.clone() name=format!("attest[{i}]") value="yes"/>
+                                    <div><input type="checkbox" id=id.clone() name=format!("attest[{i}]") value="yes"
+                                        prop:checked=move || kept.get().is_some()/>
                                     <label for=id>{s.clone()}</label></div>
                                 }
                             }).collect_view()}

@@ -62,11 +62,25 @@ fn Queue() -> impl IntoView {
         },
     );
     let assign = ServerAction::<AssignToMe>::new();
+    // Live apps' policy changes run on their own five-day clock and board;
+    // the queue says how many are open so they are not forgotten.
+    let policy_changes =
+        Resource::new(|| (), |_| crate::api::policy_changes::policy_change_board());
     let selected =
         move |name: &'static str, value: &'static str| param(name).as_deref() == Some(value);
     view! {
         <h1>"Review queue"</h1>
-        <p><a href="/review/slots">"Your demo slots"</a>" · "<a href="/review/policy-changes">"Policy changes of live apps"</a></p>
+        <p><a href="/review/slots">"Your demo slots"</a>" · "<a href="/review/policy-changes">"Policy changes of live apps"</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    policy_changes.await.ok().map(|board| {
+                        let overdue = board.open.iter().filter(|r| r.urgency == "overdue").count();
+                        let overdue = if overdue > 0 { format!(", {overdue} overdue") } else { String::new() };
+                        view! { <span id="open-policy-changes">{format!(" ({} open{overdue})", board.open.len())}</span> }
+                    })
+                })}
+            </Suspense>
+        </p>
         <p>"Every submitted production-access application. The guide promises a first response within 24 business hours (9:00–17:00 Eastern, Monday to Friday, without federal holidays); the clock is shown until a reviewer starts the review."</p>
         <form method="get" action="/review" class="filters" role="search">
             <div class="field">
@@ -521,6 +535,9 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                 Suspend::new(async move {
                 demo.await.ok().map(|d| {
                     let state = d.state.clone();
+                    // A live app's re-review demo is held and recorded like an applicant's.
+                    let demo_open = state == "demo_scheduled"
+                        || (state == "live" && d.booking.as_ref().is_some_and(|b| b.status == "booked"));
                     let (id_invite, id_record, id_approve, id_deny, id_cancel) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                     view! {
                         <section id="demo" aria-labelledby="demo-heading">
@@ -529,6 +546,9 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                 Some(b) => Either::Left(view! { <BookingSummary booking=b/> }),
                                 None => Either::Right(view! { <p>{if d.invited { "The applicant is invited to book a demo." } else { "No demo booked yet." }}</p> }),
                             }}
+                            {(d.re_review_demo && !demo_open).then(|| view! {
+                                <p id="re-review-demo">"A re-review campaign asks this live app for a new demo; the developer books one of the open slots."</p>
+                            })}
                             {(matches!(state.as_str(), "in_review" | "demo_held") && !d.invited).then(|| view! {
                                 <FormAlert message=form_error(invite)/>
                                 <ActionForm action=invite>
@@ -537,7 +557,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                 </ActionForm>
                             })}
                             <p><a href="/review/slots">"Your demo slots"</a></p>
-                            {(state == "demo_scheduled").then(|| view! {
+                            {demo_open.then(|| view! {
                                 <h3>"Cancel the demo"</h3>
                                 <FormAlert message=form_error(cancel)/>
                                 <ActionForm action=cancel>
@@ -550,7 +570,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                     <button type="submit" class="button button-secondary">"Cancel the demo"</button>
                                 </ActionForm>
                             })}
-                            {(state == "demo_scheduled").then(|| view! {
+                            {demo_open.then(|| view! {
                                 <h3>"Record the outcome"</h3>
                                 <FormAlert message=form_error(record)/>
                                 <ActionForm action=record attr:novalidate=true attr:id="record-demo-form">
@@ -674,13 +694,14 @@ pub(crate) fn ApplicantDemo(id: String, demo: DemoResource) -> impl IntoView {
             {move || {
                 let id = id.clone();
                 Suspend::new(async move {
-                demo.await.ok().filter(|d| d.invited || d.booking.is_some() || !d.letters.is_empty()).map(|d| {
+                demo.await.ok().filter(|d| d.invited || d.re_review_demo || d.booking.is_some() || !d.letters.is_empty()).map(|d| {
                     let booked = d.booking.as_ref().is_some_and(|b| b.status == "booked");
                     let (book_id, cancel_id) = (id.clone(), id.clone());
-                    let may_book = (d.invited && matches!(d.state.as_str(), "in_review" | "demo_held")) || booked;
+                    let may_book = (d.invited && matches!(d.state.as_str(), "in_review" | "demo_held")) || d.re_review_demo || booked;
                     view! {
                         <section id="demo" aria-labelledby="demo-heading">
                             <h2 id="demo-heading">"Demo"</h2>
+                            {(d.re_review_demo && !booked).then(|| view! { <p id="re-review-demo">"A re-review asks for a new 1-hour demo of the app. Book one of the times below."</p> })}
                             {d.booking.clone().map(|b| view! { <BookingSummary booking=b/> })}
                             {may_book.then(|| view! {
                                 <h3>{if booked { "Move the demo to another time" } else { "Book a 1-hour demo" }}</h3>

@@ -17,6 +17,9 @@ pub struct Model {
     pub reminded_1_at: Option<DateTimeUtc>,
     /// The suspension the missed deadline caused.
     pub suspension_id: Option<Uuid>,
+    /// When a reviewer recorded that the re-review demo passed (campaigns
+    /// that ask for one).
+    pub demo_passed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,9 @@
 //! invited (exactly one booking wins a slot), everyone gets calendar
 //! invitations that later updates and cancellations replace (same UID, higher
 //! SEQUENCE), a reminder goes out a day before, and the reviewer records the
-//! outcome against the guide's five demo topics.
+//! outcome against the guide's five demo topics. A live app books one only
+//! when a re-review campaign asks for a new demo; its state does not move,
+//! and a passing outcome is recorded against the campaign.
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,7 +17,7 @@ use uuid::Uuid;
 
 use super::{app_name, contacts, require_reviewer, ReviewError};
 use crate::{
-    access::{self, IllegalTransition, Transition},
+    access::{self, AccessState, IllegalTransition, Transition},
     accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, demo_booking, demo_slot},
@@ -277,6 +279,19 @@ pub async fn invite(
     Ok(())
 }
 
+/// The state after a demo is cancelled or held: a live app's re-review demo
+/// leaves it live; an application under review moves on.
+fn after_demo(
+    state: AccessState,
+    transition: Transition,
+) -> Result<AccessState, IllegalTransition> {
+    if state == AccessState::Live {
+        Ok(state)
+    } else {
+        state.apply(transition)
+    }
+}
+
 /// The calendar file for a booking: METHOD:REQUEST for a new or moved demo,
 /// METHOD:CANCEL (same UID, higher SEQUENCE) when it is called off.
 pub fn invitation(
@@ -408,7 +423,10 @@ pub async fn book(
     }
     let state = access::state_of(&request);
     let existing = active_booking(&txn, id).await?;
+    let re_review =
+        state == AccessState::Live && crate::campaigns::demo_requested(&txn, id).await?;
     if existing.is_none()
+        && !re_review
         && (request.demo_invited_at.is_none() || state.apply(Transition::ScheduleDemo).is_err())
     {
         return Err(ReviewError::Illegal(IllegalTransition {
@@ -465,14 +483,16 @@ pub async fn book(
             )
         }
         None => {
-            let next = state.apply(Transition::ScheduleDemo)?;
-            access_request::Entity::update_many()
-                .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-                .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-                .filter(access_request::Column::Id.eq(id))
-                .filter(access_request::Column::State.eq(state.as_str()))
-                .exec(&txn)
-                .await?;
+            if !re_review {
+                let next = state.apply(Transition::ScheduleDemo)?;
+                access_request::Entity::update_many()
+                    .col_expr(access_request::Column::State, Expr::value(next.as_str()))
+                    .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
+                    .filter(access_request::Column::Id.eq(id))
+                    .filter(access_request::Column::State.eq(state.as_str()))
+                    .exec(&txn)
+                    .await?;
+            }
             let booking_id = Uuid::new_v4();
             let booking = demo_booking::ActiveModel {
                 id: Set(booking_id),
@@ -536,7 +556,7 @@ pub async fn cancel(
         return Err(ReviewError::NotFound);
     }
     let state = access::state_of(&request);
-    let next = state.apply(Transition::CancelDemo)?;
+    let next = after_demo(state, Transition::CancelDemo)?;
     let booking = active_booking(&txn, id)
         .await?
         .ok_or(ReviewError::NotFound)?;
@@ -629,7 +649,7 @@ pub async fn record_outcome(
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let state = access::state_of(&request);
-    let next = state.apply(Transition::RecordDemo)?;
+    let next = after_demo(state, Transition::RecordDemo)?;
     let booking = active_booking(&txn, id)
         .await?
         .ok_or(ReviewError::NotFound)?;
@@ -649,6 +669,10 @@ pub async fn record_outcome(
         update = update.col_expr(access_request::Column::DemoInvitedAt, Expr::value(now));
     }
     update.exec(&txn).await?;
+    let re_review = state == AccessState::Live;
+    if re_review && outcome != Outcome::AnotherDemo {
+        crate::campaigns::record_demo_passed(&txn, id, now).await?;
+    }
     access::event(
         &txn,
         id,
@@ -676,6 +700,9 @@ pub async fn record_outcome(
         Outcome::AnotherDemo => paragraphs.push(
             "We would like to see another demo; please book a new time in the portal.".into(),
         ),
+        Outcome::Passed if re_review => {
+            paragraphs.push("This completes the demo the re-review asked for.".into())
+        }
         Outcome::Passed => {
             paragraphs.push("The team will now make its decision on the application.".into())
         }
