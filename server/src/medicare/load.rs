@@ -241,9 +241,25 @@ pub async fn load_synthetic(
         )
         .await?;
         txn.commit().await?;
+        settle(db).await?;
     }
     crate::cache::DATA.bump();
     Ok(report)
+}
+
+/// After a bulk load on PostgreSQL: vacuum and analyze the loaded tables
+/// now, so the planner knows their new size and the autovacuum that so many
+/// inserted rows would trigger does not land, minutes later, on the API's
+/// cores in the middle of its traffic. (SQLite has neither.)
+async fn settle(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared(
+            "VACUUM (ANALYZE) beneficiaries, identity_users, crosswalks, coverages, claims",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// What a refresh appended.

@@ -210,10 +210,17 @@ async fn refresh(backend: Backend, label: &str) {
     app.stop().await;
 }
 
+/// SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set; `BENCH_ONLY=sqlite`
+/// or `BENCH_ONLY=postgres` keeps one (for quicker runs while tuning).
 pub fn backends() -> Vec<(Backend, &'static str)> {
     let mut list = vec![(Backend::Sqlite, "SQLite")];
     if let Some(pg) = Backend::postgres() {
         list.push((pg, "PostgreSQL"));
+    }
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("sqlite") => list.retain(|(b, _)| matches!(b, Backend::Sqlite)),
+        Ok("postgres") => list.retain(|(b, _)| !matches!(b, Backend::Sqlite)),
+        _ => {}
     }
     list
 }
