@@ -248,9 +248,10 @@ pub async fn load_synthetic(
 }
 
 /// After a bulk load on PostgreSQL: vacuum and analyze the loaded tables
-/// now, so the planner knows their new size and the autovacuum that so many
-/// inserted rows would trigger does not land, minutes later, on the API's
-/// cores in the middle of its traffic. (SQLite has neither.)
+/// now, so the planner knows their new size at once (where autovacuum is
+/// off, nothing else would tell it) and, where it is on, the vacuum so many
+/// inserted rows would set off does not land minutes later in the middle of
+/// the API's traffic. (SQLite has neither.)
 async fn settle(db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         use sea_orm::ConnectionTrait;

@@ -454,7 +454,7 @@ async fn run_backend(backend: Backend, label: &str) {
             100.0 * eob.requests_per_second() / ceiling_eob.requests_per_second()
         );
         if connections == CONNECTION_COUNTS[0] {
-            eob_p50_small = eob.quantile(0.5);
+            eob_p50_small = median_eob_p50(&base, &eob_tokens, &eob_path, eob.quantile(0.5)).await;
         }
     }
     println!(
@@ -479,7 +479,9 @@ async fn run_backend(backend: Backend, label: &str) {
         "EOB page of 50, {label}, 30,000 enrollees, {} conn",
         CONNECTION_COUNTS[0]
     ));
-    let ratio = eob_large.quantile(0.5).as_secs_f64() / eob_p50_small.as_secs_f64().max(1e-9);
+    let eob_p50_large =
+        median_eob_p50(&base, &eob_tokens, &eob_path, eob_large.quantile(0.5)).await;
+    let ratio = eob_p50_large.as_secs_f64() / eob_p50_small.as_secs_f64().max(1e-9);
     println!(
         "  => EOB p50 at 30,000 is {:.0}% of that at 1,000 (target within ±10%)",
         ratio * 100.0
@@ -490,6 +492,34 @@ async fn run_backend(backend: Backend, label: &str) {
     );
     drop(server);
     target.remove().await;
+}
+
+/// The median p50 of the EOB page at 16 connections over `first` and two
+/// more runs: a single 10-second p50 on two shared cores moves by several
+/// percent from run to run, as much as the ±10% the comparison allows.
+async fn median_eob_p50(
+    base: &str,
+    tokens: &Arc<Vec<String>>,
+    path: &Arc<dyn Fn(usize) -> String + Send + Sync>,
+    first: Duration,
+) -> Duration {
+    let mut p50s = vec![first];
+    for _ in 0..2 {
+        let figures = measure(base, tokens.clone(), path.clone(), CONNECTION_COUNTS[0]).await;
+        p50s.push(figures.quantile(0.5));
+    }
+    let shown: Vec<String> = p50s
+        .iter()
+        .map(|d| format!("{:.2} ms", d.as_secs_f64() * 1000.0))
+        .collect();
+    p50s.sort();
+    println!(
+        "  EOB p50 at {} conn over three runs: {} → median {:.2} ms",
+        CONNECTION_COUNTS[0],
+        shown.join(", "),
+        p50s[1].as_secs_f64() * 1000.0
+    );
+    p50s[1]
 }
 
 fn path_str(path: &Path) -> &str {
