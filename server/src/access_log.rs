@@ -2,7 +2,7 @@
 //! app, beneficiary, resource, result count, status). Handlers hand records to
 //! a bounded queue; a background task writes them in batches, so reads never
 //! wait on a database write. On shutdown the task writes whatever is queued.
-use std::{sync::Arc, time::Duration};
+use std::{borrow::Cow, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -149,19 +149,24 @@ fn copy_field(out: &mut String, value: Option<&str>) {
 fn copy_rows(batch: &[AccessRecord]) -> String {
     let mut out = String::with_capacity(batch.len() * 200);
     for r in batch {
-        let fields = [
-            Some(r.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, false)),
-            r.token_id.map(|u| u.to_string()),
-            r.application_id.map(|u| u.to_string()),
-            r.beneficiary_id.map(|u| u.to_string()),
-            Some(r.method.clone()),
-            Some(r.path.clone()),
-            Some(r.resource.to_string()),
-            Some(r.interaction.to_string()),
-            Some(r.status.to_string()),
-            r.result_count.map(|c| c.to_string()),
-            r.request_id.clone(),
-            r.ip.clone(),
+        // Borrowed where the record already holds text: this runs for every
+        // API response, in the server's own process.
+        let fields: [Option<Cow<'_, str>>; 12] = [
+            Some(
+                r.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, false)
+                    .into(),
+            ),
+            r.token_id.map(|u| u.to_string().into()),
+            r.application_id.map(|u| u.to_string().into()),
+            r.beneficiary_id.map(|u| u.to_string().into()),
+            Some(r.method.as_str().into()),
+            Some(r.path.as_str().into()),
+            Some(r.resource.into()),
+            Some(r.interaction.into()),
+            Some(r.status.to_string().into()),
+            r.result_count.map(|c| c.to_string().into()),
+            r.request_id.as_deref().map(Cow::from),
+            r.ip.as_deref().map(Cow::from),
         ];
         for (i, field) in fields.iter().enumerate() {
             if i > 0 {

@@ -348,6 +348,12 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
     app.stop().await;
 }
 
+/// `client` books demo `slot` for the application `rid`.
+async fn book(app: &TestApp, client: &reqwest::Client, rid: &str, slot: &str) -> reqwest::Response {
+    app.post_form(client, "review/book", &[("id", rid), ("slot", slot)])
+        .await
+}
+
 /// A campaign that asks for a new demo: a live app may book one of the
 /// reviewers' slots only then, stays live while it is booked and held, and
 /// the admin's page shows it passed once the reviewer records the outcome.
@@ -373,12 +379,7 @@ async fn a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_
     };
 
     // No campaign asks for a demo: a live app cannot book one.
-    let body = app
-        .post_form(dev, "review/book", &[("id", &rid), ("slot", &slot)])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let body = book(&app, dev, &rid, &slot).await.text().await.unwrap();
     assert!(
         body.contains("not possible while the application is live"),
         "{body}"
@@ -404,8 +405,7 @@ async fn a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_
     // Another developer cannot book it for them.
     let booked_before = app.queued_mail("Demo booked").await;
     let stranger = account(&app, "eve@other.example.com", Role::Developer).await;
-    let body = app
-        .post_form(&stranger, "review/book", &[("id", &rid), ("slot", &slot)])
+    let body = book(&app, &stranger, &rid, &slot)
         .await
         .text()
         .await
@@ -413,9 +413,7 @@ async fn a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_
     assert!(body.contains("could not find that application"), "{body}");
     assert_eq!(app.queued_mail("Demo booked").await, booked_before);
 
-    let res = app
-        .post_form(dev, "review/book", &[("id", &rid), ("slot", &slot)])
-        .await;
+    let res = book(&app, dev, &rid, &slot).await;
     assert_eq!(location(&res), format!("/access/{rid}?booked=1#demo"));
     app.smtp
         .wait_for("privacy@acme.example.com", "Demo booked")
@@ -442,8 +440,7 @@ async fn a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_
             .unwrap()
     );
     let again = publish_slot(&app, &reviewer, 72).await;
-    app.post_form(dev, "review/book", &[("id", &rid), ("slot", &again)])
-        .await;
+    book(&app, dev, &rid, &again).await;
     let res = app
         .post_form(
             &reviewer,
@@ -479,12 +476,7 @@ async fn a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_
     );
     // Owed no more: no third booking.
     let third = publish_slot(&app, &reviewer, 96).await;
-    let body = app
-        .post_form(dev, "review/book", &[("id", &rid), ("slot", &third)])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let body = book(&app, dev, &rid, &third).await.text().await.unwrap();
     assert!(
         body.contains("not possible while the application is live"),
         "{body}"
