@@ -97,30 +97,25 @@ impl AccessLog {
     }
 }
 
-/// One record as the batch statement reads it.
-#[derive(serde::Serialize)]
-struct Row<'a> {
-    at: String,
-    token: Option<String>,
-    app: Option<String>,
-    bene: Option<String>,
-    method: &'a str,
-    path: &'a str,
-    resource: &'a str,
-    interaction: &'a str,
-    status: u16,
-    count: Option<u64>,
-    request_id: Option<&'a str>,
-    ip: Option<&'a str>,
-}
-
-const SQLITE_INSERT: &str = "INSERT INTO api_access_log \
+const SQLITE_COLUMNS: &str = "INSERT INTO api_access_log \
     (occurred_at, token_id, application_id, beneficiary_id, method, path, resource, interaction, status, result_count, request_id, ip) \
-    SELECT json_extract(value, '$.at'), unhex(json_extract(value, '$.token')), unhex(json_extract(value, '$.app')), \
-    unhex(json_extract(value, '$.bene')), json_extract(value, '$.method'), json_extract(value, '$.path'), \
-    json_extract(value, '$.resource'), json_extract(value, '$.interaction'), json_extract(value, '$.status'), \
-    json_extract(value, '$.count'), json_extract(value, '$.request_id'), json_extract(value, '$.ip') \
-    FROM json_each(?)";
+    VALUES ";
+/// Rows per SQLite statement: 1,200 parameters, far under SQLite's limit of
+/// 32,766, and one fixed size so the prepared statement is reused.
+const SQLITE_ROWS: usize = 100;
+
+/// The multi-row INSERT for `rows` records.
+fn sqlite_insert(rows: usize) -> String {
+    let mut sql = String::with_capacity(SQLITE_COLUMNS.len() + rows * 26);
+    sql.push_str(SQLITE_COLUMNS);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
 
 const POSTGRES_COPY: &str = "COPY api_access_log \
     (occurred_at, token_id, application_id, beneficiary_id, method, path, resource, interaction, status, result_count, request_id, ip) \
@@ -206,40 +201,59 @@ async fn copy_postgres(
     Ok(())
 }
 
-/// Inserts a whole batch with one statement (SQLite: one parameter, the
-/// batch as JSON, which the database expands itself; binding a dozen values
-/// per row cost more than everything else the API does for a request).
-async fn insert(db: &DatabaseConnection, batch: &[AccessRecord]) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    let backend = db.get_database_backend();
-    if backend == DbBackend::Postgres {
-        return copy_postgres(db, batch).await;
+/// On SQLite a batch is one transaction of multi-row INSERTs with bound
+/// values. (It used to be one JSON parameter the database expanded itself:
+/// re-parsing each record's JSON for every column took ~17% of the server's
+/// CPU under load.)
+async fn insert_sqlite(
+    db: &DatabaseConnection,
+    batch: &[AccessRecord],
+) -> Result<(), sea_orm::DbErr> {
+    static FULL_CHUNK: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| sqlite_insert(SQLITE_ROWS));
+    let failed = |e: sea_orm::sqlx::Error| {
+        sea_orm::DbErr::Custom(format!("INSERT into api_access_log: {e}"))
+    };
+    let uuid = |id: Option<Uuid>| id.map(|u| u.as_bytes().to_vec());
+    let mut tx = db
+        .get_sqlite_connection_pool()
+        .begin()
+        .await
+        .map_err(failed)?;
+    for chunk in batch.chunks(SQLITE_ROWS) {
+        let partial;
+        let sql = if chunk.len() == SQLITE_ROWS {
+            FULL_CHUNK.as_str()
+        } else {
+            partial = sqlite_insert(chunk.len());
+            partial.as_str()
+        };
+        let mut query = sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            query = query
+                .bind(r.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, false))
+                .bind(uuid(r.token_id))
+                .bind(uuid(r.application_id))
+                .bind(uuid(r.beneficiary_id))
+                .bind(r.method.clone())
+                .bind(r.path.clone())
+                .bind(r.resource)
+                .bind(r.interaction)
+                .bind(i64::from(r.status))
+                .bind(r.result_count.map(|c| c as i64))
+                .bind(r.request_id.clone())
+                .bind(r.ip.clone());
+        }
+        query.execute(&mut *tx).await.map_err(failed)?;
     }
-    let rows: Vec<Row<'_>> = batch
-        .iter()
-        .map(|r| Row {
-            at: r.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, false),
-            token: r.token_id.map(|u| u.simple().to_string()),
-            app: r.application_id.map(|u| u.simple().to_string()),
-            bene: r.beneficiary_id.map(|u| u.simple().to_string()),
-            method: &r.method,
-            path: &r.path,
-            resource: r.resource,
-            interaction: r.interaction,
-            status: r.status,
-            count: r.result_count,
-            request_id: r.request_id.as_deref(),
-            ip: r.ip.as_deref(),
-        })
-        .collect();
-    let json = serde_json::to_string(&rows).expect("records serialize");
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        SQLITE_INSERT,
-        [json.into()],
-    ))
-    .await?;
-    Ok(())
+    tx.commit().await.map_err(failed)
+}
+
+async fn insert(db: &DatabaseConnection, batch: &[AccessRecord]) -> Result<(), sea_orm::DbErr> {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => copy_postgres(db, batch).await,
+        _ => insert_sqlite(db, batch).await,
+    }
 }
 
 async fn write(db: &DatabaseConnection, batch: &mut Vec<AccessRecord>) {

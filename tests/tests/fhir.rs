@@ -383,6 +383,49 @@ async fn every_response_is_in_the_access_log(backend: Backend) {
     app.stop().await;
 }
 
+/// A burst bigger than one SQLite statement of the writer (100 rows), and not
+/// a multiple of it, is logged in full: one row per response, none lost or doubled.
+async fn a_burst_of_responses_is_logged_in_full(backend: Backend) {
+    const BURST: usize = 230;
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..1).await;
+    let token = enrollee_token(&app, "BBUser00000").await;
+    let client = reqwest::Client::new();
+    let url = app.url(&format!("/v2/fhir/Patient/{}", synthetic::fhir_id(0)));
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..BURST {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        requests.spawn(async move {
+            let res = client.get(url).bearer_auth(token).send().await.unwrap();
+            res.status().as_u16()
+        });
+    }
+    while let Some(status) = requests.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    let db = app.state.db.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while api_access::Entity::find().count(&db).await.unwrap() < BURST as u64 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burst was logged within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let rows = api_access::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), BURST, "one row per response");
+    let ids: HashSet<String> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
+    assert_eq!(
+        ids.len(),
+        BURST,
+        "each row carries its own response's request id"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.status == 200 && r.resource == "Patient" && r.interaction == "read"));
+    app.stop().await;
+}
+
 async fn the_sample_beneficiaries_csv_lists_the_richest_loaded_enrollees(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let rich = enrollee_with_claims(60);
@@ -485,4 +528,5 @@ db_tests!(
     search_parameters_filter_and_bad_values_are_400,
     responses_of_1_kb_or_more_are_gzipped_when_asked,
     every_response_is_in_the_access_log,
+    a_burst_of_responses_is_logged_in_full,
 );
