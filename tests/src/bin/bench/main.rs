@@ -46,6 +46,28 @@ impl Figures {
         self.latencies.get(i).copied().unwrap_or_default()
     }
 
+    pub fn empty() -> Self {
+        Self {
+            requests: 0,
+            errors: 0,
+            elapsed: Duration::ZERO,
+            latencies: Vec::new(),
+        }
+    }
+
+    /// Pools another run's requests and latencies with these.
+    pub fn absorb(&mut self, other: Figures) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+    }
+
+    pub fn p50(&mut self) -> Duration {
+        self.latencies.sort();
+        self.quantile(0.5)
+    }
+
     pub fn print(&mut self, label: &str) {
         self.latencies.sort();
         println!(
@@ -77,10 +99,24 @@ where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
 {
+    drive_for(connections, WARM_UP, MEASURE, request).await
+}
+
+/// [`drive`] with its own warm-up and measured periods.
+pub async fn drive_for<F, Fut>(
+    connections: usize,
+    warm_up: Duration,
+    measure: Duration,
+    request: F,
+) -> Figures
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
     let request = Arc::new(request);
     let started = Instant::now();
-    let measuring_from = started + WARM_UP;
-    let until = measuring_from + MEASURE;
+    let measuring_from = started + warm_up;
+    let until = measuring_from + measure;
     let mut workers = Vec::new();
     for connection in 0..connections {
         let request = request.clone();
@@ -101,10 +137,8 @@ where
         }));
     }
     let mut figures = Figures {
-        requests: 0,
-        errors: 0,
-        elapsed: MEASURE,
-        latencies: Vec::new(),
+        elapsed: measure,
+        ..Figures::empty()
     };
     for worker in workers {
         let (latencies, errors) = worker.await.expect("bench worker");
