@@ -287,14 +287,17 @@ async fn measure_for(
         let url = format!("{base}{}", path_of(n));
         let token = tokens[n % tokens.len()].clone();
         let client = client.clone();
-        async move {
-            match client.get(url).bearer_auth(token).send().await {
-                Ok(res) if res.status().is_success() => res.bytes().await.is_ok(),
-                _ => false,
-            }
-        }
+        async move { read_whole(client.get(url).bearer_auth(token)).await }
     })
     .await
+}
+
+/// Sends `request` and reads the whole body; true when that succeeded with a 2xx.
+async fn read_whole(request: reqwest::RequestBuilder) -> bool {
+    match request.send().await {
+        Ok(res) if res.status().is_success() => res.bytes().await.is_ok(),
+        _ => false,
+    }
 }
 
 /// `bench ceiling PORT PATIENT_FILE EOB_FILE`: answers /patient and /eob with
@@ -618,15 +621,8 @@ async fn first_request_p50s(sides: [(&Side, Vec<String>); 2]) -> f64 {
         for i in order {
             let (side, tokens) = &sides[i];
             let sent = std::time::Instant::now();
-            let ok = match client
-                .get(format!("{}{}", side.base, (side.path)(n)))
-                .bearer_auth(&tokens[n])
-                .send()
-                .await
-            {
-                Ok(res) if res.status().is_success() => res.bytes().await.is_ok(),
-                _ => false,
-            };
+            let url = format!("{}{}", side.base, (side.path)(n));
+            let ok = read_whole(client.get(url).bearer_auth(&tokens[n])).await;
             latencies[i].push(sent.elapsed());
             errors += usize::from(!ok);
         }
