@@ -76,7 +76,18 @@ impl RateLimits {
     }
 }
 
-/// Wall-clock time, or a fixed offset from it in tests that need to jump ahead.
+/// The portal's one source of the current time: wall-clock time, or a fixed
+/// offset from it in tests that move through days, weeks or years.
+///
+/// Every date the portal stores, compares or shows ("now" for an expiry, a due
+/// date, an audit record, a cookie's lifetime) is read from here, so that a
+/// test which pins a date sees one consistent time everywhere. Reading the
+/// wall clock anywhere else is a bug of the kind issue 17 fixed: the session
+/// expiry came from this clock while the cookie's Max-Age came from the wall,
+/// and every test whose pinned date had passed was signed out at once.
+/// The only exception is request signing for S3 (`blobs::s3`), where the
+/// remote server checks the wall time. Elapsed time (rate limits, cache TTLs,
+/// timeouts) uses `std::time::Instant`, which no date can affect.
 #[derive(Clone, Default)]
 pub struct Clock {
     offset: Arc<std::sync::RwLock<chrono::Duration>>,
@@ -90,5 +101,10 @@ impl Clock {
     /// Moves this clock forward (tests).
     pub fn advance(&self, by: chrono::Duration) {
         *self.offset.write().expect("clock lock") += by;
+    }
+
+    /// Sets this clock to read `at` now, then run on from there (tests).
+    pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
+        *self.offset.write().expect("clock lock") = at - chrono::Utc::now();
     }
 }

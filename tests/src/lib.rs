@@ -173,7 +173,7 @@ impl TestApp {
 
     /// Sets the portal's clock to `at` (it keeps running from there).
     pub fn set_clock(&self, at: chrono::DateTime<chrono::Utc>) {
-        self.state.clock.advance(at - self.state.clock.now());
+        self.state.clock.set(at);
     }
 
     pub fn url(&self, path: &str) -> String {

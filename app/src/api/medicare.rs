@@ -120,6 +120,7 @@ pub async fn medicare_log_in(
             server::http::session_cookie::BENEFICIARY,
             session.token.expose(),
             session.expires_at,
+            call.now(),
             call.state.settings.secure_cookies(),
         ),
     );

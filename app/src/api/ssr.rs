@@ -148,7 +148,8 @@ impl Call {
     }
 
     pub fn set_session_cookie(&self, token: &str, expires_at: chrono::DateTime<chrono::Utc>) {
-        let cookie = session_cookie::set(token, expires_at, self.state.settings.secure_cookies());
+        let secure = self.state.settings.secure_cookies();
+        let cookie = session_cookie::set(token, expires_at, self.now(), secure);
         self.response.append_header(SET_COOKIE, cookie);
     }
 

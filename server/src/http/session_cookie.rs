@@ -25,8 +25,19 @@ pub fn read(headers: &HeaderMap) -> Option<String> {
 }
 
 /// `Set-Cookie` for a new session in cookie `name`.
-pub fn set_named(name: &str, token: &str, expires_at: DateTime<Utc>, secure: bool) -> HeaderValue {
-    let max_age = (expires_at - Utc::now()).num_seconds().max(0);
+///
+/// `Max-Age` is the session's remaining lifetime measured by `now`, which must
+/// come from the same clock that set `expires_at`. Measuring it by the wall
+/// clock instead made every cookie born expired whenever the injected clock ran
+/// behind the wall (the time bomb of issue 17), and born too long when ahead.
+pub fn set_named(
+    name: &str,
+    token: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    secure: bool,
+) -> HeaderValue {
+    let max_age = (expires_at - now).num_seconds().max(0);
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
@@ -35,8 +46,13 @@ pub fn set_named(name: &str, token: &str, expires_at: DateTime<Utc>, secure: boo
 }
 
 /// `Set-Cookie` for a new portal session.
-pub fn set(token: &str, expires_at: DateTime<Utc>, secure: bool) -> HeaderValue {
-    set_named(NAME, token, expires_at, secure)
+pub fn set(
+    token: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    secure: bool,
+) -> HeaderValue {
+    set_named(NAME, token, expires_at, now, secure)
 }
 
 /// `Set-Cookie` that removes cookie `name`.
@@ -70,11 +86,27 @@ mod tests {
         assert_eq!(read(&headers), None);
     }
 
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+    }
+
     #[test]
     fn cookie_attributes_protect_the_session() {
-        let v = set("abc", Utc::now() + chrono::Duration::hours(1), true);
+        let now = at("2026-11-02T09:00:00Z");
+        let v = set("abc", now + chrono::Duration::hours(1), now, true);
         let v = v.to_str().unwrap();
         assert!(v.contains("HttpOnly") && v.contains("SameSite=Lax") && v.contains("Secure"));
         assert!(!clear(false).to_str().unwrap().contains("Secure"));
+    }
+
+    #[test]
+    fn max_age_is_the_lifetime_left_by_the_given_clock_whatever_the_year() {
+        // Dates far from today on both sides: the wall clock must play no part.
+        for now in [at("1999-12-31T23:00:00Z"), at("2061-07-04T12:00:00Z")] {
+            let v = set("abc", now + chrono::Duration::hours(12), now, false);
+            assert!(v.to_str().unwrap().contains("Max-Age=43200"), "{v:?}");
+            let gone = set("abc", now - chrono::Duration::seconds(5), now, false);
+            assert!(gone.to_str().unwrap().contains("Max-Age=0"), "{gone:?}");
+        }
     }
 }
