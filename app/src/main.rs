@@ -76,9 +76,14 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let seeded = if demo {
         Some(
-            server::demo::seed(&state.db, &state.blobs, &state.settings.public_url)
-                .await
-                .map_err(|e| e.to_string())?,
+            server::demo::seed(
+                &state.db,
+                &state.blobs,
+                &state.settings.public_url,
+                state.clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?,
         )
     } else {
         None
@@ -177,7 +182,7 @@ async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> 
         &ctx,
         input,
         &state.settings.public_url,
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await
     {
@@ -214,7 +219,7 @@ async fn load_beneficiaries(settings: Settings, args: &[String]) -> Result<(), S
         .map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
     let ctx = AuditContext::default();
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let mut report = server::medicare::load::load_synthetic(&state.db, &ctx, 0..count, now)
         .await
         .map_err(|e| e.to_string())?;
@@ -269,7 +274,7 @@ async fn create_app(settings: Settings, args: &[String]) -> Result<(), String> {
         &user.email,
     );
     let ctx = user.audit(Default::default());
-    match server::apps::register(&state.db, &ctx, &user, registration, chrono::Utc::now()).await {
+    match server::apps::register(&state.db, &ctx, &user, registration, state.clock.now()).await {
         Ok(created) => {
             println!(
                 "Registered sandbox app {:?} for {}.",
@@ -295,7 +300,7 @@ async fn refresh_claims(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let report =
-        server::medicare::load::refresh(&state.db, &AuditContext::default(), chrono::Utc::now())
+        server::medicare::load::refresh(&state.db, &AuditContext::default(), state.clock.now())
             .await
             .map_err(|e| e.to_string())?;
     println!(

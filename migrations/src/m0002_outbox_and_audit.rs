@@ -104,6 +104,10 @@ impl MigrationTrait for Migration {
                 }
             }
             DbBackend::Postgres => {
+                // `row_changes.changed_at` defaults to the database's own
+                // clock on purpose: this trigger log records when PostgreSQL
+                // saw each write, independent of the portal (whose audit
+                // records use its injected clock), so the two can be compared.
                 db.execute_unprepared(
                     r#"
                     CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$

@@ -1,7 +1,7 @@
 //! Demo data for the run command: one account of each role, a sandbox app for
 //! the demo developer, a submitted production-access application waiting in
 //! the review queue, and the first synthetic enrollees (plus the featured one).
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -64,6 +64,7 @@ pub async fn seed(
     db: &DatabaseConnection,
     blobs: &BlobStore,
     public_url: &str,
+    now: DateTime<Utc>,
 ) -> Result<Seeded, DemoError> {
     for (role, email, password) in DEMO_LOGINS {
         let (name, organization) = match role {
@@ -80,14 +81,14 @@ pub async fn seed(
                 role: *role,
             },
             password,
-            Utc::now(),
+            now,
         )
         .await?;
     }
     let ctx = AuditContext::default();
-    let mut enrollees = load_synthetic(db, &ctx, 0..DEMO_ENROLLEES, Utc::now()).await?;
+    let mut enrollees = load_synthetic(db, &ctx, 0..DEMO_ENROLLEES, now).await?;
     let featured = synthetic::FEATURED_NUMBER;
-    enrollees.add(load_synthetic(db, &ctx, featured..featured + 1, Utc::now()).await?);
+    enrollees.add(load_synthetic(db, &ctx, featured..featured + 1, now).await?);
 
     let developer = accounts::find_user(db, DEMO_LOGINS[2].1)
         .await?
@@ -106,7 +107,7 @@ pub async fn seed(
             &developer.audit(Default::default()),
             &developer,
             registration,
-            Utc::now(),
+            now,
         )
         .await?;
         Some((
@@ -117,7 +118,7 @@ pub async fn seed(
         None
     };
     if access::list_for_owner(db, developer.id).await?.is_empty() {
-        submitted_application(db, blobs, &developer, public_url).await?;
+        submitted_application(db, blobs, &developer, public_url, now).await?;
     }
     Ok(Seeded { new_app, enrollees })
 }
@@ -136,8 +137,8 @@ async fn submitted_application(
     blobs: &BlobStore,
     developer: &CurrentUser,
     public_url: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), DemoError> {
-    let now = Utc::now();
     let ctx = developer.audit(Default::default());
     let app = apps::register(
         db,

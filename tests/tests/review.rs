@@ -349,9 +349,14 @@ db_tests!(
 async fn the_demo_data_puts_an_application_in_the_review_queue() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     for _ in 0..2 {
-        server::demo::seed(&app.state.db, &app.state.blobs, &app.base)
-            .await
-            .unwrap();
+        server::demo::seed(
+            &app.state.db,
+            &app.state.blobs,
+            &app.base,
+            app.state.clock.now(),
+        )
+        .await
+        .unwrap();
     }
     let (_, email, password) = server::demo::DEMO_LOGINS[1];
     let reviewer = app.client();

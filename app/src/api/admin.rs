@@ -116,9 +116,10 @@ pub async fn retry_mail(id: String) -> Result<(), AppError> {
     let admin = call.require_admin().await?;
     let id =
         uuid::Uuid::parse_str(&id).map_err(|_| AppError::Message("Unknown message.".into()))?;
-    let queued = server::mail::worker::retry(&call.state.db, &call.audit_as(&admin), id)
-        .await
-        .map_err(internal)?;
+    let queued =
+        server::mail::worker::retry(&call.state.db, &call.audit_as(&admin), id, call.now())
+            .await
+            .map_err(internal)?;
     if !queued {
         return Err(AppError::Message(
             "That message was already delivered or no longer exists.".into(),

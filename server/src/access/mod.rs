@@ -1248,7 +1248,9 @@ mod tests {
         );
         Snapshot {
             version,
-            submitted_at: Utc::now(),
+            submitted_at: DateTime::parse_from_rfc3339("2026-06-01T14:00:00Z")
+                .unwrap()
+                .to_utc(),
             app_name: "App".into(),
             answers,
             documents: vec![DocumentRef {

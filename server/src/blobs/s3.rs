@@ -162,6 +162,9 @@ impl S3Bucket {
         } else {
             hex::encode(Sha256::digest(&body))
         };
+        // The wall clock, not the portal's Clock: S3 rejects a signature whose
+        // x-amz-date is more than 15 minutes from its own time, whatever date
+        // a test has moved the portal to.
         let now = Utc::now();
         let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
         let authorization = authorization(

@@ -400,6 +400,7 @@ async fn answer(
         path: parts.uri.path(),
         query: &query,
         page,
+        now: state.clock.now(),
     };
     let window = |total: usize| {
         (page.start as usize).min(total)

@@ -266,6 +266,8 @@ pub struct SearchContext<'a> {
     pub path: &'a str,
     pub query: &'a Query,
     pub page: Page,
+    /// The portal clock's reading, for the Bundle's `meta.lastUpdated`.
+    pub now: DateTime<Utc>,
 }
 
 /// A searchset Bundle with `total` and, always, absolute `self`, `first` and
@@ -292,7 +294,7 @@ pub fn searchset(ctx: &SearchContext<'_>, total: u64, entries: Vec<(String, Valu
     let mut bundle = json!({
         "resourceType": "Bundle",
         "id": uuid::Uuid::new_v4().to_string(),
-        "meta": { "lastUpdated": resources::instant(Utc::now()) },
+        "meta": { "lastUpdated": resources::instant(ctx.now) },
         "type": "searchset",
         "total": total,
         "link": links,
@@ -426,8 +428,12 @@ mod tests {
                 start: 10,
                 count: 10,
             },
+            now: DateTime::parse_from_rfc3339("2031-03-01T12:00:00Z")
+                .unwrap()
+                .to_utc(),
         };
         let bundle = searchset(&ctx, 25, vec![]);
+        assert_eq!(bundle["meta"]["lastUpdated"], "2031-03-01T12:00:00.000Z");
         let url = |rel: &str| {
             bundle["link"]
                 .as_array()

@@ -289,11 +289,16 @@ pub async fn undelivered(db: &DatabaseConnection) -> Result<Vec<outbox_message::
         .await
 }
 
-/// Puts a failed message back in the queue, due now.
+/// Puts a failed message back in the queue, due `now`.
+///
+/// `now` is the portal clock's reading: the worker compares `next_attempt_at`
+/// with that clock, so a wall-clock "now" would leave a retried message never
+/// due while the clock runs behind the wall.
 pub async fn retry(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     id: uuid::Uuid,
+    now: chrono::DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let Some(message) = outbox_message::Entity::find_by_id(id).one(&txn).await? else {
@@ -303,7 +308,6 @@ pub async fn retry(
         return Ok(false);
     }
     let before = serde_json::json!({ "status": message.status, "attempts": message.attempts });
-    let now = Utc::now();
     let mut row = message.into_active_model();
     row.status = Set(PENDING.into());
     row.attempts = Set(0);

@@ -326,7 +326,9 @@ mod tests {
 
     #[test]
     fn letters_state_the_decision_and_read_back() {
-        let at = Utc::now();
+        let at = DateTime::parse_from_rfc3339("2031-03-04T15:00:00Z")
+            .unwrap()
+            .to_utc();
         let pdf = letter(
             "Acme",
             "Acme Health",
@@ -342,5 +344,9 @@ mod tests {
             .unwrap();
         assert!(text.contains("Decision: denied"));
         assert!(text.contains("No US presence."));
+        assert!(
+            text.contains("March 4, 2031"),
+            "the letter is dated: {text}"
+        );
     }
 }
