@@ -103,7 +103,7 @@ fn verified_developer(dir: &std::path::Path, email: &str) {
                 role: server::ids::Role::Developer,
             },
             "tangerine-kettle-42",
-            chrono::Utc::now(),
+            server::Clock::default().now(),
         )
         .await
         .unwrap();

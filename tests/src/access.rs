@@ -20,7 +20,7 @@ pub async fn account(app: &TestApp, email: &str, role: Role) -> reqwest::Client 
             role,
         },
         PASSWORD,
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();

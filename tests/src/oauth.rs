@@ -56,7 +56,7 @@ impl TestApp {
             &self.state.db,
             &AuditContext::default(),
             numbers,
-            chrono::Utc::now(),
+            self.state.clock.now(),
         )
         .await
         .expect("load synthetic enrollees");
@@ -74,7 +74,7 @@ impl TestApp {
                 role: Role::Developer,
             },
             "tangerine-kettle-42",
-            chrono::Utc::now(),
+            self.state.clock.now(),
         )
         .await
         .expect("developer account");
@@ -95,7 +95,7 @@ impl TestApp {
             &AuditContext::default(),
             &owner,
             registration,
-            chrono::Utc::now(),
+            self.state.clock.now(),
         )
         .await
         .expect("register app");

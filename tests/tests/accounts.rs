@@ -462,7 +462,7 @@ async fn roles_are_enforced_on_pages_and_server_functions(backend: Backend) {
             role: server::ids::Role::Admin,
         },
         PASSWORD,
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();
@@ -494,7 +494,7 @@ async fn staff_accounts_choose_their_password_through_a_one_time_link(backend: B
             role: server::ids::Role::Reviewer,
         },
         &app.base,
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();

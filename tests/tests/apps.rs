@@ -19,7 +19,7 @@ async fn developer(app: &TestApp, email: &str, verified: bool) -> reqwest::Clien
             role: Role::Developer,
         },
         PASSWORD,
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();

@@ -289,7 +289,7 @@ async fn verified_developer_session(browser: &Browser, app: &TestApp, email: &st
             role: server::ids::Role::Developer,
         },
         PASSWORD,
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();

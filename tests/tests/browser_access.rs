@@ -59,7 +59,7 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
             role: server::ids::Role::Developer,
         },
         PASSWORD,
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();
@@ -80,7 +80,7 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
             true,
             EMAIL,
         ),
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap()

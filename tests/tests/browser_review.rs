@@ -166,7 +166,7 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
     // A slot, booked by the applicant.
     reviewer.visit(&app.url("/review/slots")).await;
     reviewer.wait_for_hydration().await;
-    let starts = (chrono::Utc::now() + chrono::Duration::days(3))
+    let starts = (app.state.clock.now() + chrono::Duration::days(3))
         .format("%Y-%m-%dT10:00")
         .to_string();
     reviewer

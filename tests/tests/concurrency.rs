@@ -12,7 +12,7 @@ async fn account(app: &TestApp, email: &str, role: server::ids::Role) -> reqwest
             role,
         },
         "tangerine-kettle-42",
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();

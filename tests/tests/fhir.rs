@@ -278,9 +278,9 @@ async fn search_parameters_filter_and_bad_values_are_400(backend: Backend) {
     );
 
     // The refresh adds claims with a new lastUpdated that _lastUpdated finds.
-    let before = chrono::Utc::now();
+    let before = app.state.clock.now();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    server::medicare::load::refresh(&app.state.db, &Default::default(), chrono::Utc::now())
+    server::medicare::load::refresh(&app.state.db, &Default::default(), app.state.clock.now())
         .await
         .unwrap();
     let since = before.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);

@@ -39,7 +39,7 @@ fn colliding_pair() -> (Uuid, Uuid) {
 
 async fn identities_that_share_96_bits_reach_distinct_beneficiaries(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let now = chrono::Utc::now();
+    let now = app.state.clock.now();
     let password_hash = server::passwords::hash_published("collide-pw");
     let mut expected = Vec::with_capacity(PAIRS * 2);
     let mut benes = Vec::new();

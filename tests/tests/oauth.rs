@@ -634,7 +634,7 @@ async fn the_negative_matrix(backend: Backend) {
         &Default::default(),
         owner.id,
         other.id,
-        chrono::Utc::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();

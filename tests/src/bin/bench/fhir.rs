@@ -174,7 +174,7 @@ fn peak_rss_mb(pid: u32) -> f64 {
 /// Access tokens for `numbers`, issued through the real authorization code path.
 async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
     let db = server::db::connect(url).await.expect("connect");
-    let now = chrono::Utc::now();
+    let now = server::Clock::default().now();
     let ctx = AuditContext::default();
     let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
     server::accounts::create_verified_account(
