@@ -517,12 +517,21 @@ pub async fn log_in(
         .one(&txn)
         .await?
         .ok_or(AccountError::NotFound)?;
+    // The lock is decided on this locked row, not on the read above: a
+    // parallel guess may have locked the account since, and then neither a
+    // right password nor another failure may pass or reset it.
+    if let Some(until) = account.locked_until.filter(|until| *until > now) {
+        txn.rollback().await?;
+        return Err(AccountError::Locked { until });
+    }
     if !password_ok {
         let failures = account.failed_logins + 1;
         let locks = failures >= MAX_FAILED_LOGINS;
         let mut row = account.clone().into_active_model();
         row.failed_logins = Set(if locks { 0 } else { failures });
-        row.locked_until = Set(locks.then(|| now + LOCKOUT));
+        if locks {
+            row.locked_until = Set(Some(now + LOCKOUT));
+        }
         row.updated_at = Set(now);
         row.update(&txn).await?;
         audit::record(
@@ -726,6 +735,20 @@ pub async fn reset_password(
     row.updated_at = Set(now);
     let updated = row.update(&txn).await?;
     let ended = end_all_sessions(&txn, account.id).await?;
+    // Every other reset link ends with this one: a link sent earlier (and
+    // perhaps read by someone else in the owner's mailbox) must not undo
+    // the password just chosen.
+    let other_links = account_link::Entity::update_many()
+        .col_expr(account_link::Column::UsedAt, Expr::value(now))
+        .filter(account_link::Column::AccountId.eq(account.id))
+        .filter(account_link::Column::Purpose.is_in([
+            LinkPurpose::ResetPassword.as_str(),
+            LinkPurpose::SetPassword.as_str(),
+        ]))
+        .filter(account_link::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
     mail::enqueue(
         &txn,
         templates::password_changed(&account.email, &account.name),
@@ -738,7 +761,11 @@ pub async fn reset_password(
         now,
         AuditRecord::new("account.password_reset", "account", account.id)
             .before(before)
-            .after(serde_json::json!({ "account": account_snapshot(&updated), "sessions_ended": ended })),
+            .after(serde_json::json!({
+                "account": account_snapshot(&updated),
+                "sessions_ended": ended,
+                "other_reset_links_ended": other_links,
+            })),
     )
     .await?;
     txn.commit().await?;
