@@ -143,6 +143,10 @@ pub fn router(state: AppState) -> Router {
         .merge(everything_else)
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
         .layer(middleware::from_fn(server::http::request::with_request_id))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            server::http::security_headers::add,
+        ))
 }
 
 /// Binds `state.settings.bind_addr` and serves until stopped.

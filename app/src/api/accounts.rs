@@ -86,9 +86,9 @@ pub async fn resend_verification() -> Result<(), AppError> {
 
 /// Only same-site paths are followed after sign-in, never another host.
 #[cfg(feature = "ssr")]
+/// Where to go after signing in: `next` if it is a path on this site.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/account".into())
+    server::http::LocalPath::or(next.as_deref(), "/account").into_string()
 }
 
 #[server(endpoint = "log_in")]

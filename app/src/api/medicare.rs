@@ -80,9 +80,9 @@ fn period(
 
 /// Only same-site paths are followed after sign-in, never another host.
 #[cfg(feature = "ssr")]
+/// Where to go after signing in: `next` if it is a path on this site.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/mymedicare/connected-apps".into())
+    server::http::LocalPath::or(next.as_deref(), "/mymedicare/connected-apps").into_string()
 }
 
 #[server(endpoint = "mymedicare/log_in")]

@@ -1,9 +1,13 @@
 //! The HTTP edge that is not the Leptos UI: health probes, middleware shared by
 //! every route (request ids, CSRF, body limits), and session cookies.
 pub mod csrf;
+mod local_path;
 pub mod rate_limit;
 pub mod request;
+pub mod security_headers;
 pub mod session_cookie;
+
+pub use local_path::LocalPath;
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
 
