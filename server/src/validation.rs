@@ -55,3 +55,47 @@ impl From<validator::ValidationErrors> for FieldErrors {
         out
     }
 }
+
+/// An address we link people to from our pages (an app's website, privacy
+/// policy or terms): parsed, `https://`, with a host and no user name or
+/// password in it (`https://medicare.gov@evil.example` reads as one site and
+/// goes to another). `javascript:` and `data:` are valid URLs to the
+/// validator crate, so its `url` rule alone let them through.
+pub fn is_https_link(raw: &str) -> bool {
+    url::Url::parse(raw.trim()).is_ok_and(|url| {
+        url.scheme() == "https"
+            && url.host_str().is_some_and(|host| !host.is_empty())
+            && url.username().is_empty()
+            && url.password().is_none()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_https_links_are_accepted() {
+        for good in [
+            "https://app.example.com/privacy",
+            " https://app.example/terms?v=2 ",
+        ] {
+            assert!(is_https_link(good), "{good}");
+        }
+        for bad in [
+            "javascript:alert(document.cookie)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "http://app.example.com/privacy",
+            "http://localhost:8080/privacy",
+            "https://medicare.gov@evil.example/",
+            "https://user:pass@app.example/",
+            "ftp://app.example/",
+            "//app.example/privacy",
+            "app.example/privacy",
+            "",
+        ] {
+            assert!(!is_https_link(bad), "{bad}");
+        }
+    }
+}

@@ -236,6 +236,18 @@ pub async fn register(
             "Use plain text: the description may not contain < or >.",
         );
     }
+    for (field, value) in [
+        ("website_url", &form.website_url),
+        ("privacy_policy_url", &form.privacy_policy_url),
+        ("terms_url", &form.terms_url),
+    ] {
+        if !crate::validation::is_https_link(value) {
+            errors.add(
+                field,
+                "Use an https:// address: enrollees follow it from the consent page.",
+            );
+        }
+    }
     check_phone(&mut errors, &form.support_phone);
     let client_type = match form.client_type.as_str() {
         "confidential" | "public" => form.client_type.clone(),
@@ -480,7 +492,7 @@ pub async fn logo(db: &DatabaseConnection, app: Uuid) -> Result<Option<(String, 
         .map(|l| (l.content_type, l.content)))
 }
 
-/// Adds `uri` to the redirect URIs of one of `owner`'s apps (the test client
+/// Adds `uri` to the redirect URIs of one of `owner`'s sandbox apps (the test client
 /// offers this for its own callback). Already registered: nothing changes.
 pub async fn add_redirect_uri(
     db: &DatabaseConnection,
@@ -493,6 +505,16 @@ pub async fn add_redirect_uri(
     let txn = crate::db::begin_write(db).await?;
     let model = owned(&txn, owner, app).await?;
     let environment = Environment::parse(&model.environment).unwrap_or(Environment::Sandbox);
+    // The test client's shortcut: a production app's redirect URIs were
+    // reviewed, and change only through review.
+    if environment != Environment::Sandbox {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "redirect_uris",
+            "The test client works with sandbox apps only; a production app's redirect URIs change through review.",
+        );
+        return Err(AppsError::Invalid(errors));
+    }
     let uri = RedirectUri::parse(uri, environment).map_err(|e| {
         let mut errors = FieldErrors::new();
         errors.add("redirect_uris", e.to_string());

@@ -269,7 +269,7 @@ fn check(form: &ListingForm) -> FieldErrors {
         if field == "support_url" && value.is_empty() {
             continue;
         }
-        if errors.get(field).is_none() && !value.starts_with("https://") {
+        if errors.get(field).is_none() && !crate::validation::is_https_link(value) {
             errors.add(
                 field,
                 "Use an https:// address: enrollees follow it from a federal site.",
