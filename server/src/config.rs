@@ -2,7 +2,9 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Everything the server can be told from outside. See README "Settings".
-#[derive(Clone, Debug)]
+/// `Debug` (which reaches logs) hides the passwords in the database and SMTP
+/// URLs, as `S3Config` hides its secret key.
+#[derive(Clone)]
 pub struct Settings {
     /// `DATABASE_URL`; default: an SQLite file under `DATA_DIR`.
     pub database_url: String,
@@ -35,6 +37,42 @@ pub struct Settings {
     pub token_requests_per_minute: u32,
     /// `RATE_LIMIT_API_PER_MINUTE`: API requests per access token per minute; default 1200.
     pub api_requests_per_minute: u32,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &without_password(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("blob_dir", &self.blob_dir)
+            .field("s3", &self.s3)
+            .field("smtp_url", &self.smtp_url.as_deref().map(without_password))
+            .field("mail_from", &self.mail_from)
+            .field("site_root", &self.site_root)
+            .field("json_logs", &self.json_logs)
+            .field("session_ttl", &self.session_ttl)
+            .field("outbox_poll", &self.outbox_poll)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("token_requests_per_minute", &self.token_requests_per_minute)
+            .field("api_requests_per_minute", &self.api_requests_per_minute)
+            .finish()
+    }
+}
+
+/// `url` with any password replaced by `***` (and the whole value hidden if
+/// it does not parse, since it might be all secret).
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(unparsable, hidden)".to_string(),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +201,29 @@ mod tests {
         assert_eq!(s.public_url, "http://127.0.0.1:3000");
         assert!(!s.secure_cookies());
         assert!(s.smtp_url.is_none());
+    }
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        let s = Settings::from_lookup(|n| match n {
+            "SMTP_URL" => Some("smtp://mailer:smtp-Secret-1@mail.example:587?tls=required".into()),
+            "DATABASE_URL" => Some("postgres://portal:db-Secret-2@db.example/portal".into()),
+            _ => None,
+        })
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("smtp-Secret-1") && !shown.contains("db-Secret-2"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("smtp://mailer:***@mail.example:587"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("postgres://portal:***@db.example/portal"),
+            "{shown}"
+        );
     }
 
     #[test]
