@@ -8,9 +8,11 @@
 # Cargo itself runs at the real date (a moved clock confuses its freshness
 # checks); each test binary runs under faketime(1), which moves the wall clock
 # for the tests, the portal they start and every program those start
-# (Chromium, chromedriver, the SDKs). Monotonic time is left alone so that
-# timeouts still work. The PostgreSQL server is a separate daemon and keeps
-# the real date; the portal never asks it for the time (see issue 17's note).
+# (the SDKs, s3rver). Monotonic time is left alone so that timeouts still
+# work. Chromium cannot run under faketime (it spins, respawning renderers),
+# so chromedriver and the browser it starts keep the real date while the
+# portal under test runs at the moved one. The PostgreSQL server is a separate
+# daemon and keeps the real date; the portal never asks it for the time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- +365d +1825d
@@ -35,6 +37,13 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
         print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"])
 ')
+
+# chromedriver (and so Chromium) without faketime; see above.
+driver=target/moved-date-chromedriver
+printf '#!/bin/sh\nunset LD_PRELOAD FAKETIME FAKETIME_DONT_FAKE_MONOTONIC\nexec %s "$@"\n' \
+  "$(command -v chromedriver)" > "$driver"
+chmod +x "$driver"
+export CHROMEDRIVER="$PWD/$driver"
 
 status=0
 for offset in "$@"; do
