@@ -42,8 +42,17 @@ pub enum AccountError {
     Link(LinkProblem),
     #[error("account not found")]
     NotFound,
+    /// Too many password checks at once (see `passwords::Busy`).
+    #[error("too many sign-ins at once")]
+    Busy,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<passwords::Busy> for AccountError {
+    fn from(_: passwords::Busy) -> Self {
+        AccountError::Busy
+    }
 }
 
 impl From<FieldErrors> for AccountError {
@@ -345,7 +354,7 @@ pub async fn sign_up(
     errors.into_result()?;
     let email = email.expect("checked above");
 
-    let password_hash = passwords::hash(&form.password);
+    let password_hash = passwords::hash_off_runtime(&form.password).await?;
     let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
     let row = NewAccountRow {
@@ -486,7 +495,7 @@ pub async fn log_in(
         None => None,
     };
     let Some(account) = account else {
-        passwords::verify(password, passwords::decoy_hash());
+        passwords::verify_decoy_off_runtime(password).await?;
         let txn = crate::db::begin_write(db).await?;
         audit::record(
             &txn,
@@ -502,10 +511,10 @@ pub async fn log_in(
     if let Some(until) = account.locked_until.filter(|until| *until > now) {
         return Err(AccountError::Locked { until });
     }
-    let password_ok = account
-        .password_hash
-        .as_deref()
-        .is_some_and(|hash| passwords::verify(password, hash));
+    let password_ok = match account.password_hash.as_deref() {
+        Some(hash) => passwords::verify_off_runtime(password, hash).await?,
+        None => false,
+    };
     let role = Role::parse(&account.role).unwrap_or(Role::Developer);
     let actor = ctx.as_actor(AccountId(account.id), role);
 
@@ -728,7 +737,7 @@ pub async fn reset_password(
     let role = Role::parse(&account.role).unwrap_or(Role::Developer);
     let before = account_snapshot(&account);
     let mut row = account.clone().into_active_model();
-    row.password_hash = Set(Some(passwords::hash(password)));
+    row.password_hash = Set(Some(passwords::hash_off_runtime(password).await?));
     row.failed_logins = Set(0);
     row.locked_until = Set(None);
     row.verified_at = Set(account.verified_at.or(Some(now)));
@@ -790,11 +799,11 @@ pub async fn change_password(
         .await?
         .ok_or(AccountError::NotFound)?;
     let mut errors = FieldErrors::new();
-    if !account
-        .password_hash
-        .as_deref()
-        .is_some_and(|h| passwords::verify(current, h))
-    {
+    let current_ok = match account.password_hash.as_deref() {
+        Some(hash) => passwords::verify_off_runtime(current, hash).await?,
+        None => false,
+    };
+    if !current_ok {
         errors.add("current_password", "Your current password is not right.");
     }
     check_new_password(
@@ -811,7 +820,7 @@ pub async fn change_password(
         );
     }
     errors.into_result()?;
-    let hash = passwords::hash(password);
+    let hash = passwords::hash_off_runtime(password).await?;
     let txn = crate::db::begin_write(db).await?;
     let mut row = account.clone().into_active_model();
     row.password_hash = Set(Some(hash));
@@ -932,6 +941,7 @@ pub async fn create_verified_account(
         email: &email,
         name: &input.name,
         organization: &input.organization,
+        // Scripted set-ups only (the CLI, tests): no anonymous caller reaches it.
         password_hash: Some(passwords::hash(password)),
         role: input.role,
         verified: true,

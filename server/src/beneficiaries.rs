@@ -70,8 +70,17 @@ pub enum SignInError {
     /// A documented sandbox user (`BBUser12345`) whose data this server has not loaded.
     #[error("this synthetic enrollee's data is not loaded on this server")]
     NotLoaded,
+    /// Too many password checks at once (see `passwords::Busy`).
+    #[error("too many sign-ins at once")]
+    Busy,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<passwords::Busy> for SignInError {
+    fn from(_: passwords::Busy) -> Self {
+        SignInError::Busy
+    }
 }
 
 /// A fresh identity-provider user id: 128 random bits.
@@ -104,19 +113,18 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     username: &str,
     password: &str,
-) -> Result<Option<LoginSubject>, DbErr> {
+) -> Result<Option<LoginSubject>, SignInError> {
     let user = identity_user::Entity::find()
         .filter(identity_user::Column::Username.eq(username.trim()))
         .one(db)
         .await?;
     Ok(match user {
-        Some(user) if passwords::verify(password, &user.password_hash) => {
-            Some(LoginSubject(user.subject))
-        }
-        Some(_) => None,
+        Some(user) => passwords::verify_off_runtime(password, &user.password_hash)
+            .await?
+            .then_some(LoginSubject(user.subject)),
         None => {
             // Same work either way, so timing does not reveal which names exist.
-            passwords::verify(password, passwords::decoy_hash());
+            passwords::verify_decoy_off_runtime(password).await?;
             None
         }
     })

@@ -84,6 +84,59 @@ pub fn verify(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// More password checks than the pool can start in time: answer 429.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("too many password checks at once")]
+pub struct Busy;
+
+/// How long a check may wait for a free slot before it is refused.
+const WAIT_FOR_SLOT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// argon2 is meant to be slow (tens of milliseconds of CPU per check in a
+/// release build, about a second in a debug one). Run inline on the async
+/// runtime, a few dozen anonymous sign-in posts would occupy every worker and
+/// stall all requests, `/healthz` and FHIR reads included. So checks run on the
+/// blocking pool, at most one per core but one at a time, leaving a core for
+/// everything else; the rest wait up to [`WAIT_FOR_SLOT`], then get [`Busy`].
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    })
+}
+
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Busy> {
+    let _slot = tokio::time::timeout(WAIT_FOR_SLOT, slots().acquire())
+        .await
+        .map_err(|_| Busy)?
+        .expect("the semaphore is never closed");
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .expect("argon2 does not panic"))
+}
+
+/// [`verify`] on the blocking pool (see [`slots`]).
+pub async fn verify_off_runtime(password: &str, stored: &str) -> Result<bool, Busy> {
+    let (password, stored) = (password.to_string(), stored.to_string());
+    off_the_runtime(move || verify(&password, &stored)).await
+}
+
+/// [`verify`] against the decoy hash on the blocking pool, so that an unknown
+/// account costs the same as a known one.
+pub async fn verify_decoy_off_runtime(password: &str) -> Result<bool, Busy> {
+    let password = password.to_string();
+    off_the_runtime(move || verify(&password, decoy_hash())).await
+}
+
+/// [`hash`] on the blocking pool (see [`slots`]).
+pub async fn hash_off_runtime(password: &str) -> Result<String, Busy> {
+    let password = password.to_string();
+    off_the_runtime(move || hash(&password)).await
+}
+
 /// A hash to verify against when the account does not exist, so that the time
 /// a failed login takes does not reveal whether the email is registered.
 pub fn decoy_hash() -> &'static str {

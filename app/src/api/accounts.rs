@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{account_error, internal, Call};
+use super::ssr::{internal, Call};
 use super::Viewer;
 use crate::error::AppError;
 
@@ -50,7 +50,10 @@ pub async fn sign_up(
         call.now(),
     )
     .await
-    .map_err(|e| account_error(e).keeping(&kept.each_ref().map(|(k, v)| (*k, v.as_str()))))?;
+    .map_err(|e| {
+        call.account_error(e)
+            .keeping(&kept.each_ref().map(|(k, v)| (*k, v.as_str())))
+    })?;
     call.mail_queued();
     call.redirect("/signup/check-email");
     Ok(())
@@ -61,7 +64,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
     let call = Call::capture();
     server::accounts::verify_email(&call.state.db, &call.anonymous(), &token, call.now())
         .await
-        .map_err(account_error)?;
+        .map_err(|e| call.account_error(e))?;
     call.redirect("/login?verified=1");
     Ok(())
 }
@@ -78,7 +81,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
         call.now(),
     )
     .await
-    .map_err(account_error)?;
+    .map_err(|e| call.account_error(e))?;
     call.mail_queued();
     call.redirect("/account?resent=1");
     Ok(())
@@ -106,7 +109,7 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
     .await;
     // A lockout queues a notice even though sign-in failed.
     call.mail_queued();
-    let session = result.map_err(|e| account_error(e).keeping(&[("email", &email)]))?;
+    let session = result.map_err(|e| call.account_error(e).keeping(&[("email", &email)]))?;
     // A fresh session id on every sign-in; the old one, if any, ends.
     if let Some(old) = call.session_token() {
         let _ = server::accounts::log_out(&call.state.db, &ctx, &old, call.now()).await;
@@ -144,7 +147,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         call.now(),
     )
     .await
-    .map_err(|e| account_error(e).keeping(&[("email", &email)]))?;
+    .map_err(|e| call.account_error(e).keeping(&[("email", &email)]))?;
     call.mail_queued();
     call.redirect("/forgot-password?sent=1");
     Ok(())
@@ -166,7 +169,7 @@ pub async fn reset_password(
         call.now(),
     )
     .await
-    .map_err(account_error)?;
+    .map_err(|e| call.account_error(e))?;
     call.mail_queued();
     call.clear_session_cookie();
     call.redirect("/login?reset=1");
@@ -192,7 +195,7 @@ pub async fn change_password(
         call.session_ttl(),
     )
     .await
-    .map_err(account_error)?;
+    .map_err(|e| call.account_error(e))?;
     call.mail_queued();
     call.set_session_cookie(session.token.expose(), session.expires_at);
     call.redirect("/account?changed=1");

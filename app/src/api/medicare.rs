@@ -110,6 +110,7 @@ pub async fn medicare_log_in(
                         "You signed in, but no Medicare record is linked to this account, so there is no data an app could see."
                             .into(),
                     ),
+                    SignInError::Busy => call.too_busy(),
                     SignInError::Db(e) => internal(e),
                 };
                 error.keeping(&[("username", &username)])

@@ -202,8 +202,31 @@ pub fn internal(error: impl std::fmt::Display) -> AppError {
     AppError::Internal
 }
 
-/// The user-facing form of an account service error.
-pub fn account_error(error: AccountError) -> AppError {
+impl Call {
+    /// A refusal because the password checks are all busy: 429 with
+    /// `Retry-After`, so that scripts back off and people see why.
+    pub fn too_busy(&self) -> AppError {
+        self.response.set_status(StatusCode::TOO_MANY_REQUESTS);
+        self.response.insert_header(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from_static("2"),
+        );
+        AppError::Message(
+            "Many sign-ins are being checked right now. Wait a few seconds and try again.".into(),
+        )
+    }
+
+    /// The user-facing form of an account service error.
+    pub fn account_error(&self, error: AccountError) -> AppError {
+        match error {
+            AccountError::Busy => self.too_busy(),
+            other => account_error(other),
+        }
+    }
+}
+
+/// The user-facing form of an account service error (see [`Call::account_error`]).
+fn account_error(error: AccountError) -> AppError {
     match error {
         AccountError::Invalid(errors) => fields(errors),
         AccountError::InvalidCredentials => AppError::Message(
@@ -215,6 +238,7 @@ pub fn account_error(error: AccountError) -> AppError {
         )),
         AccountError::Link(problem) => AppError::Message(problem.to_string()),
         AccountError::NotFound => AppError::Message("We could not find that account.".into()),
+        AccountError::Busy => AppError::Message("Too many sign-ins at once.".into()),
         AccountError::Db(e) => internal(e),
     }
 }
