@@ -321,7 +321,7 @@ pub async fn sign_up(
     form: SignUp,
     public_url: &str,
     now: DateTime<Utc>,
-) -> Result<AccountId, AccountError> {
+) -> Result<SignUpOutcome, AccountError> {
     let mut errors: FieldErrors = form.validate().err().map(Into::into).unwrap_or_default();
     let email = Email::parse(&form.email);
     if email.is_none() {
@@ -343,18 +343,35 @@ pub async fn sign_up(
             "You must accept the API Terms of Service to create an account.",
         );
     }
-    if let Some(email) = &email {
-        if find_by_email(db, email).await?.is_some() {
-            errors.add(
-                "email",
-                "An account with this email already exists. Sign in, or reset your password.",
-            );
-        }
-    }
     errors.into_result()?;
     let email = email.expect("checked above");
 
+    // Hashed whether or not the email is taken, so that both answers take
+    // the same time.
     let password_hash = passwords::hash_off_runtime(&form.password).await?;
+    if let Some(existing) = find_by_email(db, &email).await? {
+        let txn = crate::db::begin_write(db).await?;
+        mail::enqueue(
+            &txn,
+            templates::sign_up_with_existing_email(
+                &existing.email,
+                &existing.name,
+                &format!("{public_url}/login"),
+                &format!("{public_url}/forgot-password"),
+            ),
+            now,
+        )
+        .await?;
+        audit::record(
+            &txn,
+            ctx,
+            now,
+            AuditRecord::new("account.sign_up_existing_email", "account", existing.id),
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(SignUpOutcome::AlreadyRegistered);
+    }
     let txn = crate::db::begin_write(db).await?;
     let id = Uuid::new_v4();
     let row = NewAccountRow {
@@ -402,7 +419,15 @@ pub async fn sign_up(
     )
     .await?;
     txn.commit().await?;
-    Ok(AccountId(id))
+    Ok(SignUpOutcome::Created(AccountId(id)))
+}
+
+/// What a sign-up did. Both are answered alike ("check your email"): the
+/// owner of an existing account is emailed instead of the visitor being told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignUpOutcome {
+    Created(AccountId),
+    AlreadyRegistered,
 }
 
 /// Sends a fresh verification link to a signed-in account that is not verified yet.
@@ -508,9 +533,8 @@ pub async fn log_in(
         txn.commit().await?;
         return Err(AccountError::InvalidCredentials);
     };
-    if let Some(until) = account.locked_until.filter(|until| *until > now) {
-        return Err(AccountError::Locked { until });
-    }
+    // A paused account is checked like any other (the pause is decided in
+    // the transaction below), so that it answers in the same time.
     let password_ok = match account.password_hash.as_deref() {
         Some(hash) => passwords::verify_off_runtime(password, hash).await?,
         None => false,

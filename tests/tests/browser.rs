@@ -189,10 +189,14 @@ async fn sign_up_sign_in_and_lockout_without_javascript() {
         sign_in(&browser, "noah@example.com", "wrong-password-123").await;
         browser.find("[role=alert]").await;
     }
-    browser.wait_for_text("[role=alert]", "paused").await;
+    browser
+        .wait_for_text("[role=alert]", "pauses for 15 minutes")
+        .await;
     browser.visit(&app.url("/login")).await;
     sign_in(&browser, "noah@example.com", PASSWORD).await;
-    browser.wait_for_text("[role=alert]", "paused").await;
+    browser
+        .wait_for_text("[role=alert]", "pauses for 15 minutes")
+        .await;
     app.smtp.wait_for("noah@example.com", "paused").await;
 
     browser.close().await;

@@ -15,6 +15,7 @@ db_tests!(
     sandbox_apps_link_only_to_https_addresses,
     using_a_reset_link_ends_every_other_reset_link,
     the_test_client_adds_its_callback_to_sandbox_apps_only,
+    answers_do_not_tell_which_emails_have_accounts,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -158,17 +159,15 @@ async fn parallel_wrong_passwords_lock_the_account_and_the_right_one_is_refused(
     for guess in guesses {
         let (cookie, body) = guess.await.unwrap();
         assert!(cookie.is_empty(), "a wrong password never signs in");
-        assert!(
-            body.contains("do not match") || body.contains("paused"),
-            "{body}"
-        );
+        assert!(body.contains("do not match"), "{body}");
     }
     let (cookie, body) = attempt(app.base.clone(), email, PASSWORD).await;
     assert!(
         cookie.is_empty(),
         "the right password is refused while locked: {body}"
     );
-    assert!(body.contains("paused"), "{body}");
+    // The answer of any wrong guess: a stranger cannot tell it is paused.
+    assert!(body.contains("do not match"), "{body}");
 
     let row = account::Entity::find()
         .filter(account::Column::Email.eq(email))
@@ -447,5 +446,76 @@ async fn the_test_client_adds_its_callback_to_sandbox_apps_only(backend: Backend
         .unwrap()
         .unwrap();
     assert_eq!(after.redirect_uris, production.redirect_uris, "unchanged");
+    app.stop().await;
+}
+
+/// Sign-up, password reset and a paused sign-in answer a stranger the same
+/// way whether or not the email has an account.
+async fn answers_do_not_tell_which_emails_have_accounts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let known = "known@example.com";
+    verified_developer(&app, known).await;
+    let client = app.client();
+    let mut sign_ups = Vec::new();
+    for email in [known, "new-person@example.com"] {
+        let res = app
+            .post_form(
+                &client,
+                "sign_up",
+                &[
+                    ("name", "Sam Stranger"),
+                    ("email", email),
+                    ("organization", "Anywhere"),
+                    ("password", "quiet-harbor-lamp-9"),
+                    ("password_confirm", "quiet-harbor-lamp-9"),
+                    ("accept_terms", "yes"),
+                ],
+            )
+            .await;
+        sign_ups.push((res.status().as_u16(), location(&res)));
+    }
+    assert_eq!(
+        sign_ups[0], sign_ups[1],
+        "sign-up: taken and free emails alike"
+    );
+    app.smtp.wait_for(known, "Someone tried to create").await;
+
+    let mut resets = Vec::new();
+    for email in [known, "nobody-here@example.com"] {
+        let res = app
+            .post_form(&client, "request_password_reset", &[("email", email)])
+            .await;
+        resets.push((res.status().as_u16(), location(&res)));
+    }
+    assert_eq!(
+        resets[0], resets[1],
+        "reset: known and unknown emails alike"
+    );
+
+    // Six wrong guesses pause the known account; the sixth answer is still
+    // the one an address without an account gets.
+    let mut last = Vec::new();
+    for email in [known, "no-account@example.com"] {
+        let mut body = String::new();
+        for _ in 0..6 {
+            let res = app
+                .post_form(
+                    &client,
+                    "log_in",
+                    &[
+                        ("email", email),
+                        ("password", "not-the-password"),
+                        ("next", ""),
+                    ],
+                )
+                .await;
+            body = res.text().await.unwrap().replace(email, "EMAIL");
+        }
+        last.push(body);
+    }
+    assert_eq!(
+        last[0], last[1],
+        "a paused account answers like a missing one"
+    );
     app.stop().await;
 }

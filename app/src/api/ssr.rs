@@ -229,13 +229,11 @@ impl Call {
 fn account_error(error: AccountError) -> AppError {
     match error {
         AccountError::Invalid(errors) => fields(errors),
-        AccountError::InvalidCredentials => AppError::Message(
-            "That email and password do not match an account. Check them and try again.".into(),
+        // One answer for both, so that it does not tell a stranger which
+        // emails have accounts; the owner of a paused account is emailed.
+        AccountError::InvalidCredentials | AccountError::Locked { .. } => AppError::Message(
+            "That email and password do not match an account. After 5 failed attempts sign-in pauses for 15 minutes; reset your password to get in sooner.".into(),
         ),
-        AccountError::Locked { until } => AppError::Message(format!(
-            "Sign-in is paused after 5 failed attempts. Try again after {} UTC, or reset your password.",
-            until.format("%H:%M")
-        )),
         AccountError::Link(problem) => AppError::Message(problem.to_string()),
         AccountError::NotFound => AppError::Message("We could not find that account.".into()),
         AccountError::Busy => AppError::Message("Too many sign-ins at once.".into()),

@@ -87,6 +87,30 @@ pub fn password_reset(to: &str, name: &str, link: &str) -> OutgoingEmail {
     )
 }
 
+/// To an account's owner when someone signs up again with its email. The
+/// sign-up page answers as for a new account, so that it cannot be used to
+/// find out who has one; the owner learns of it here instead.
+pub fn sign_up_with_existing_email(
+    to: &str,
+    name: &str,
+    sign_in: &str,
+    reset: &str,
+) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Someone tried to create a {PROGRAM} portal account with your email"),
+        name,
+        &[
+            Block::Para("Someone tried to create a new account with this email address, which already has an account. No new account was created and nothing about your account changed.".into()),
+            Block::Para("If it was you, sign in instead:".into()),
+            Block::Action { label: "Sign in", url: sign_in },
+            Block::Para("If you forgot your password, you can choose a new one:".into()),
+            Block::Action { label: "Reset your password", url: reset },
+            Block::Para("If it was not you, you can ignore this message.".into()),
+        ],
+    )
+}
+
 pub fn set_password(to: &str, name: &str, role: &str, link: &str) -> OutgoingEmail {
     compose(
         to,
