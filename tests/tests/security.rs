@@ -4,7 +4,10 @@ use portal_tests::{db_tests, location, Backend, TestApp, TestOptions};
 use server::{
     entities::{account, application, audit_event, session},
     ids::Role,
-    sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter},
+    sea_orm::{
+        ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+        Set,
+    },
 };
 
 const PASSWORD: &str = "tangerine-kettle-42";
@@ -16,6 +19,7 @@ db_tests!(
     using_a_reset_link_ends_every_other_reset_link,
     the_test_client_adds_its_callback_to_sandbox_apps_only,
     answers_do_not_tell_which_emails_have_accounts,
+    production_refuses_the_implicit_grant,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -517,5 +521,43 @@ async fn answers_do_not_tell_which_emails_have_accounts(backend: Backend) {
         last[0], last[1],
         "a paused account answers like a missing one"
     );
+    app.stop().await;
+}
+
+/// Production data goes only through the code flow: the handoff gives every
+/// production app the code grant, and a token request in the URL (the
+/// implicit grant) is refused in production even for an app whose stored row
+/// still says implicit.
+async fn production_refuses_the_implicit_grant(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let reviewer = portal_tests::access::account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    let live = portal_tests::access::live_production_app(&app, &reviewer).await;
+    let production = application::Entity::find()
+        .filter(application::Column::ClientId.eq(live.client_id.as_str()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(production.grant_type, "authorization-code");
+    let redirect_uri = production.redirect_uris.lines().next().unwrap().to_string();
+    let mut row = production.into_active_model();
+    row.client_type = Set("public".into());
+    row.grant_type = Set("implicit".into());
+    row.update(&app.state.db).await.unwrap();
+
+    let mut url = url::Url::parse(&app.url("/production/v2/o/authorize/")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "token"),
+        ("client_id", live.client_id.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("state", "s1"),
+    ]);
+    let res = app.client().get(url.as_str()).send().await.unwrap();
+    let target = location(&res);
+    assert!(
+        target.starts_with(&redirect_uri) && target.contains("error=unauthorized_client"),
+        "refused back to the app: {target}"
+    );
+    assert!(!target.contains("access_token"), "{target}");
     app.stop().await;
 }

@@ -163,6 +163,17 @@ pub async fn begin(
     }
     match response_type {
         "code" => {}
+        // The implicit grant puts the access token in the URL fragment, where
+        // history, logs and scripts on the callback page can read it, with no
+        // PKCE and no way to bind it to the app (RFC 9700 section 2.1.2 says
+        // not to use it). A sandbox app may still try it against synthetic
+        // data; production data goes only through the code flow.
+        "token" if environment == Environment::Production => {
+            return Err(refuse(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "response_type=token (the implicit grant) is not available in production; use the authorization code flow with PKCE",
+            )))
+        }
         "token"
             if app.client_type == ClientType::Public && app.grant_type == GrantType::Implicit => {}
         "token" => {

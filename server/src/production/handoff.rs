@@ -161,7 +161,9 @@ pub async fn start(
         support_email: Set(listing.support_email.clone()),
         support_phone: Set(sandbox.support_phone.clone()),
         client_type: Set(sandbox.client_type.clone()),
-        grant_type: Set(sandbox.grant_type.clone()),
+        // Production offers only the code flow (see `oauth::authorize`): an
+        // app that tried the implicit grant in the sandbox moves to it here.
+        grant_type: Set("authorization-code".into()),
         redirect_uris: Set(uris
             .iter()
             .map(RedirectUri::as_str)
