@@ -19,6 +19,7 @@ mod m0013_incident_notices;
 mod m0014_policy_changes;
 mod m0015_review_campaigns;
 mod m0016_re_review_demos;
+mod m0017_outbox_one_time_links;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_policy_changes::Migration),
             Box::new(m0015_review_campaigns::Migration),
             Box::new(m0016_re_review_demos::Migration),
+            Box::new(m0017_outbox_one_time_links::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! Everything runs against the real server on SQLite and PostgreSQL.
 use portal_tests::{db_tests, location, Backend, TestApp, TestOptions};
 use server::{
-    entities::{account, application, audit_event, session},
+    entities::{account, application, audit_event, outbox_message, session},
     ids::Role,
     sea_orm::{
         ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -20,6 +20,7 @@ db_tests!(
     the_test_client_adds_its_callback_to_sandbox_apps_only,
     answers_do_not_tell_which_emails_have_accounts,
     production_refuses_the_implicit_grant,
+    delivered_emails_keep_no_usable_one_time_link,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -559,5 +560,69 @@ async fn production_refuses_the_implicit_grant(backend: Backend) {
         "refused back to the app: {target}"
     );
     assert!(!target.contains("access_token"), "{target}");
+    app.stop().await;
+}
+
+/// Once a reset or verification email is delivered, the stored copy in the
+/// outbox no longer holds its link: reading the table later gives nobody a
+/// way in. The recipient's link still works.
+async fn delivered_emails_keep_no_usable_one_time_link(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = "outbox@example.com";
+    verified_developer(&app, email).await;
+    let client = app.client();
+    app.post_form(&client, "request_password_reset", &[("email", email)])
+        .await;
+    let mail = app.smtp.wait_for(email, "Reset your").await;
+    let link = mail.link_containing("/reset-password?token=").unwrap();
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let stored = loop {
+        let row = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Subject.contains("Reset your"))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.status == "sent" {
+            break row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    for body in [&stored.body_text, &stored.body_html] {
+        assert!(
+            !body.contains(&token),
+            "the stored body keeps no token: {body}"
+        );
+        assert!(
+            body.contains("[one-time link removed after delivery]"),
+            "{body}"
+        );
+    }
+    assert!(stored
+        .body_text
+        .contains("SHA-256 of the text as delivered"));
+    assert!(
+        stored
+            .body_text
+            .contains("Someone asked to reset the password"),
+        "the rest is kept"
+    );
+    assert_eq!(stored.one_time_links, None);
+    let res = app
+        .post_form(
+            &client,
+            "reset_password",
+            &[
+                ("token", &token),
+                ("password", "marigold-lantern-77"),
+                ("password_confirm", "marigold-lantern-77"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        "/login?reset=1",
+        "the emailed link still works"
+    );
     app.stop().await;
 }

@@ -19,6 +19,9 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     /// A worker that claimed the message owns it until then.
     pub claimed_until: Option<DateTimeUtc>,
+    /// JSON array of the one-time links in the body, removed from the stored
+    /// body once it is delivered (then this is cleared too).
+    pub one_time_links: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,10 @@ pub struct OutgoingEmail {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
+    /// Links in the body that work once (resets, verification, handoffs):
+    /// removed from the stored copy after delivery, since whoever reads the
+    /// outbox table afterwards must not be able to use them.
+    pub one_time_links: Vec<String>,
 }
 
 /// Queues `email` through `db` (the caller's transaction). Returns the outbox id.
@@ -47,6 +51,8 @@ pub async fn enqueue(
         created_at: Set(now),
         sent_at: Set(None),
         claimed_until: Set(None),
+        one_time_links: Set((!email.one_time_links.is_empty())
+            .then(|| serde_json::to_string(&email.one_time_links).expect("strings serialize"))),
     }
     .insert(db)
     .await?;

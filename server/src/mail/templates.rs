@@ -22,7 +22,17 @@ pub fn escape_html(text: &str) -> String {
 /// A paragraph or a call-to-action link in a message body.
 enum Block<'a> {
     Para(String),
-    Action { label: &'a str, url: &'a str },
+    Action {
+        label: &'a str,
+        url: &'a str,
+    },
+    /// A call to action whose link works once (it carries a secret token):
+    /// shown like [`Block::Action`], and removed from the stored copy once
+    /// the email is delivered.
+    OneTimeAction {
+        label: &'a str,
+        url: &'a str,
+    },
 }
 
 fn compose(to: &str, subject: String, greeting_name: &str, blocks: &[Block<'_>]) -> OutgoingEmail {
@@ -32,6 +42,7 @@ fn compose(to: &str, subject: String, greeting_name: &str, blocks: &[Block<'_>])
          <p style=\"font-size:18px;font-weight:bold;color:#112e51\">{PROGRAM}</p><p>Hello {},</p>",
         escape_html(greeting_name)
     );
+    let mut one_time_links = Vec::new();
     for block in blocks {
         match block {
             Block::Para(p) => {
@@ -39,7 +50,10 @@ fn compose(to: &str, subject: String, greeting_name: &str, blocks: &[Block<'_>])
                 text.push_str("\n\n");
                 html.push_str(&format!("<p>{}</p>", escape_html(p)));
             }
-            Block::Action { label, url } => {
+            Block::Action { label, url } | Block::OneTimeAction { label, url } => {
+                if matches!(block, Block::OneTimeAction { .. }) {
+                    one_time_links.push(url.to_string());
+                }
                 text.push_str(&format!("{label}: {url}\n\n"));
                 html.push_str(&format!(
                     "<p><a href=\"{0}\" style=\"background:#005ea2;color:#fff;padding:10px 16px;text-decoration:none;border-radius:4px\">{1}</a></p>\
@@ -58,6 +72,7 @@ fn compose(to: &str, subject: String, greeting_name: &str, blocks: &[Block<'_>])
         text,
         html,
         attachments: vec![],
+        one_time_links,
     }
 }
 
@@ -68,7 +83,7 @@ pub fn verify_email(to: &str, name: &str, link: &str) -> OutgoingEmail {
         name,
         &[
             Block::Para("Thank you for joining the developer sandbox. Please confirm your email address to finish setting up your account. Until you do, you cannot register apps.".into()),
-            Block::Action { label: "Confirm my email address", url: link },
+            Block::OneTimeAction { label: "Confirm my email address", url: link },
             Block::Para("This link works once and expires in 7 days. If you did not create this account, you can ignore this message.".into()),
         ],
     )
@@ -81,7 +96,7 @@ pub fn password_reset(to: &str, name: &str, link: &str) -> OutgoingEmail {
         name,
         &[
             Block::Para("Someone asked to reset the password for your account. If it was you, choose a new password here:".into()),
-            Block::Action { label: "Choose a new password", url: link },
+            Block::OneTimeAction { label: "Choose a new password", url: link },
             Block::Para("This link works once and expires in 1 hour. If you did not ask for this, ignore this message: your password has not changed.".into()),
         ],
     )
@@ -120,7 +135,7 @@ pub fn set_password(to: &str, name: &str, role: &str, link: &str) -> OutgoingEma
             Block::Para(format!(
                 "An administrator created a {role} account for you. Choose a password to start:"
             )),
-            Block::Action {
+            Block::OneTimeAction {
                 label: "Choose my password",
                 url: link,
             },
@@ -242,7 +257,7 @@ pub fn credential_handoff(to: &str, app_name: &str, link: &str, expires: &str) -
         &[
             Block::Para(format!("The production credentials for {app_name} are ready to collect. The link below works once, until {expires}, and only while you are signed in to the portal as {to}.")),
             Block::Para("It shows the production client ID and client secret one time. Keep the secret somewhere safe: we store only a fingerprint of it and cannot show it again.".into()),
-            Block::Action { label: "Collect the production credentials", url: link },
+            Block::OneTimeAction { label: "Collect the production credentials", url: link },
             Block::Para("If the link has expired or was used by someone else, reply to this email: the team will send a new one and the old secret will stop working.".into()),
         ],
     )

@@ -213,6 +213,7 @@ impl OutboxWorker {
             Err(e) => Err(e),
         };
         let attempts = message.attempts + 1;
+        let delivered_copy = outcome.is_ok().then(|| without_one_time_links(&message));
         let mut row = message.into_active_model();
         row.attempts = Set(attempts);
         row.claimed_until = Set(None);
@@ -222,6 +223,11 @@ impl OutboxWorker {
                 row.status = Set(SENT.into());
                 row.sent_at = Set(Some(self.clock.now()));
                 row.last_error = Set(None);
+                if let Some((text, html)) = delivered_copy.flatten() {
+                    row.body_text = Set(text);
+                    row.body_html = Set(html);
+                    row.one_time_links = Set(None);
+                }
             }
             Err(error) => {
                 tracing::warn!(%error, attempts, "email delivery failed");
@@ -287,6 +293,28 @@ pub async fn undelivered(db: &DatabaseConnection) -> Result<Vec<outbox_message::
         .order_by_desc(outbox_message::Column::CreatedAt)
         .all(db)
         .await
+}
+
+/// The stored bodies of a delivered message with its one-time links taken
+/// out (`None` if it had none): the recipient has them, and anyone who can
+/// read the outbox table later must not be able to use them. What remains
+/// (recipients, subject, the rest of the text) keeps the record, with the
+/// SHA-256 of the text as delivered.
+fn without_one_time_links(message: &outbox_message::Model) -> Option<(String, String)> {
+    let links: Vec<String> = serde_json::from_str(message.one_time_links.as_deref()?).ok()?;
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        message.body_text.as_bytes(),
+    ));
+    let removed = "[one-time link removed after delivery]";
+    let (mut text, mut html) = (message.body_text.clone(), message.body_html.clone());
+    for link in &links {
+        text = text.replace(link.as_str(), removed);
+        html = html
+            .replace(link.as_str(), removed)
+            .replace(super::templates::escape_html(link).as_str(), removed);
+    }
+    text.push_str(&format!("\n[SHA-256 of the text as delivered: {digest}]\n"));
+    Some((text, html))
 }
 
 /// Puts a failed message back in the queue, due `now`.
