@@ -6,6 +6,13 @@ use server::ids::Role;
 pub const PASSWORD: &str = "tangerine-kettle-42";
 
 pub async fn account(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    verified_account(app, email, role).await;
+    sign_in(app, email).await
+}
+
+/// A verified account with [`PASSWORD`] ("Pat Applicant" for developers,
+/// "Rae Reviewer" otherwise, both of Acme Health), not signed in.
+pub async fn verified_account(app: &TestApp, email: &str, role: Role) {
     server::accounts::create_verified_account(
         &app.state.db,
         server::accounts::NewStaffAccount {
@@ -24,7 +31,20 @@ pub async fn account(app: &TestApp, email: &str, role: Role) -> reqwest::Client 
     )
     .await
     .unwrap();
-    sign_in(app, email).await
+}
+
+/// The production app behind a live app's client id.
+pub async fn production_app(
+    app: &TestApp,
+    client_id: &str,
+) -> server::entities::application::Model {
+    use server::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    server::entities::application::Entity::find()
+        .filter(server::entities::application::Column::ClientId.eq(client_id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("the production app")
 }
 
 /// A new session for an existing account (sessions end after 12 hours of

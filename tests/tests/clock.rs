@@ -8,7 +8,7 @@
 //! clock from creeping back in.
 use chrono::{DateTime, Duration, Utc};
 use portal_tests::{
-    access::{start_application, PASSWORD},
+    access::{start_application, verified_account, PASSWORD},
     db_tests, location,
     oauth::{read_with, token_for, AppSpec},
     Backend, TestApp,
@@ -33,19 +33,7 @@ async fn signs_in_browses_and_signs_out_years_in_the_past_and_the_future(backend
         app.set_clock(at);
 
         let email = format!("time-{}@example.com", years.abs());
-        server::accounts::create_verified_account(
-            &app.state.db,
-            server::accounts::NewStaffAccount {
-                email: email.clone(),
-                name: "Pat Applicant".into(),
-                organization: "Acme Health".into(),
-                role: Role::Developer,
-            },
-            PASSWORD,
-            app.state.clock.now(),
-        )
-        .await
-        .unwrap();
+        verified_account(&app, &email, Role::Developer).await;
 
         let dev = app.client();
         let res = app

@@ -10,7 +10,7 @@ use server::{
     },
 };
 
-const PASSWORD: &str = "tangerine-kettle-42";
+use portal_tests::access::PASSWORD;
 
 db_tests!(
     sign_in_never_redirects_off_the_site,
@@ -24,19 +24,7 @@ db_tests!(
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
-    server::accounts::create_verified_account(
-        &app.state.db,
-        server::accounts::NewStaffAccount {
-            email: email.into(),
-            name: "Dee Developer".into(),
-            organization: "Acme Health".into(),
-            role: Role::Developer,
-        },
-        PASSWORD,
-        app.state.clock.now(),
-    )
-    .await
-    .unwrap();
+    portal_tests::access::verified_account(app, email, Role::Developer).await;
 }
 
 /// Targets that would leave the site if followed, in the shapes attackers use:
@@ -429,12 +417,7 @@ async fn the_test_client_adds_its_callback_to_sandbox_apps_only(backend: Backend
     let app = TestApp::spawn(backend).await;
     let reviewer = portal_tests::access::account(&app, "rae@cms.example.gov", Role::Reviewer).await;
     let live = portal_tests::access::live_production_app(&app, &reviewer).await;
-    let production = application::Entity::find()
-        .filter(application::Column::ClientId.eq(live.client_id.as_str()))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .expect("the production app");
+    let production = portal_tests::access::production_app(&app, &live.client_id).await;
     assert_eq!(production.environment, "production");
     let res = app
         .post_form(
@@ -533,12 +516,7 @@ async fn production_refuses_the_implicit_grant(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reviewer = portal_tests::access::account(&app, "rae@cms.example.gov", Role::Reviewer).await;
     let live = portal_tests::access::live_production_app(&app, &reviewer).await;
-    let production = application::Entity::find()
-        .filter(application::Column::ClientId.eq(live.client_id.as_str()))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let production = portal_tests::access::production_app(&app, &live.client_id).await;
     assert_eq!(production.grant_type, "authorization-code");
     let redirect_uri = production.redirect_uris.lines().next().unwrap().to_string();
     let mut row = production.into_active_model();
