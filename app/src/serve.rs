@@ -142,6 +142,10 @@ pub fn router(state: AppState) -> Router {
     uploads
         .merge(everything_else)
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            server::http::client_address::resolve,
+        ))
         .layer(middleware::from_fn(server::http::request::with_request_id))
         .layer(middleware::from_fn_with_state(
             state.clone(),

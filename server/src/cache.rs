@@ -29,6 +29,10 @@ pub struct ApiCaches {
     /// Resolved access tokens by environment and digest. Short-lived: this is how
     /// long another copy of the server may keep accepting a token revoked elsewhere.
     pub access: TtlCache<String, crate::oauth::access::AccessContext>,
+    /// Bearer tokens refused for good (unknown, expired, revoked), by
+    /// environment and digest, so that repeating one costs no database read.
+    /// Kept apart so that a flood of them cannot push valid tokens out.
+    pub refused_tokens: TtlCache<String, crate::oauth::access::AccessError>,
     pub beneficiaries: TtlCache<uuid::Uuid, std::sync::Arc<crate::entities::beneficiary::Model>>,
     pub coverages: TtlCache<uuid::Uuid, std::sync::Arc<Vec<crate::medicare::StoredCoverage>>>,
     /// Each enrollee's claims (ids, types, dates), for searching and paging in memory.
@@ -44,6 +48,7 @@ impl Default for ApiCaches {
         const MB: usize = 1024 * 1024;
         Self {
             access: TtlCache::new(Duration::from_secs(1), &ACCESS, 8 * MB),
+            refused_tokens: TtlCache::new(Duration::from_secs(60), &NEVER, 2 * MB),
             beneficiaries: TtlCache::new(Duration::from_secs(60), &DATA, 8 * MB),
             coverages: TtlCache::new(Duration::from_secs(60), &DATA, 8 * MB),
             claim_index: TtlCache::new(Duration::from_secs(10), &DATA, 16 * MB),

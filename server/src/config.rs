@@ -37,6 +37,19 @@ pub struct Settings {
     pub token_requests_per_minute: u32,
     /// `RATE_LIMIT_API_PER_MINUTE`: API requests per access token per minute; default 1200.
     pub api_requests_per_minute: u32,
+    /// `RATE_LIMIT_TOKEN_PER_IP_PER_MINUTE`: token, revoke and introspect
+    /// requests per client address per minute, before the client is known; default 1200.
+    pub token_requests_per_ip_per_minute: u32,
+    /// `RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE`: sign-ins (developer, staff and
+    /// enrollee), sign-ups, reset requests and verification resends per client
+    /// address per minute; default 20.
+    pub account_requests_per_ip_per_minute: u32,
+    /// `RATE_LIMIT_BAD_TOKEN_PER_IP_PER_MINUTE`: API requests with an unknown,
+    /// expired or revoked bearer token per client address per minute; default 60.
+    pub bad_tokens_per_ip_per_minute: u32,
+    /// `TRUSTED_PROXIES`: the addresses or networks of our own reverse proxies,
+    /// whose `X-Forwarded-*` headers are believed; default none.
+    pub trusted_proxies: crate::http::client_address::TrustedProxies,
 }
 
 impl std::fmt::Debug for Settings {
@@ -57,6 +70,19 @@ impl std::fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("token_requests_per_minute", &self.token_requests_per_minute)
             .field("api_requests_per_minute", &self.api_requests_per_minute)
+            .field(
+                "token_requests_per_ip_per_minute",
+                &self.token_requests_per_ip_per_minute,
+            )
+            .field(
+                "account_requests_per_ip_per_minute",
+                &self.account_requests_per_ip_per_minute,
+            )
+            .field(
+                "bad_tokens_per_ip_per_minute",
+                &self.bad_tokens_per_ip_per_minute,
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -112,6 +138,22 @@ impl Settings {
             max_body_bytes: parse(&lookup, "MAX_BODY_BYTES", "1048576")?,
             token_requests_per_minute: parse(&lookup, "RATE_LIMIT_TOKEN_PER_MINUTE", "300")?,
             api_requests_per_minute: parse(&lookup, "RATE_LIMIT_API_PER_MINUTE", "1200")?,
+            token_requests_per_ip_per_minute: parse(
+                &lookup,
+                "RATE_LIMIT_TOKEN_PER_IP_PER_MINUTE",
+                "1200",
+            )?,
+            account_requests_per_ip_per_minute: parse(
+                &lookup,
+                "RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE",
+                "20",
+            )?,
+            bad_tokens_per_ip_per_minute: parse(
+                &lookup,
+                "RATE_LIMIT_BAD_TOKEN_PER_IP_PER_MINUTE",
+                "60",
+            )?,
+            trusted_proxies: parse(&lookup, "TRUSTED_PROXIES", "")?,
             blob_dir: lookup("BLOB_DIR").map(PathBuf::from),
             s3: s3_settings(&lookup)?,
             data_dir,
@@ -224,6 +266,16 @@ mod tests {
             shown.contains("postgres://portal:***@db.example/portal"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn proxies_are_trusted_only_when_named() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        assert!(s.trusted_proxies.is_empty());
+        let err =
+            Settings::from_lookup(|n| (n == "TRUSTED_PROXIES").then(|| "10.0.0.0/8, lb".into()))
+                .unwrap_err();
+        assert!(err.to_string().contains("TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

@@ -58,20 +58,36 @@ pub struct AppState {
     pub blobs: blobs::BlobStore,
 }
 
-/// The rate limiters shared by every request.
+/// The rate limiters shared by every request. See `http::rate_limit` for how
+/// their memory stays bounded whoever picks the keys.
 pub struct RateLimits {
-    /// Per client, on `o/token`.
-    pub token: http::rate_limit::RateLimiter,
+    /// Per client address, on `o/token`, `o/revoke_token` and `o/introspect`,
+    /// before the client has authenticated.
+    pub token_per_ip: http::rate_limit::RateLimiter<std::net::IpAddr>,
+    /// Per authenticated client on the same endpoints: a confidential client
+    /// by its id, a public one (an app on people's devices, which anyone can
+    /// name) by its id at the caller's address.
+    pub token_per_client: http::rate_limit::RateLimiter<(String, Option<std::net::IpAddr>)>,
     /// Per access token, on the FHIR and userinfo endpoints.
-    pub api: http::rate_limit::RateLimiter,
+    pub api: http::rate_limit::RateLimiter<uuid::Uuid>,
+    /// Per client address, for requests whose bearer token is not valid.
+    pub bad_token_per_ip: http::rate_limit::RateLimiter<std::net::IpAddr>,
+    /// Per client address: sign-ins, sign-ups, reset requests, verification resends.
+    pub account_per_ip: http::rate_limit::RateLimiter<std::net::IpAddr>,
 }
 
 impl RateLimits {
     pub fn from_settings(settings: &Settings) -> Self {
-        let minute = std::time::Duration::from_secs(60);
+        use http::rate_limit::RateLimiter;
+        /// Enough for every client address active in the last minutes of a
+        /// busy day, and a few megabytes at most.
+        const KEYS: usize = 65_536;
         Self {
-            token: http::rate_limit::RateLimiter::new(settings.token_requests_per_minute, minute),
-            api: http::rate_limit::RateLimiter::new(settings.api_requests_per_minute, minute),
+            token_per_ip: RateLimiter::new(settings.token_requests_per_ip_per_minute, KEYS),
+            token_per_client: RateLimiter::new(settings.token_requests_per_minute, KEYS),
+            api: RateLimiter::new(settings.api_requests_per_minute, KEYS),
+            bad_token_per_ip: RateLimiter::new(settings.bad_tokens_per_ip_per_minute, KEYS),
+            account_per_ip: RateLimiter::new(settings.account_requests_per_ip_per_minute, KEYS),
         }
     }
 }

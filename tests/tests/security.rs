@@ -10,7 +10,10 @@ use server::{
     },
 };
 
-use portal_tests::access::PASSWORD;
+use portal_tests::{
+    access::PASSWORD,
+    oauth::{authorize_url, consent, param, token_for, Answer, AppSpec},
+};
 
 db_tests!(
     sign_in_never_redirects_off_the_site,
@@ -21,6 +24,10 @@ db_tests!(
     answers_do_not_tell_which_emails_have_accounts,
     production_refuses_the_implicit_grant,
     delivered_emails_keep_no_usable_one_time_link,
+    one_address_trying_many_accounts_is_throttled_and_locks_out_no_one,
+    forwarding_headers_count_only_from_a_trusted_proxy,
+    client_endpoint_limits_are_keyed_on_what_a_caller_cannot_forge,
+    bogus_bearer_tokens_are_refused_cheaply_and_logged,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -602,5 +609,529 @@ async fn delivered_emails_keep_no_usable_one_time_link(backend: Backend) {
         "/login?reset=1",
         "the emailed link still works"
     );
+    app.stop().await;
+}
+
+/// The portal in these tests sits behind a "proxy" at 127.0.0.1 (the test
+/// itself), so each request can say which client address it comes from.
+fn behind_proxy(extra: &[(&'static str, String)]) -> TestOptions {
+    let mut options = TestOptions::default();
+    options
+        .settings
+        .push(("TRUSTED_PROXIES", "127.0.0.1".into()));
+    options.settings.extend(extra.iter().cloned());
+    options
+}
+
+/// Posts `form` to the server function `name` as its page does, forwarded
+/// for the client address `from`.
+async fn post_from(
+    app: &TestApp,
+    from: &str,
+    name: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url(&format!("/api/{name}")))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .header("x-forwarded-for", from)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("429 without Retry-After: {:?}", res.headers()))
+}
+
+/// One address trying many accounts (here with the production limit) is
+/// slowed down on every account action, sign-in of both kinds, sign-up and
+/// reset, while the account owners, at their own addresses, sign in as
+/// usual: the limit that stops a stranger cannot lock out anyone else.
+async fn one_address_trying_many_accounts_is_throttled_and_locks_out_no_one(backend: Backend) {
+    let limit = server::Settings::from_lookup(|_| None)
+        .unwrap()
+        .account_requests_per_ip_per_minute;
+    let app = TestApp::spawn_with(
+        backend,
+        behind_proxy(&[("RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE", limit.to_string())]),
+    )
+    .await;
+    let victim = "often-guessed@example.com";
+    verified_developer(&app, victim).await;
+    app.enrollees(0..1).await;
+    let attacker = "203.0.113.7";
+    for n in 0..limit {
+        let email = format!("guess-{n}@example.com");
+        let res = post_from(
+            &app,
+            attacker,
+            "log_in",
+            &[
+                ("email", &email),
+                ("password", "not-the-password"),
+                ("next", ""),
+            ],
+        )
+        .await;
+        assert_ne!(res.status(), 429, "attempt {n} is within the limit");
+        assert!(res.text().await.unwrap().contains("do not match"));
+    }
+    let refused = [
+        post_from(
+            &app,
+            attacker,
+            "log_in",
+            &[("email", victim), ("password", PASSWORD), ("next", "")],
+        )
+        .await,
+        post_from(
+            &app,
+            attacker,
+            "mymedicare/log_in",
+            &[
+                ("username", "BBUser00000"),
+                ("password", "PW00000!"),
+                ("next", ""),
+            ],
+        )
+        .await,
+        post_from(
+            &app,
+            attacker,
+            "sign_up",
+            &[
+                ("name", "Mallory"),
+                ("email", "m@example.com"),
+                ("organization", "M"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+                ("accept_terms", "on"),
+            ],
+        )
+        .await,
+        post_from(
+            &app,
+            attacker,
+            "request_password_reset",
+            &[("email", victim)],
+        )
+        .await,
+    ];
+    for res in refused {
+        assert_eq!(res.status(), 429, "{}", res.url());
+        let wait = retry_after(&res);
+        assert!((1..=60).contains(&wait), "Retry-After {wait}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("Too many attempts from your network"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        app.queued_mail("Reset your").await,
+        0,
+        "a throttled reset sends nothing"
+    );
+
+    // The owner, elsewhere, is not affected, and the audit trail has each
+    // party's own address.
+    let res = post_from(
+        &app,
+        "198.51.100.2",
+        "log_in",
+        &[("email", victim), ("password", PASSWORD), ("next", "")],
+    )
+    .await;
+    assert!(
+        res.headers().get("set-cookie").is_some(),
+        "the owner signs in: {}",
+        res.text().await.unwrap()
+    );
+    let row = account::Entity::find()
+        .filter(account::Column::Email.eq(victim))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.locked_until, None);
+    let sign_in = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("account.login"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sign_in.ip.as_deref(), Some("198.51.100.2"));
+    app.stop().await;
+}
+
+/// Without a trusted proxy, `X-Forwarded-*` is just text a stranger wrote:
+/// inventing addresses does not escape the limit, and inventing a host does
+/// not put it in the API's links. Behind the configured proxy, its word is
+/// used for both.
+async fn forwarding_headers_count_only_from_a_trusted_proxy(backend: Backend) {
+    let mut options = TestOptions::default();
+    options
+        .settings
+        .push(("RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE", "4".into()));
+    let app = TestApp::spawn_with(backend.clone(), options).await;
+    app.enrollees(0..1).await;
+    let web = app.register(AppSpec::confidential("Links App")).await;
+    let token = token_for(
+        &app,
+        "",
+        &web.client_id,
+        &web.client_secret,
+        &web.redirect_uri,
+        "BBUser00000",
+    )
+    .await;
+    let links = |app_base: String, token: String, headers: Vec<(&'static str, &'static str)>| async move {
+        let mut request = reqwest::Client::new()
+            .get(format!("{app_base}/v2/fhir/ExplanationOfBenefit/?_count=1"))
+            .bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let bundle: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+        bundle["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["url"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let forged = links(
+        app.base.clone(),
+        token.clone(),
+        vec![
+            ("x-forwarded-host", "evil.example"),
+            ("x-forwarded-proto", "https"),
+            ("host", "evil.example"),
+        ],
+    )
+    .await;
+    assert!(!forged.is_empty());
+    assert!(
+        forged
+            .iter()
+            .all(|l| l.starts_with(&format!("{}/v2/fhir/", app.base))),
+        "{forged:?}"
+    );
+    // The enrollee's sign-in above spent one of the 4 account actions.
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let forged = format!("192.0.2.{n}");
+        let res = post_from(
+            &app,
+            &forged,
+            "request_password_reset",
+            &[("email", "x@example.com")],
+        )
+        .await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses[3], 429,
+        "a forged address is ignored: {statuses:?}"
+    );
+    assert!(statuses[..3].iter().all(|s| *s != 429), "{statuses:?}");
+    app.stop().await;
+
+    let app = TestApp::spawn_with(backend, behind_proxy(&[])).await;
+    app.enrollees(0..1).await;
+    let web = app.register(AppSpec::confidential("Links App")).await;
+    let token = token_for(
+        &app,
+        "",
+        &web.client_id,
+        &web.client_secret,
+        &web.redirect_uri,
+        "BBUser00000",
+    )
+    .await;
+    let proxied = links(
+        app.base.clone(),
+        token,
+        vec![
+            ("x-forwarded-host", "api.bluebutton.example"),
+            ("x-forwarded-proto", "https"),
+        ],
+    )
+    .await;
+    assert!(
+        proxied
+            .iter()
+            .all(|l| l.starts_with("https://api.bluebutton.example/v2/fhir/")),
+        "{proxied:?}"
+    );
+    app.stop().await;
+}
+
+/// A token-endpoint request forwarded for `from`, with HTTP Basic
+/// credentials when given: the status, the JSON body and any Retry-After.
+async fn token_post(
+    app: &TestApp,
+    from: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .post(app.url("/v2/o/token/"))
+        .header("x-forwarded-for", from)
+        .form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let res = request.send().await.unwrap();
+    let status = res.status().as_u16();
+    if status == 429 {
+        retry_after(&res);
+    }
+    (status, res.json().await.unwrap_or_default())
+}
+
+/// Knowing an app's client id (it is public: it sits in every authorization
+/// URL) must not let a stranger use up that app's token-endpoint limit. The
+/// stranger spends the limit of its own address; a confidential client's own
+/// limit is spent only by requests that proved its secret, and a public
+/// client's, which anyone can name, per address.
+async fn client_endpoint_limits_are_keyed_on_what_a_caller_cannot_forge(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        behind_proxy(&[
+            ("RATE_LIMIT_TOKEN_PER_MINUTE", "3".into()),
+            ("RATE_LIMIT_TOKEN_PER_IP_PER_MINUTE", "8".into()),
+        ]),
+    )
+    .await;
+    app.enrollees(0..2).await;
+    let web = app.register(AppSpec::confidential("Web App")).await;
+    let native = app
+        .register(AppSpec::public(
+            "Native App",
+            "http://localhost:8080/native/callback",
+        ))
+        .await;
+    let attacker = "203.0.113.7";
+    for _ in 0..4 {
+        let (status, body) = token_post(
+            &app,
+            attacker,
+            Some((&web.client_id, "guessed-secret")),
+            &[("grant_type", "refresh_token"), ("refresh_token", "junk")],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("invalid_client"))
+        );
+    }
+    for n in 0..4 {
+        let (status, _) = token_post(
+            &app,
+            attacker,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "junk"),
+                ("client_id", &native.client_id),
+            ],
+        )
+        .await;
+        assert_eq!(
+            status,
+            if n < 3 { 400 } else { 429 },
+            "junk refresh {n} for the public client"
+        );
+    }
+    let (status, _) = token_post(
+        &app,
+        attacker,
+        Some((&web.client_id, &web.client_secret)),
+        &[("grant_type", "refresh_token"), ("refresh_token", "junk")],
+    )
+    .await;
+    assert_eq!(
+        status, 429,
+        "the attacker's address has spent its own limit"
+    );
+
+    // The real confidential app, from its server.
+    let callback = consent(
+        &app,
+        &authorize_url(
+            &app,
+            "v2",
+            &[
+                ("client_id", &web.client_id),
+                ("redirect_uri", &web.redirect_uri),
+                ("response_type", "code"),
+            ],
+        ),
+        "BBUser00000",
+        Answer::ALLOW,
+    )
+    .await;
+    let code = param(&callback, "code").unwrap();
+    let server_address = "198.51.100.2";
+    let (status, body) = token_post(
+        &app,
+        server_address,
+        Some((&web.client_id, &web.client_secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &web.redirect_uri),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Its own limit is real: the authenticated requests spend it.
+    let statuses = {
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            let (status, _) = token_post(
+                &app,
+                server_address,
+                Some((&web.client_id, &web.client_secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", "junk")],
+            )
+            .await;
+            statuses.push(status);
+        }
+        statuses
+    };
+    assert_eq!(statuses, [400, 400, 429]);
+
+    // The real public app, on a user's device.
+    let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+    let callback = consent(
+        &app,
+        &authorize_url(
+            &app,
+            "v2",
+            &[
+                ("client_id", &native.client_id),
+                ("redirect_uri", &native.redirect_uri),
+                ("response_type", "code"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ],
+        ),
+        "BBUser00001",
+        Answer::ALLOW,
+    )
+    .await;
+    let code = param(&callback, "code").unwrap();
+    let (status, body) = token_post(
+        &app,
+        "192.0.2.44",
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &native.redirect_uri),
+            ("client_id", &native.client_id),
+            ("code_verifier", verifier.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.stop().await;
+}
+
+/// Made-up bearer tokens: each is refused and written to the access log as
+/// refused, until the sending address has spent its budget of refusals; then
+/// it gets 429 without a lookup, and nothing more is written. A real app
+/// elsewhere reads as usual.
+async fn bogus_bearer_tokens_are_refused_cheaply_and_logged(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        behind_proxy(&[("RATE_LIMIT_BAD_TOKEN_PER_IP_PER_MINUTE", "5".into())]),
+    )
+    .await;
+    app.enrollees(0..1).await;
+    let web = app.register(AppSpec::confidential("Reader")).await;
+    let token = token_for(
+        &app,
+        "",
+        &web.client_id,
+        &web.client_secret,
+        &web.redirect_uri,
+        "BBUser00000",
+    )
+    .await;
+    let read = |from: &'static str, token: String| {
+        let url = app.url("/v2/fhir/Patient/");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .header("x-forwarded-for", from)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let attacker = "203.0.113.7";
+    for bogus in [
+        "made-up-1",
+        "made-up-1",
+        "made-up-1",
+        "made-up-2",
+        "made-up-3",
+    ] {
+        let res = read(attacker, bogus.into()).await;
+        assert_eq!(res.status(), 401);
+        assert!(res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token"));
+    }
+    let res = read(attacker, "made-up-4".into()).await;
+    assert_eq!(res.status(), 429);
+    retry_after(&res);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["resourceType"], "OperationOutcome");
+
+    let res = read("198.51.100.2", token).await;
+    assert_eq!(res.status(), 200, "another address reads as usual");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let refused = loop {
+        let rows = server::entities::api_access::Entity::find()
+            .filter(server::entities::api_access::Column::Interaction.eq("refused"))
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        let served = server::entities::api_access::Entity::find()
+            .filter(server::entities::api_access::Column::Status.eq(200))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        if served > 0 || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        refused.len(),
+        5,
+        "one row per refusal within the budget, none for the 429"
+    );
+    assert!(refused.iter().all(|r| r.status == 401
+        && r.token_id.is_none()
+        && r.resource == "Patient"
+        && r.ip.as_deref() == Some(attacker)));
     app.stop().await;
 }

@@ -34,6 +34,8 @@ pub async fn sign_up(
         ("email", email.clone()),
         ("organization", organization.clone()),
     ];
+    let keeping = |e: AppError| e.keeping(&kept.each_ref().map(|(k, v)| (*k, v.as_str())));
+    call.throttle_account_action().map_err(keeping)?;
     let form = server::accounts::SignUp {
         name,
         email,
@@ -50,10 +52,7 @@ pub async fn sign_up(
         call.now(),
     )
     .await
-    .map_err(|e| {
-        call.account_error(e)
-            .keeping(&kept.each_ref().map(|(k, v)| (*k, v.as_str())))
-    })?;
+    .map_err(|e| keeping(call.account_error(e)))?;
     call.mail_queued();
     call.redirect("/signup/check-email");
     Ok(())
@@ -72,6 +71,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 #[server(endpoint = "resend_verification")]
 pub async fn resend_verification() -> Result<(), AppError> {
     let call = Call::capture();
+    call.throttle_account_action()?;
     let user = call.require_user().await?;
     server::accounts::resend_verification(
         &call.state.db,
@@ -97,6 +97,8 @@ fn safe_next(next: Option<String>) -> String {
 #[server(endpoint = "log_in")]
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let call = Call::capture();
+    call.throttle_account_action()
+        .map_err(|e| e.keeping(&[("email", &email)]))?;
     let ctx = call.anonymous();
     let result = server::accounts::log_in(
         &call.state.db,
@@ -139,6 +141,8 @@ pub async fn log_out() -> Result<(), AppError> {
 #[server(endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let call = Call::capture();
+    call.throttle_account_action()
+        .map_err(|e| e.keeping(&[("email", &email)]))?;
     server::accounts::request_password_reset(
         &call.state.db,
         &call.anonymous(),

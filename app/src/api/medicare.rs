@@ -93,6 +93,8 @@ pub async fn medicare_log_in(
 ) -> Result<(), AppError> {
     use server::beneficiaries::SignInError;
     let call = Call::capture();
+    call.throttle_account_action()
+        .map_err(|e| e.keeping(&[("username", &username)]))?;
     let session =
         server::beneficiaries::sign_in(&call.state.db, &call.anonymous(), &username, &password, call.now())
             .await

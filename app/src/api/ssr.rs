@@ -216,6 +216,30 @@ impl Call {
         )
     }
 
+    /// Spends one of the caller's address's account actions (sign-in of any
+    /// kind, sign-up, reset request, verification resend). Past the limit:
+    /// 429 with `Retry-After`, before any password is hashed or email sent.
+    /// Lockout protects each account; this protects the server and every
+    /// account at once from one source trying many.
+    pub fn throttle_account_action(&self) -> Result<(), AppError> {
+        use server::http::rate_limit::network_of;
+        let Some(ip) = server::http::request::client_ip(&self.parts.extensions) else {
+            return Ok(());
+        };
+        let verdict = self.state.limits.account_per_ip.check(&network_of(ip));
+        if verdict.allowed {
+            return Ok(());
+        }
+        let wait = verdict.retry_after.max(1);
+        self.response.set_status(StatusCode::TOO_MANY_REQUESTS);
+        self.response
+            .insert_header(axum::http::header::RETRY_AFTER, HeaderValue::from(wait));
+        tracing::warn!(%ip, "account actions from this address are being throttled");
+        Err(AppError::Message(format!(
+            "Too many attempts from your network in the last minute. Wait {wait} seconds and try again."
+        )))
+    }
+
     /// The user-facing form of an account service error.
     pub fn account_error(&self, error: AccountError) -> AppError {
         match error {

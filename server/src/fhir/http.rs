@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{Path, State},
-    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
+    http::{header, request::Parts, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
@@ -22,7 +22,7 @@ use crate::{
     apps::Environment,
     beneficiaries,
     entities::beneficiary as beneficiary_row,
-    http::{rate_limit::Verdict, request::meta_from_parts},
+    http::{client_address::ForwardedOrigin, rate_limit::Verdict, request::meta_from_parts},
     ids::BeneficiaryId,
     medicare::{self, ClaimRef, StoredCoverage},
     oauth::{
@@ -94,43 +94,15 @@ pub fn router(environment: Environment) -> Router<AppState> {
     )
 }
 
-/// `scheme://host` as the client reached us (honouring `X-Forwarded-*`), so
-/// paging links work as they are, behind a proxy too.
-fn origin(state: &AppState, headers: &HeaderMap) -> String {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(',').next().unwrap_or_default().trim().to_string())
-            .filter(|v| {
-                !v.is_empty()
-                    && v.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            })
-    };
-    // This runs for every API response: the configured URL is only split for
-    // its scheme, and parsed only in the rare request without a Host header.
-    let scheme = header("x-forwarded-proto")
-        .filter(|p| p == "http" || p == "https")
-        .or_else(|| {
-            let (scheme, _) = state.settings.public_url.split_once("://")?;
-            Some(scheme.to_ascii_lowercase())
-        })
-        .unwrap_or_else(|| "http".into());
-    let host = header("x-forwarded-host")
-        .or_else(|| header("host"))
-        .or_else(|| {
-            url::Url::parse(&state.settings.public_url)
-                .ok()
-                .and_then(|u| {
-                    u.host_str().map(|h| match u.port() {
-                        Some(port) => format!("{h}:{port}"),
-                        None => h.to_string(),
-                    })
-                })
-        })
-        .unwrap_or_else(|| "localhost".into());
-    format!("{scheme}://{host}")
+/// `scheme://host` for the links in API responses: `PUBLIC_URL`, or what a
+/// proxy named in `TRUSTED_PROXIES` says the caller used. Never the request's
+/// own `Host`, which any caller can set, and which would let a stranger plant
+/// links to a host of their choosing in responses that others may cache.
+fn origin(state: &AppState, parts: &Parts) -> String {
+    match parts.extensions.get::<ForwardedOrigin>() {
+        Some(forwarded) => forwarded.0.clone(),
+        None => state.settings.public_url.clone(),
+    }
 }
 
 fn fhir_json(status: StatusCode, body: &Value) -> Response {
@@ -176,11 +148,7 @@ async fn metadata(
     environment: Environment,
     version: FhirVersion,
 ) -> Response {
-    let base = format!(
-        "{}{}",
-        origin(&state, &parts.headers),
-        environment.path_prefix()
-    );
+    let base = format!("{}{}", origin(&state, &parts), environment.path_prefix());
     fhir_json(StatusCode::OK, &capability::statement(version, &base))
 }
 
@@ -229,7 +197,7 @@ async fn handle(
     id: Option<String>,
 ) -> Response {
     let (access, verdict): (AccessContext, Verdict) =
-        match protect(&state, environment, &parts.headers, &parts.uri).await {
+        match protect(&state, environment, &parts, kind.name()).await {
             Ok(found) => found,
             Err(refusal) => return refusal_response(refusal),
         };
@@ -378,7 +346,7 @@ async fn answer(
     id: Option<&str>,
 ) -> Result<Answer, FhirError> {
     let patient_id = access.patient.as_str();
-    let origin = origin(state, &parts.headers);
+    let origin = origin(state, parts);
     let full_url = |id: &str| {
         format!(
             "{origin}/{}/fhir/{}/{id}",

@@ -1,5 +1,6 @@
 //! The HTTP edge that is not the Leptos UI: health probes, middleware shared by
 //! every route (request ids, CSRF, body limits), and session cookies.
+pub mod client_address;
 pub mod csrf;
 mod local_path;
 pub mod rate_limit;

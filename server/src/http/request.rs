@@ -1,6 +1,6 @@
 //! Per-request facts: a request id on every log line and audit row, the
 //! client's address and user agent.
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, Request},
@@ -10,6 +10,7 @@ use axum::{
 };
 use tracing::Instrument;
 
+use super::client_address::ClientAddress;
 use crate::audit::RequestMeta;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,14 +43,21 @@ pub async fn with_request_id(mut req: Request, next: Next) -> Response {
     response
 }
 
+/// The caller's address: as `client_address::resolve` found it (which
+/// believes a trusted proxy), else the connection's peer.
+pub fn client_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions.get::<ClientAddress>().map(|c| c.0).or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
+}
+
 /// Reads the audit facts out of request parts.
 pub fn meta_from_parts(parts: &axum::http::request::Parts) -> RequestMeta {
     RequestMeta {
         request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
-        ip: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+        ip: client_ip(&parts.extensions).map(|ip| ip.to_string()),
         user_agent: parts
             .headers
             .get(axum::http::header::USER_AGENT)

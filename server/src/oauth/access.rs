@@ -58,6 +58,19 @@ pub enum AccessError {
 }
 
 impl AccessError {
+    /// Whether the same token will be refused the same way for as long as a
+    /// cached answer lives: not when the database was unreachable, and not
+    /// for a suspension, which an admin may lift.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            AccessError::Invalid
+                | AccessError::Expired
+                | AccessError::Revoked
+                | AccessError::GrantEnded
+        )
+    }
+
     /// The `error` of the `WWW-Authenticate: Bearer` challenge (RFC 6750 §3.1).
     pub fn bearer_error(&self) -> Option<&'static str> {
         match self {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::{
     extract::{FromRequest, Path, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode, Uri},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
     Json, Router,
@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{
     access::{self, AccessContext, AccessError},
     authorize::{self, AuthorizeError, AuthorizeParams, ConsentError, Decision},
-    clients::PresentedClient,
+    clients::{self, ClientApp, ClientType, PresentedClient},
     scopes::Scope,
     tokens, ApiVersion, ErrorCode, OAuthError,
 };
@@ -26,8 +26,8 @@ use crate::{
     audit::AuditContext,
     beneficiaries,
     http::{
-        rate_limit::Verdict,
-        request::meta_from_parts,
+        rate_limit::{network_of, Verdict},
+        request::{client_ip, meta_from_parts},
         session_cookie::{self, BENEFICIARY},
     },
     mail::templates::escape_html,
@@ -308,41 +308,73 @@ fn too_many(verdict: Verdict) -> Response {
     response
 }
 
-/// Reads the client credentials and applies the per-client rate limit.
-fn client_of(
+/// The per-address limit of the client endpoints, charged before the body is
+/// read or anything is looked up: this is all a stranger can spend.
+fn check_address(state: &AppState, req: &Request) -> Result<(), Response> {
+    let Some(ip) = client_ip(req.extensions()) else {
+        return Ok(());
+    };
+    let verdict = state.limits.token_per_ip.check(&network_of(ip));
+    if verdict.allowed {
+        Ok(())
+    } else {
+        Err(too_many(verdict))
+    }
+}
+
+/// Authenticates the calling client and applies the per-client limit, which
+/// only an authenticated caller can spend. A public client has no secret, so
+/// anyone can name it: its limit is counted per address, as the app runs on
+/// its users' own devices.
+async fn authenticated_client(
     state: &AppState,
+    ctx: &AuditContext,
+    environment: Environment,
     parts: &axum::http::request::Parts,
     form: &HashMap<String, String>,
-) -> Result<(PresentedClient, Verdict), Response> {
+) -> Result<(ClientApp, bool, Verdict), Response> {
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let basic = authorization.is_some_and(|a| a.len() > 6 && a[..6].eq_ignore_ascii_case("basic "));
-    let client = PresentedClient::from_request(
+    let presented = PresentedClient::from_request(
         authorization,
         form.get("client_id").map(String::as_str),
         form.get("client_secret").map(String::as_str),
     )
     .map_err(|e| oauth_error_response(e, basic))?;
-    let key = client.client_id.clone().unwrap_or_default();
-    let verdict = state.limits.token.check(&format!("client:{key}"));
+    let app = clients::authenticate(&state.db, ctx, environment, &presented, state.clock.now())
+        .await
+        .map_err(|e| oauth_error_response(e, presented.via_basic))?;
+    let address = match app.client_type {
+        ClientType::Confidential => None,
+        ClientType::Public => client_ip(&parts.extensions).map(network_of),
+    };
+    let verdict = state
+        .limits
+        .token_per_client
+        .check(&(app.client_id.clone(), address));
     if !verdict.allowed {
         return Err(too_many(verdict));
     }
-    Ok((client, verdict))
+    Ok((app, presented.via_basic, verdict))
 }
 
 async fn token(State(state): State<AppState>, req: Request, environment: Environment) -> Response {
+    if let Err(refused) = check_address(&state, &req) {
+        return refused;
+    }
     let (parts, form) = match read_form(req).await {
         Ok(read) => read,
         Err(e) => return oauth_error_response(e, false),
     };
-    let (client, verdict) = match client_of(&state, &parts, &form) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
     let ctx = audit_ctx(&parts);
+    let (client, via_basic, verdict) =
+        match authenticated_client(&state, &ctx, environment, &parts, &form).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let now = state.clock.now();
     let field = |name: &str| form.get(name).map(String::as_str);
     let result = match field("grant_type") {
@@ -385,26 +417,30 @@ async fn token(State(state): State<AppState>, req: Request, environment: Environ
             no_store(response.headers_mut());
             response
         }
-        Err(e) => oauth_error_response(e, client.via_basic),
+        Err(e) => oauth_error_response(e, via_basic),
     };
     verdict.write_headers(response.headers_mut());
     response
 }
 
 async fn revoke(State(state): State<AppState>, req: Request, environment: Environment) -> Response {
+    if let Err(refused) = check_address(&state, &req) {
+        return refused;
+    }
     let (parts, form) = match read_form(req).await {
         Ok(read) => read,
         Err(e) => return oauth_error_response(e, false),
     };
-    let (client, _) = match client_of(&state, &parts, &form) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let ctx = audit_ctx(&parts);
+    let (client, via_basic, _) =
+        match authenticated_client(&state, &ctx, environment, &parts, &form).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let now = state.clock.now();
     match tokens::revoke(
         &state.db,
-        &audit_ctx(&parts),
-        environment,
+        &ctx,
         &client,
         form.get("token").map(String::as_str),
         now,
@@ -412,7 +448,7 @@ async fn revoke(State(state): State<AppState>, req: Request, environment: Enviro
     .await
     {
         Ok(()) => StatusCode::OK.into_response(),
-        Err(e) => oauth_error_response(e, client.via_basic),
+        Err(e) => oauth_error_response(e, via_basic),
     }
 }
 
@@ -421,18 +457,22 @@ async fn introspect(
     req: Request,
     environment: Environment,
 ) -> Response {
+    if let Err(refused) = check_address(&state, &req) {
+        return refused;
+    }
     let (parts, form) = match read_form(req).await {
         Ok(read) => read,
         Err(e) => return oauth_error_response(e, false),
     };
-    let (client, _) = match client_of(&state, &parts, &form) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let ctx = audit_ctx(&parts);
+    let (client, via_basic, _) =
+        match authenticated_client(&state, &ctx, environment, &parts, &form).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let now = state.clock.now();
     match tokens::introspect(
         &state.db,
-        &audit_ctx(&parts),
         environment,
         &client,
         form.get("token").map(String::as_str),
@@ -445,7 +485,7 @@ async fn introspect(
             no_store(response.headers_mut());
             response
         }
-        Err(e) => oauth_error_response(e, client.via_basic),
+        Err(e) => oauth_error_response(e, via_basic),
     }
 }
 
@@ -490,19 +530,27 @@ impl Refusal {
 
 /// Checks a protected-resource request: no token in the query string, a valid
 /// bearer token, and the per-token rate limit. Every API handler starts here.
+///
+/// A token that is not valid costs its sender: the answer is remembered for a
+/// minute (so repeating it never reaches the database), each refusal spends
+/// the address's bad-token budget, and once that is spent the address gets
+/// 429 for any token not already known to be valid. Refusals within the
+/// budget are written to the access log; those beyond it only to the request
+/// log, so that a flood cannot grow the table faster than the budget allows.
 pub async fn protect(
     state: &AppState,
     environment: Environment,
-    headers: &HeaderMap,
-    uri: &Uri,
+    parts: &axum::http::request::Parts,
+    resource: &'static str,
 ) -> Result<(AccessContext, Verdict), Refusal> {
-    let in_query = uri.query().is_some_and(|q| {
+    let in_query = parts.uri.query().is_some_and(|q| {
         url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
     });
     if in_query {
         return Err(Refusal::Access(AccessError::TokenInQuery));
     }
-    let authorization = headers
+    let authorization = parts
+        .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let token = access::bearer_token(authorization).map_err(Refusal::Access)?;
@@ -522,25 +570,87 @@ pub async fn protect(
     let context = match cached {
         Some(context) => context,
         None => {
-            let generation = state.caches.access.generation();
-            let context = access::resolve(&state.db, environment, token, now)
-                .await
-                .map_err(Refusal::Access)?;
-            state
-                .caches
-                .access
-                .insert(key, context.clone(), generation, 512);
-            context
+            let address = client_ip(&parts.extensions).map(network_of);
+            if let Some(verdict) = address.and_then(|a| state.limits.bad_token_per_ip.blocked(&a)) {
+                tracing::warn!(
+                    resource,
+                    "refused a bearer token: this address sent too many that were not valid"
+                );
+                return Err(Refusal::RateLimited(verdict));
+            }
+            let refused = match state.caches.refused_tokens.get(&key) {
+                Some(error) => Err(error),
+                None => {
+                    let generation = state.caches.access.generation();
+                    match access::resolve(&state.db, environment, token, now).await {
+                        Ok(context) => {
+                            state
+                                .caches
+                                .access
+                                .insert(key, context.clone(), generation, 512);
+                            Ok(context)
+                        }
+                        Err(error) => {
+                            if error.is_final() {
+                                state.caches.refused_tokens.insert(
+                                    key,
+                                    error.clone(),
+                                    state.caches.refused_tokens.generation(),
+                                    160,
+                                );
+                            }
+                            Err(error)
+                        }
+                    }
+                }
+            };
+            match refused {
+                Ok(context) => context,
+                Err(error) => {
+                    if let Some(address) = address {
+                        state.limits.bad_token_per_ip.check(&address);
+                    }
+                    record_refusal(state, parts, resource, &error).await;
+                    return Err(Refusal::Access(error));
+                }
+            }
         }
     };
-    let verdict = state
-        .limits
-        .api
-        .check(&format!("token:{}", context.token_id));
+    let verdict = state.limits.api.check(&context.token_id);
     if !verdict.allowed {
         return Err(Refusal::RateLimited(verdict));
     }
     Ok((context, verdict))
+}
+
+/// Writes a refused token to the access log (no token, app or enrollee: the
+/// token named none that we could trust).
+async fn record_refusal(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    resource: &'static str,
+    error: &AccessError,
+) {
+    let meta = meta_from_parts(parts);
+    let (status, _) = Refusal::Access(error.clone()).status_and_challenge("bluebutton");
+    tracing::info!(resource, %error, "refused a bearer token");
+    state
+        .access_log
+        .record(crate::access_log::AccessRecord {
+            at: state.clock.now(),
+            token_id: None,
+            application_id: None,
+            beneficiary_id: None,
+            method: parts.method.to_string(),
+            path: parts.uri.path().chars().take(512).collect(),
+            resource,
+            interaction: "refused",
+            status: status.as_u16(),
+            result_count: None,
+            request_id: meta.request_id,
+            ip: meta.ip,
+        })
+        .await;
 }
 
 fn json_refusal(refusal: Refusal) -> Response {
@@ -570,7 +680,7 @@ async fn userinfo(
     parts: axum::http::request::Parts,
     environment: Environment,
 ) -> Response {
-    let (context, verdict) = match protect(&state, environment, &parts.headers, &parts.uri).await {
+    let (context, verdict) = match protect(&state, environment, &parts, "userinfo").await {
         Ok(found) => found,
         Err(refusal) => return json_refusal(refusal),
     };

@@ -13,11 +13,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
-    clients::{self, PresentedClient},
-    grants::DataAccessType,
-    pkce::CodeChallenge,
-    scopes::ScopeSet,
-    ErrorCode, OAuthError,
+    clients::ClientApp, grants::DataAccessType, pkce::CodeChallenge, scopes::ScopeSet, ErrorCode,
+    OAuthError,
 };
 use crate::{
     apps::Environment,
@@ -184,13 +181,12 @@ pub async fn exchange_code(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     environment: Environment,
-    client: &PresentedClient,
+    app: &ClientApp,
     code: Option<&str>,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
-    let app = clients::authenticate(db, ctx, environment, client, now).await?;
     let code = code
         .filter(|c| !c.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
@@ -308,12 +304,11 @@ pub async fn refresh(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     environment: Environment,
-    client: &PresentedClient,
+    app: &ClientApp,
     presented: Option<&str>,
     scope: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
-    let app = clients::authenticate(db, ctx, environment, client, now).await?;
     let presented = presented
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
@@ -406,12 +401,10 @@ pub async fn refresh(
 pub async fn revoke(
     db: &DatabaseConnection,
     ctx: &AuditContext,
-    environment: Environment,
-    client: &PresentedClient,
+    app: &ClientApp,
     token: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), OAuthError> {
-    let app = clients::authenticate(db, ctx, environment, client, now).await?;
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
@@ -460,13 +453,11 @@ pub async fn revoke(
 /// RFC 7662: what the calling client may know about one of its own tokens.
 pub async fn introspect(
     db: &DatabaseConnection,
-    ctx: &AuditContext,
     environment: Environment,
-    client: &PresentedClient,
+    app: &ClientApp,
     token: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, OAuthError> {
-    let app = clients::authenticate(db, ctx, environment, client, now).await?;
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

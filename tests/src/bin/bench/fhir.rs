@@ -17,7 +17,7 @@ use server::{
     beneficiaries,
     oauth::{
         authorize::{self, AuthorizeParams, Decision},
-        clients::PresentedClient,
+        clients::{self, PresentedClient},
         tokens, ApiVersion,
     },
     synthetic,
@@ -205,11 +205,14 @@ async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
     let app = apps::register(&db, &ctx, &owner, registration, now)
         .await
         .expect("register");
-    let client = PresentedClient {
+    let presented = PresentedClient {
         client_id: Some(app.app.client_id.clone()),
         client_secret: Some(app.client_secret.expose().to_string()),
         via_basic: true,
     };
+    let client = clients::authenticate(&db, &ctx, Environment::Sandbox, &presented, now)
+        .await
+        .expect("the bench app authenticates");
     let mut out = Vec::new();
     for n in numbers {
         let who = beneficiaries::sign_in(
