@@ -1,6 +1,6 @@
 //! FHIR test helpers: an enrollee's token for an app, and JSON fetches.
 use crate::{
-    oauth::{authorize_url, consent, param, Answer, AppSpec, RegisteredApp},
+    oauth::{authorize_url, consent, param, Answer, AppSpec, RegisteredApp, PKCE_VERIFIER},
     TestApp,
 };
 
@@ -28,6 +28,7 @@ pub async fn token_for(
             ("grant_type", "authorization_code"),
             ("code", param(&callback, "code").expect("a code").as_str()),
             ("redirect_uri", registered.redirect_uri.as_str()),
+            ("code_verifier", PKCE_VERIFIER),
         ])
         .send()
         .await

@@ -241,10 +241,37 @@ pub fn param(url: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The authorization URL an app would send an enrollee to, built by hand.
+/// The PKCE verifier of the helpers' flows: every app must send PKCE (S256),
+/// so [`authorize_url`] adds this verifier's challenge to a code request that
+/// names none, and the helpers' token requests send it. Tests of PKCE itself
+/// make their own pairs.
+pub const PKCE_VERIFIER: &str = "portal-tests-pkce-verifier-0123456789-abcdefghijklmnopq";
+
+/// The S256 challenge of [`PKCE_VERIFIER`].
+pub fn pkce_challenge() -> String {
+    oauth2::PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(
+        PKCE_VERIFIER.into(),
+    ))
+    .as_str()
+    .to_string()
+}
+
+/// The authorization URL an app would send an enrollee to, built by hand;
+/// a code request without a `code_challenge` gets [`pkce_challenge`].
 pub fn authorize_url(app: &TestApp, version: &str, query: &[(&str, &str)]) -> String {
-    let mut url = url::Url::parse(&app.url(&format!("/{version}/o/authorize/"))).unwrap();
+    authorize_url_at(app, &format!("/{version}/o/authorize/"), query)
+}
+
+/// [`authorize_url`] at `path` (`/production/v2/o/authorize/`, say).
+pub fn authorize_url_at(app: &TestApp, path: &str, query: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&app.url(path)).unwrap();
     url.query_pairs_mut().extend_pairs(query);
+    let code_request = query.contains(&("response_type", "code"));
+    if code_request && !query.iter().any(|(k, _)| *k == "code_challenge") {
+        url.query_pairs_mut()
+            .append_pair("code_challenge", &pkce_challenge())
+            .append_pair("code_challenge_method", "S256");
+    }
     url.to_string()
 }
 
@@ -282,27 +309,16 @@ pub async fn token_for(
     redirect: &str,
     user: &str,
 ) -> String {
-    let url = if base.is_empty() {
-        authorize_url(
-            app,
-            "v2",
-            &[
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", redirect),
-                ("state", "x1"),
-            ],
-        )
-    } else {
-        let mut url = url::Url::parse(&app.url(&format!("{base}/v2/o/authorize/"))).unwrap();
-        url.query_pairs_mut().extend_pairs([
+    let url = authorize_url_at(
+        app,
+        &format!("{base}/v2/o/authorize/"),
+        &[
             ("response_type", "code"),
             ("client_id", client_id),
             ("redirect_uri", redirect),
             ("state", "x1"),
-        ]);
-        url.to_string()
-    };
+        ],
+    );
     let back = consent(app, &url, user, Answer::ALLOW).await;
     let code = param(&back, "code").expect("a code");
     let (status, body) = client_post(
@@ -314,6 +330,7 @@ pub async fn token_for(
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", redirect),
+            ("code_verifier", PKCE_VERIFIER),
         ],
     )
     .await;

@@ -344,7 +344,7 @@ async fn registering_an_app_shows_its_secret_once_with_and_without_javascript() 
 /// demographics private, then revokes the app from the connected-apps page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enrollee_consents_without_demographics_and_revokes_without_javascript() {
-    use portal_tests::oauth::{authorize_url, param, AppSpec};
+    use portal_tests::oauth::{authorize_url, param, AppSpec, PKCE_VERIFIER};
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.enrollees(0..3).await;
     let callback = app.url("/consent-test/callback");
@@ -407,6 +407,7 @@ async fn an_enrollee_consents_without_demographics_and_revokes_without_javascrip
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("redirect_uri", callback.as_str()),
+            ("code_verifier", PKCE_VERIFIER),
         ])
         .send()
         .await

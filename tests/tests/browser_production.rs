@@ -6,7 +6,7 @@
 use portal_tests::{
     access::*,
     browser::Browser,
-    oauth::{client_post, consent, param, Answer},
+    oauth::{authorize_url_at, client_post, consent, param, Answer, PKCE_VERIFIER},
     Backend, TestApp,
 };
 use server::ids::Role;
@@ -137,9 +137,15 @@ async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_productio
     );
 
     // The credentials work against production...
-    let authorize = format!(
-        "{}?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&state=b1",
-        app.url("/production/v2/o/authorize/")
+    let authorize = authorize_url_at(
+        &app,
+        "/production/v2/o/authorize/",
+        &[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", "https://app.example.com/callback"),
+            ("state", "b1"),
+        ],
     );
     let back = consent(&app, &authorize, "BBUser00000", Answer::ALLOW).await;
     let code = param(&back, "code").expect("a code");
@@ -152,6 +158,7 @@ async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_productio
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", "https://app.example.com/callback"),
+            ("code_verifier", PKCE_VERIFIER),
         ],
     )
     .await;
@@ -167,6 +174,7 @@ async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_productio
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", "https://app.example.com/callback"),
+            ("code_verifier", PKCE_VERIFIER),
         ],
     )
     .await;

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use portal_tests::{
     db_tests,
-    oauth::{authorize_url, consent_as, param, Answer, AppSpec},
+    oauth::{authorize_url, consent_as, param, Answer, AppSpec, PKCE_VERIFIER},
     Backend, TestApp,
 };
 use rand::RngCore;
@@ -149,6 +149,7 @@ async fn identities_that_share_96_bits_reach_distinct_beneficiaries(backend: Bac
                 ("grant_type", "authorization_code"),
                 ("code", &param(&callback, "code").unwrap()),
                 ("redirect_uri", &web.redirect_uri),
+                ("code_verifier", PKCE_VERIFIER),
             ])
             .send()
             .await

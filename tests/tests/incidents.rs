@@ -6,7 +6,7 @@
 use portal_tests::{
     access::*,
     db_tests, location,
-    oauth::{client_post, read_with, token_for, AppSpec},
+    oauth::{authorize_url_at, client_post, read_with, token_for, AppSpec},
     Backend, TestApp,
 };
 use server::{entities::audit_event, ids::Role, sea_orm::EntityTrait};
@@ -125,7 +125,21 @@ async fn suspended_apps_are_refused_everywhere_and_come_back_with_the_same_crede
         .as_str()
         .unwrap()
         .contains("suspended"));
-    let screen = page(&app, &app.client(), &format!("/production/v2/o/authorize/?response_type=code&client_id={prod_id}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback")).await;
+    let screen = page(
+        &app,
+        &app.client(),
+        &authorize_url_at(
+            &app,
+            "/production/v2/o/authorize/",
+            &[
+                ("response_type", "code"),
+                ("client_id", &prod_id),
+                ("redirect_uri", "https://app.example.com/callback"),
+            ],
+        )
+        .replacen(&app.base, "", 1),
+    )
+    .await;
     assert!(
         screen.contains("cannot connect to Medicare right now"),
         "{screen}"

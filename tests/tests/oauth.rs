@@ -7,7 +7,7 @@ use oauth2::{
 };
 use portal_tests::{
     db_tests, location,
-    oauth::{authorize_url, consent, param, Answer, AppSpec, RegisteredApp},
+    oauth::{authorize_url, consent, param, Answer, AppSpec, RegisteredApp, PKCE_VERIFIER},
     Backend, TestApp, TestOptions,
 };
 use server::{
@@ -233,6 +233,7 @@ async fn the_token_endpoint_takes_multipart_bodies_and_ignores_a_stray_bearer_he
     assert_eq!(param(&callback, "state").as_deref(), Some("x="));
     let form = reqwest::multipart::Form::new()
         .text("grant_type", "authorization_code")
+        .text("code_verifier", PKCE_VERIFIER)
         .text("code", param(&callback, "code").unwrap())
         .text("redirect_uri", registered.redirect_uri.clone())
         .text("client_id", registered.client_id.clone())
@@ -314,6 +315,7 @@ async fn the_negative_matrix(backend: Backend) {
                 app,
                 &[
                     ("grant_type", "authorization_code"),
+                    ("code_verifier", PKCE_VERIFIER),
                     ("code", &code),
                     ("redirect_uri", &redirect),
                     ("client_id", &client_id),
@@ -397,28 +399,46 @@ async fn the_negative_matrix(backend: Backend) {
     assert_eq!(param(&target, "error").as_deref(), Some("invalid_request"));
     assert_eq!(param(&target, "state").as_deref(), Some("s1"));
 
-    // A public client without PKCE is refused.
-    let res = app
-        .client()
-        .get(authorize_url(
-            &app,
-            "v2",
-            &[
-                ("client_id", &native.client_id),
-                ("redirect_uri", &native.redirect_uri),
-                ("response_type", "code"),
-            ],
-        ))
-        .send()
+    // Any client without PKCE is refused, confidential ones too (RFC 9700).
+    for client in [&native, &web] {
+        let mut url = url::Url::parse(&app.url("/v2/o/authorize/")).unwrap();
+        url.query_pairs_mut().extend_pairs([
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+        ]);
+        let res = app.client().get(url.as_str()).send().await.unwrap();
+        let target = location(&res);
+        assert!(target.starts_with(&client.redirect_uri), "{target}");
+        assert_eq!(param(&target, "error").as_deref(), Some("invalid_request"));
+        assert!(param(&target, "error_description")
+            .unwrap()
+            .contains("code_challenge"));
+    }
+
+    // A code issued without a challenge (before PKCE was required) cannot be
+    // redeemed with a verifier: the client believes it used PKCE and did not.
+    let code = fresh_code(&app, &web, &[], "BBUser00000").await;
+    let digest = server::secrets::Secret::from_presented(&code).digest();
+    server::entities::authorization_code::Entity::update_many()
+        .col_expr(
+            server::entities::authorization_code::Column::CodeChallenge,
+            server::sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(server::entities::authorization_code::Column::CodeHash.eq(digest.as_str()))
+        .exec(&app.state.db)
         .await
         .unwrap();
+    let (status, body) = exchange(code, &web, secret).await;
     assert_eq!(
-        param(&location(&res), "error").as_deref(),
-        Some("invalid_request")
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
     );
-    assert!(param(&location(&res), "error_description")
+    assert!(body["error_description"]
+        .as_str()
         .unwrap()
-        .contains("code_challenge"));
+        .contains("without a code_challenge"));
 
     // Wrong secret: 401 invalid_client, audited.
     let code = fresh_code(&app, &web, &[], "BBUser00000").await;
@@ -673,6 +693,7 @@ async fn expired_codes_and_grants_stop_working(backend: Backend) {
             ("redirect_uri".into(), web.redirect_uri.clone()),
             ("client_id".into(), web.client_id.clone()),
             ("client_secret".into(), web.client_secret.clone()),
+            ("code_verifier".into(), PKCE_VERIFIER.into()),
         ]
     };
     let send = |form: Vec<(String, String)>| {
@@ -749,6 +770,7 @@ async fn declining_demographics_removes_patient_and_profile(backend: Backend) {
         &app,
         &[
             ("grant_type", "authorization_code"),
+            ("code_verifier", PKCE_VERIFIER),
             ("code", &param(&callback, "code").unwrap()),
             ("redirect_uri", &web.redirect_uri),
             ("client_id", &web.client_id),
@@ -796,6 +818,7 @@ async fn declining_demographics_removes_patient_and_profile(backend: Backend) {
         &app,
         &[
             ("grant_type", "authorization_code"),
+            ("code_verifier", PKCE_VERIFIER),
             ("code", &param(&callback, "code").unwrap()),
             ("redirect_uri", &private.redirect_uri),
             ("client_id", &private.client_id),
@@ -892,6 +915,7 @@ async fn revoking_on_the_connected_apps_page_ends_access_at_once(backend: Backen
         &app,
         &[
             ("grant_type", "authorization_code"),
+            ("code_verifier", PKCE_VERIFIER),
             ("code", &code),
             ("redirect_uri", &web.redirect_uri),
             ("client_id", &web.client_id),
@@ -1009,6 +1033,7 @@ async fn reconsenting_replaces_earlier_tokens_and_one_time_access_has_no_refresh
                 app,
                 &[
                     ("grant_type", "authorization_code"),
+                    ("code_verifier", PKCE_VERIFIER),
                     ("code", &code),
                     ("redirect_uri", &web.redirect_uri),
                     ("client_id", &web.client_id),
@@ -1069,6 +1094,7 @@ async fn tokens_in_query_strings_are_refused_and_limits_are_announced(backend: B
         &app,
         &[
             ("grant_type", "authorization_code"),
+            ("code_verifier", PKCE_VERIFIER),
             ("code", &code),
             ("redirect_uri", &web.redirect_uri),
             ("client_id", &web.client_id),

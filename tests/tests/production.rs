@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use portal_tests::{
     access::*,
     db_tests, location,
-    oauth::{client_post, consent, param, Answer, AppSpec},
+    oauth::{authorize_url_at, client_post, consent, param, Answer, AppSpec, PKCE_VERIFIER},
     Backend, TestApp,
 };
 use server::{
@@ -306,10 +306,15 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
     );
 
     // An authorization-code flow against production works...
-    let authorize = format!(
-        "{}?response_type=code&client_id={client_id}&redirect_uri={}&state=s1",
-        app.url("/production/v2/o/authorize/"),
-        "https%3A%2F%2Fapp.example.com%2Fcallback"
+    let authorize = authorize_url_at(
+        &app,
+        "/production/v2/o/authorize/",
+        &[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", "https://app.example.com/callback"),
+            ("state", "s1"),
+        ],
     );
     let back = consent(&app, &authorize, "BBUser00000", Answer::ALLOW).await;
     let code = param(&back, "code").expect("a code");
@@ -322,6 +327,7 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", "https://app.example.com/callback"),
+            ("code_verifier", PKCE_VERIFIER),
         ],
     )
     .await;

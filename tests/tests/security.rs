@@ -12,7 +12,7 @@ use server::{
 
 use portal_tests::{
     access::PASSWORD,
-    oauth::{authorize_url, consent, param, token_for, Answer, AppSpec},
+    oauth::{authorize_url, consent, param, token_for, Answer, AppSpec, PKCE_VERIFIER},
 };
 
 db_tests!(
@@ -992,6 +992,7 @@ async fn client_endpoint_limits_are_keyed_on_what_a_caller_cannot_forge(backend:
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", &web.redirect_uri),
+            ("code_verifier", PKCE_VERIFIER),
         ],
     )
     .await;

@@ -156,7 +156,7 @@ fn RegistrationForm() -> impl IntoView {
             <Choice legend="Client type" name="client_type" default="confidential" error=field_error(action, "client_type")
                 options=&[("confidential", "Confidential: a server that can keep the secret"), ("public", "Public: a browser or mobile app that cannot keep a secret")]/>
             <Choice legend="Grant type" name="grant_type" default="authorization-code" error=field_error(action, "grant_type")
-                options=&[("authorization-code", "Authorization code (with PKCE for public clients)"), ("implicit", "Implicit (public clients only)")]/>
+                options=&[("authorization-code", "Authorization code with PKCE (every app)"), ("implicit", "Implicit (public clients only)")]/>
             <TextArea label="Redirect URIs" name="redirect_uris"
                 hint="One per line or separated by spaces. http:// works in the sandbox only; native apps use a reverse-domain scheme like com.example.app:/callback."
                 error=field_error(action, "redirect_uris") value=kept_value(action, "redirect_uris")/>

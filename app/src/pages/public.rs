@@ -38,7 +38,7 @@ pub fn ApiDocsPage() -> impl IntoView {
             <caption>"Endpoints an app calls"</caption>
             <thead><tr><th scope="col">"Path"</th><th scope="col">"Purpose"</th></tr></thead>
             <tbody>
-                <tr><td><code>"/v2/o/authorize/"</code></td><td>"Send the enrollee here to sign in and approve your app (authorization code with PKCE S256, or implicit for public clients)."</td></tr>
+                <tr><td><code>"/v2/o/authorize/"</code></td><td>"Send the enrollee here to sign in and approve your app (authorization code with PKCE S256, required for every app; or implicit, for public sandbox apps only)."</td></tr>
                 <tr><td><code>"/v2/o/token/"</code></td><td>"Exchange a code, or a refresh token, for an access token."</td></tr>
                 <tr><td><code>"/v2/o/revoke_token/"</code></td><td>"Revoke a token (RFC 7009)."</td></tr>
                 <tr><td><code>"/v2/connect/userinfo"</code></td><td>"Basic profile of the enrollee who approved the token."</td></tr>

@@ -203,12 +203,12 @@ pub async fn begin(
         )
         .map_err(|e| refuse(OAuthError::invalid_request(e.to_string())))?
     };
-    let native = app
-        .registered_redirect(&redirect_uri)
-        .is_some_and(|u| u.is_native());
-    if !implicit && challenge.is_none() && (app.client_type == ClientType::Public || native) {
+    // Every client, confidential ones too (RFC 9700 §2.1.1, and the real
+    // program since 2024): a secret proves who redeems a code, not that the
+    // code was not stolen or injected on its way back.
+    if !implicit && challenge.is_none() {
         return Err(refuse(OAuthError::invalid_request(
-            "code_challenge (PKCE, S256) is required for public clients and native-app redirect URIs",
+            "code_challenge (PKCE, S256) is required: send the base64url SHA-256 of a fresh code_verifier, with code_challenge_method=S256",
         )));
     }
     let scopes = match params.scope.as_deref().filter(|s| !s.trim().is_empty()) {

@@ -254,6 +254,12 @@ pub async fn exchange_code(
             }
             Some(_) => {}
         }
+    } else if code_verifier.is_some_and(|v| !v.is_empty()) {
+        // A verifier for a code issued without a challenge: a client that
+        // believes it used PKCE did not (RFC 9700 §4.8.2, the downgrade).
+        return Err(OAuthError::invalid_grant(
+            "this code was issued without a code_challenge, so a code_verifier cannot be checked; start the authorization again with PKCE",
+        ));
     }
     let claimed = authorization_code::Entity::update_many()
         .col_expr(authorization_code::Column::UsedAt, Expr::value(now))

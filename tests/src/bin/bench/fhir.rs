@@ -228,6 +228,8 @@ async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
             client_id: Some(app.app.client_id.clone()),
             redirect_uri: Some(REDIRECT.into()),
             response_type: Some("code".into()),
+            code_challenge: Some(portal_tests::oauth::pkce_challenge()),
+            code_challenge_method: Some("S256".into()),
             ..Default::default()
         };
         let request =
@@ -255,7 +257,7 @@ async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
             &client,
             Some(&code),
             Some(REDIRECT),
-            None,
+            Some(portal_tests::oauth::PKCE_VERIFIER),
             now,
         )
         .await

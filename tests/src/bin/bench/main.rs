@@ -179,6 +179,7 @@ async fn refresh(backend: Backend, label: &str) {
                 ("grant_type", "authorization_code"),
                 ("code", param(&callback, "code").expect("code").as_str()),
                 ("redirect_uri", registered.redirect_uri.as_str()),
+                ("code_verifier", portal_tests::oauth::PKCE_VERIFIER),
             ])
             .send()
             .await
