@@ -28,6 +28,8 @@ db_tests!(
     forwarding_headers_count_only_from_a_trusted_proxy,
     client_endpoint_limits_are_keyed_on_what_a_caller_cannot_forge,
     bogus_bearer_tokens_are_refused_cheaply_and_logged,
+    racing_a_code_or_refresh_token_ends_its_whole_family,
+    losing_the_claim_to_a_concurrent_request_is_a_replay,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -1134,5 +1136,308 @@ async fn bogus_bearer_tokens_are_refused_cheaply_and_logged(backend: Backend) {
         && r.token_id.is_none()
         && r.resource == "Patient"
         && r.ip.as_deref() == Some(attacker)));
+    app.stop().await;
+}
+
+/// A code or refresh token sent several times at once (a stolen copy raced
+/// against the real app) is a replay however the race falls: at most one
+/// request gets tokens, and once all have answered, those tokens are
+/// revoked too. On PostgreSQL the losers wait on the winner's row lock and
+/// find the token spent only when they try to claim it.
+async fn racing_a_code_or_refresh_token_ends_its_whole_family(backend: Backend) {
+    const RACERS: usize = 8;
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..1).await;
+    let web = app.register(AppSpec::confidential("Raced App")).await;
+    let race = |form: Vec<(&'static str, String)>| {
+        let (url, id, secret) = (
+            app.url("/v2/o/token/"),
+            web.client_id.clone(),
+            web.client_secret.clone(),
+        );
+        async move {
+            let client = reqwest::Client::new();
+            let racers: Vec<_> = (0..RACERS)
+                .map(|_| {
+                    let request = client.post(&url).basic_auth(&id, Some(&secret)).form(&form);
+                    tokio::spawn(async move {
+                        let res = request.send().await.unwrap();
+                        (
+                            res.status().as_u16(),
+                            res.json::<serde_json::Value>().await.unwrap(),
+                        )
+                    })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for racer in racers {
+                answers.push(racer.await.unwrap());
+            }
+            answers
+        }
+    };
+    let winners = |answers: &[(u16, serde_json::Value)]| {
+        assert!(
+            answers
+                .iter()
+                .all(|(status, body)| *status == 200 || body["error"] == "invalid_grant"),
+            "{answers:?}"
+        );
+        let won: Vec<serde_json::Value> = answers
+            .iter()
+            .filter(|(s, _)| *s == 200)
+            .map(|(_, b)| b.clone())
+            .collect();
+        assert_eq!(won.len(), 1, "one exchange wins: {answers:?}");
+        won
+    };
+    let reads = |token: String| {
+        let url = app.url("/v2/fhir/Patient/");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+
+    let callback = consent(
+        &app,
+        &authorize_url(
+            &app,
+            "v2",
+            &[
+                ("client_id", &web.client_id),
+                ("redirect_uri", &web.redirect_uri),
+                ("response_type", "code"),
+            ],
+        ),
+        "BBUser00000",
+        Answer::ALLOW,
+    )
+    .await;
+    let code = param(&callback, "code").unwrap();
+    let answers = race(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code),
+        ("redirect_uri", web.redirect_uri.clone()),
+        ("code_verifier", PKCE_VERIFIER.into()),
+    ])
+    .await;
+    for won in winners(&answers) {
+        assert_eq!(
+            reads(won["access_token"].as_str().unwrap().into()).await,
+            401,
+            "the winner's token is revoked"
+        );
+    }
+
+    // The same for a refresh token.
+    let callback = consent(
+        &app,
+        &authorize_url(
+            &app,
+            "v2",
+            &[
+                ("client_id", &web.client_id),
+                ("redirect_uri", &web.redirect_uri),
+                ("response_type", "code"),
+            ],
+        ),
+        "BBUser00000",
+        Answer::ALLOW,
+    )
+    .await;
+    let (status, pair) = portal_tests::oauth::client_post(
+        &app,
+        "/v2/o/token/",
+        &web.client_id,
+        &web.client_secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &param(&callback, "code").unwrap()),
+            ("redirect_uri", &web.redirect_uri),
+            ("code_verifier", PKCE_VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{pair}");
+    let answers = race(vec![
+        ("grant_type", "refresh_token".into()),
+        (
+            "refresh_token",
+            pair["refresh_token"].as_str().unwrap().into(),
+        ),
+    ])
+    .await;
+    let won = winners(&answers);
+    assert!(
+        answers.iter().any(|(s, _)| *s == 400),
+        "the others are refused: {answers:?}"
+    );
+    assert_eq!(
+        reads(pair["access_token"].as_str().unwrap().into()).await,
+        401
+    );
+    for won in won {
+        assert_eq!(
+            reads(won["access_token"].as_str().unwrap().into()).await,
+            401,
+            "the winner's new token is revoked"
+        );
+        let (status, body) = portal_tests::oauth::client_post(
+            &app,
+            "/v2/o/token/",
+            &web.client_id,
+            &web.client_secret,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", won["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+    }
+    app.stop().await;
+}
+
+/// The race made certain: another transaction (standing in for a concurrent
+/// request) has spent the code or refresh token but not yet committed when
+/// ours reads it. Ours then loses the claim, and must treat that as the
+/// replay it is: revoke the family, audit it, say so. (On SQLite, writes
+/// queue, so ours reads after the commit and the same answer comes from
+/// the first check.)
+async fn losing_the_claim_to_a_concurrent_request_is_a_replay(backend: Backend) {
+    use server::entities::{authorization_code, refresh_token};
+    use server::sea_orm::{sea_query::Expr, TransactionTrait};
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..1).await;
+    let web = app.register(AppSpec::confidential("Raced App")).await;
+    let new_code = || async {
+        let url = authorize_url(
+            &app,
+            "v2",
+            &[
+                ("client_id", &web.client_id),
+                ("redirect_uri", &web.redirect_uri),
+                ("response_type", "code"),
+            ],
+        );
+        param(
+            &consent(&app, &url, "BBUser00000", Answer::ALLOW).await,
+            "code",
+        )
+        .unwrap()
+    };
+    let code_form = |code: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code.to_string()),
+            ("redirect_uri", web.redirect_uri.clone()),
+            ("code_verifier", PKCE_VERIFIER.to_string()),
+        ]
+    };
+    let post = |form: Vec<(&'static str, String)>| {
+        let (url, id, secret) = (
+            app.url("/v2/o/token/"),
+            web.client_id.clone(),
+            web.client_secret.clone(),
+        );
+        async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let now = app.state.clock.now();
+
+    // The refresh token first: a new consent would end its family anyway.
+    let (status, pair) = post(code_form(&new_code().await)).await;
+    assert_eq!(status, 200, "{pair}");
+    let refresh = pair["refresh_token"].as_str().unwrap().to_string();
+    let other = app.state.db.begin().await.unwrap();
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(
+            refresh_token::Column::TokenHash.eq(server::secrets::Secret::from_presented(&refresh)
+                .digest()
+                .as_str()),
+        )
+        .exec(&other)
+        .await
+        .unwrap();
+    let ours = tokio::spawn(post(vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh.clone()),
+    ]));
+    // Long enough for ours to read the row and wait on the other's claim.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    other.commit().await.unwrap();
+    let (status, body) = ours.await.unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already used; every token"),
+        "{body}"
+    );
+
+    let code = new_code().await;
+    let other = app.state.db.begin().await.unwrap();
+    authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::UsedAt, Expr::value(now))
+        .filter(
+            authorization_code::Column::CodeHash.eq(server::secrets::Secret::from_presented(&code)
+                .digest()
+                .as_str()),
+        )
+        .exec(&other)
+        .await
+        .unwrap();
+    let ours = tokio::spawn(post(code_form(&code)));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    other.commit().await.unwrap();
+    let (status, body) = ours.await.unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already used; every token"),
+        "{body}"
+    );
+
+    for action in ["oauth.code_replayed", "oauth.refresh_reused"] {
+        let count = audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq(action))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "{action} is audited");
+    }
     app.stop().await;
 }

@@ -203,20 +203,7 @@ pub async fn exchange_code(
         ));
     };
     if found.used_at.is_some() {
-        let revoked = revoke_family(&txn, found.id, now).await?;
-        audit::record(
-            &txn,
-            ctx,
-            now,
-            AuditRecord::new("oauth.code_replayed", "authorization_code", found.id)
-                .after(serde_json::json!({ "application_id": app.id, "tokens_revoked": revoked })),
-        )
-        .await?;
-        txn.commit().await?;
-        crate::cache::ACCESS.bump();
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was already used; every token issued from it has been revoked",
-        ));
+        return Err(code_replayed(txn, ctx, app, found.id, now).await?);
     }
     if found.expires_at <= now {
         return Err(OAuthError::invalid_grant(
@@ -268,9 +255,9 @@ pub async fn exchange_code(
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was already used",
-        ));
+        // A concurrent request spent it between our read and our claim: the
+        // same replay as above, caught one step later.
+        return Err(code_replayed(txn, ctx, app, found.id, now).await?);
     }
     let grant = data_access_grant::Entity::find_by_id(found.grant_id)
         .one(&txn)
@@ -305,6 +292,59 @@ pub async fn exchange_code(
     Ok(response(issued, scopes, &beneficiary, &grant, environment))
 }
 
+/// A spent code presented again (RFC 6749 §4.1.2): someone else may hold it,
+/// so every token issued from it is revoked, and the answer is `invalid_grant`.
+/// Whether the replay is seen on reading the code or on losing the race to
+/// claim it, the outcome is the same. On PostgreSQL the losing claim waits for
+/// the winner to commit, so the family revoked here includes the winner's tokens.
+async fn code_replayed(
+    txn: sea_orm::DatabaseTransaction,
+    ctx: &AuditContext,
+    app: &ClientApp,
+    code_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<OAuthError, OAuthError> {
+    let revoked = revoke_family(&txn, code_id, now).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("oauth.code_replayed", "authorization_code", code_id)
+            .after(serde_json::json!({ "application_id": app.id, "tokens_revoked": revoked })),
+    )
+    .await?;
+    txn.commit().await?;
+    crate::cache::ACCESS.bump();
+    Ok(OAuthError::invalid_grant(
+        "the authorization code was already used; every token issued from it has been revoked",
+    ))
+}
+
+/// A rotated refresh token presented again (RFC 9700 §4.14.2): the family
+/// ends, as for a replayed code, whichever way the reuse was caught.
+async fn refresh_reused(
+    txn: sea_orm::DatabaseTransaction,
+    ctx: &AuditContext,
+    app: &ClientApp,
+    old: &refresh_token::Model,
+    now: DateTime<Utc>,
+) -> Result<OAuthError, OAuthError> {
+    let revoked = revoke_family(&txn, old.family_id, now).await?;
+    audit::record(
+        &txn,
+        ctx,
+        now,
+        AuditRecord::new("oauth.refresh_reused", "refresh_token", old.id)
+            .after(serde_json::json!({ "application_id": app.id, "family": old.family_id, "tokens_revoked": revoked })),
+    )
+    .await?;
+    txn.commit().await?;
+    crate::cache::ACCESS.bump();
+    Ok(OAuthError::invalid_grant(
+        "the refresh token was already used; every token of this authorization has been revoked",
+    ))
+}
+
 /// `grant_type=refresh_token`: single use and rotating; `scope` may only narrow.
 pub async fn refresh(
     db: &DatabaseConnection,
@@ -329,18 +369,7 @@ pub async fn refresh(
         return Err(OAuthError::invalid_grant("the refresh token is not valid"));
     };
     if old.used_at.is_some() {
-        let revoked = revoke_family(&txn, old.family_id, now).await?;
-        audit::record(
-            &txn,
-            ctx,
-            now,
-            AuditRecord::new("oauth.refresh_reused", "refresh_token", old.id)
-                .after(serde_json::json!({ "application_id": app.id, "family": old.family_id, "tokens_revoked": revoked })),
-        )
-        .await?;
-        txn.commit().await?;
-        crate::cache::ACCESS.bump();
-        return Err(OAuthError::invalid_grant("the refresh token was already used; every token of this authorization has been revoked"));
+        return Err(refresh_reused(txn, ctx, app, &old, now).await?);
     }
     if old.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant(
@@ -377,9 +406,8 @@ pub async fn refresh(
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
-        return Err(OAuthError::invalid_grant(
-            "the refresh token was already used",
-        ));
+        // Spent by a concurrent request since we read it: reuse all the same.
+        return Err(refresh_reused(txn, ctx, app, &old, now).await?);
     }
     let beneficiary = load_beneficiary(&txn, old.beneficiary_id).await?;
     let issued = issue(&txn, &grant, &beneficiary, scopes, old.family_id, true, now).await?;
