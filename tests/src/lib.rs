@@ -246,6 +246,25 @@ pub fn location(response: &Response) -> String {
         .to_string()
 }
 
+/// Asserts that a document is served the way an uploaded or generated PDF
+/// must be (issue 18): as a PDF, inline, and under a sandboxing
+/// Content-Security-Policy, so nothing a file holds can run with the portal's
+/// origin.
+pub fn assert_sandboxed_pdf(res: &reqwest::Response) {
+    let headers = res.headers();
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline"));
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'") && policy.contains("sandbox"),
+        "{policy}"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+}
+
 /// The text of every page of a PDF the portal sent (panics if it is not a valid PDF).
 pub fn pdf_text(bytes: &[u8]) -> String {
     let pdf = lopdf::Document::load_mem(bytes).expect("a valid PDF");

@@ -274,11 +274,7 @@ async fn only_the_applicant_and_reviewers_can_see_the_application_and_its_files(
     };
     let mine = download(dev.clone()).await;
     assert_eq!(mine.status(), 200);
-    assert_eq!(mine.headers()["content-type"], "application/pdf");
-    // Shown inline, but sandboxed (issue 18): nothing an uploaded file holds
-    // can run with the portal's origin.
-    let policy_header = mine.headers()["content-security-policy"].to_str().unwrap();
-    assert!(policy_header.contains("sandbox") && policy_header.starts_with("default-src 'none'"));
+    portal_tests::assert_sandboxed_pdf(&mine);
     assert!(
         mine.bytes().await.unwrap().to_vec() == policy,
         "the file comes back byte for byte"

@@ -302,7 +302,7 @@ async fn approval_needs_the_whole_checklist_and_a_passed_demo_and_sends_the_lett
     let link = &overview[link_start..link_start + "/access/letters/".len() + 36];
     let mine = dev.get(app.url(link)).send().await.unwrap();
     assert_eq!(mine.status(), 200);
-    assert_eq!(mine.headers()["content-type"], "application/pdf");
+    portal_tests::assert_sandboxed_pdf(&mine);
     assert_eq!(
         other.get(app.url(link)).send().await.unwrap().status(),
         404,

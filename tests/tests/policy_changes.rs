@@ -371,8 +371,12 @@ async fn a_change_is_compared_answered_and_published_only_on_approval(backend: B
         format!("/directory/{rid}/documents/{proposed_id}")
     );
     assert_ne!(published[1], original[1], "the terms switched too");
-    let (status, pdf) = get(&app, &anyone, &published[0]).await;
-    assert_eq!(status, 200);
+    // Published to anyone, from a developer's upload: sandboxed like every
+    // document the portal serves.
+    let res = anyone.get(app.url(&published[0])).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    portal_tests::assert_sandboxed_pdf(&res);
+    let pdf = res.bytes().await.unwrap();
     assert!(portal_tests::pdf_text(&pdf).contains("within 7 days"));
     let (status, pdf) = get(&app, &anyone, &published[1]).await;
     assert_eq!(status, 200);
