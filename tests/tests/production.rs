@@ -480,7 +480,34 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
     {
         assert!(!format!("{row:?}").contains(&secret));
     }
+    // A reset link, requested and followed, so that its token passes through
+    // the request log too.
+    let res = app
+        .post_form(&app.client(), "request_password_reset", &[("email", POC)])
+        .await;
+    assert_eq!(location(&res), "/forgot-password?sent=1");
+    let reset_link = app
+        .smtp
+        .wait_for(POC, "Reset your")
+        .await
+        .link_containing("/reset-password?token=")
+        .unwrap();
+    let reset_token = reset_link.split("token=").nth(1).unwrap().to_string();
+    let reset_page = app.client().get(&reset_link).send().await.unwrap();
+    assert_eq!(reset_page.status(), 200);
+
     let logged = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    // One-time links are bearer secrets: the log shows neither the handoff
+    // token (in the path) nor the reset token (in the query).
+    assert!(
+        logged.contains("/handoff/{token}"),
+        "the handoff visit is logged, redacted"
+    );
+    assert!(!logged.contains(token), "the logs hold the handoff token");
+    assert!(
+        !logged.contains(&reset_token),
+        "the logs hold the reset token"
+    );
     assert!(
         logged.contains("production"),
         "the capture works: it saw this test's requests: {} bytes: {}",

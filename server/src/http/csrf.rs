@@ -58,7 +58,7 @@ pub async fn require_same_origin(req: Request, next: Next) -> Response {
     if same_origin {
         next.run(req).await
     } else {
-        tracing::warn!(path = %req.uri().path(), "refused cross-origin state-changing request");
+        tracing::warn!(path = %super::request::loggable_path(req.uri().path()), "refused cross-origin state-changing request");
         (
             StatusCode::FORBIDDEN,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -34,13 +34,31 @@ pub async fn with_request_id(mut req: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let path = loggable_path(req.uri().path());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path);
     let mut response = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| tracing::info!(status = response.status().as_u16(), "response"));
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
     response
+}
+
+/// Paths whose next segment is a bearer secret: whoever reads the logs must
+/// not be able to follow the link. (The other one-time links carry their
+/// token in the query string, which is never logged.)
+const SECRET_SEGMENT_AFTER: &[&str] = &["/handoff/"];
+
+/// The request path as the log may show it: a secret segment becomes `{token}`.
+pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in SECRET_SEGMENT_AFTER {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |at| &rest[at..]);
+            return format!("{prefix}{{token}}{tail}").into();
+        }
+    }
+    path.into()
 }
 
 /// The caller's address: as `client_address::resolve` found it (which
@@ -63,5 +81,17 @@ pub fn meta_from_parts(parts: &axum::http::request::Parts) -> RequestMeta {
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(512).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn a_handoff_token_never_reaches_the_log() {
+        assert_eq!(loggable_path("/handoff/abcDEF123"), "/handoff/{token}");
+        assert_eq!(loggable_path("/handoff/abc/more"), "/handoff/{token}/more");
+        assert_eq!(loggable_path("/v2/fhir/Patient/-1"), "/v2/fhir/Patient/-1");
     }
 }
