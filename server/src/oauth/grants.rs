@@ -78,16 +78,17 @@ pub(crate) async fn revoke_tokens_where(
     if grant_ids.is_empty() {
         return Ok(0);
     }
-    let access = access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-        .filter(access_token::Column::GrantId.is_in(grant_ids.clone()))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
+    // Refresh tokens first, as in `tokens::revoke_family`, which says why.
     let refresh = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::GrantId.is_in(grant_ids))
+        .filter(refresh_token::Column::GrantId.is_in(grant_ids.clone()))
         .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    let access = access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::GrantId.is_in(grant_ids))
+        .filter(access_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     Ok(access.rows_affected + refresh.rows_affected)

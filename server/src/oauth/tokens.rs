@@ -119,16 +119,20 @@ async fn revoke_family(
     family: Uuid,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let access = access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-        .filter(access_token::Column::FamilyId.eq(family))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
+    // Refresh tokens first, here and in `grants::revoke_tokens_where`: a
+    // refresh that lost the race to claim its token still holds that row
+    // (PostgreSQL keeps the lock it took to recheck the concurrent update),
+    // so revoking in the other order deadlocks with it.
     let refresh = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::FamilyId.eq(family))
         .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    let access = access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::FamilyId.eq(family))
+        .filter(access_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     Ok(access.rows_affected + refresh.rows_affected)
