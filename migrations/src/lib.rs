@@ -20,6 +20,7 @@ mod m0014_policy_changes;
 mod m0015_review_campaigns;
 mod m0016_re_review_demos;
 mod m0017_outbox_one_time_links;
+mod m0018_unrequested_mail_cap;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_review_campaigns::Migration),
             Box::new(m0016_re_review_demos::Migration),
             Box::new(m0017_outbox_one_time_links::Migration),
+            Box::new(m0018_unrequested_mail_cap::Migration),
         ]
     }
 }

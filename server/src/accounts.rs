@@ -29,6 +29,11 @@ pub const RESET_LINK_TTL: Duration = Duration::hours(1);
 pub const SET_PASSWORD_LINK_TTL: Duration = Duration::days(7);
 pub const MAX_FAILED_LOGINS: i32 = 5;
 pub const LOCKOUT: Duration = Duration::minutes(15);
+/// Emails that anyone may make us send to one account in an hour without
+/// signing in: password resets and notices of a sign-up with its email. More
+/// are answered as usual but not sent, so that no one can flood an inbox or
+/// grow the outbox without bound from many addresses.
+pub const UNREQUESTED_MAIL_PER_HOUR: i32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -198,7 +203,55 @@ fn account_row(id: Uuid, new: NewAccountRow<'_>, now: DateTime<Utc>) -> account:
         locked_until: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        unrequested_mail_window: Set(None),
+        unrequested_mail_count: Set(0),
     }
+}
+
+/// The account's mail window after one more unrequested email, or `None`
+/// when the window's allowance is spent. Fixed windows of an hour: at most
+/// twice the allowance can arrive within any hour, which still bounds it.
+fn unrequested_mail_window_after_one_more(
+    window: Option<DateTime<Utc>>,
+    count: i32,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, i32)> {
+    match window {
+        Some(started) if now >= started && now - started < Duration::hours(1) => {
+            (count < UNREQUESTED_MAIL_PER_HOUR).then_some((started, count + 1))
+        }
+        _ => Some((now, 1)),
+    }
+}
+
+/// Takes one from the account's allowance of unrequested emails, inside the
+/// caller's transaction (on the locked row, so parallel requests all count);
+/// false when the allowance is spent and nothing may be sent.
+async fn take_unrequested_mail_allowance(
+    txn: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(account) = account::Entity::find_by_id(account_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let Some((window, count)) = unrequested_mail_window_after_one_more(
+        account.unrequested_mail_window,
+        account.unrequested_mail_count,
+        now,
+    ) else {
+        tracing::info!(account = %account_id, "unrequested email not sent: the hour's allowance is spent");
+        return Ok(false);
+    };
+    let mut row = account.into_active_model();
+    row.unrequested_mail_window = Set(Some(window));
+    row.unrequested_mail_count = Set(count);
+    row.update(txn).await?;
+    Ok(true)
 }
 
 async fn find_by_email(
@@ -351,6 +404,9 @@ pub async fn sign_up(
     let password_hash = passwords::hash_off_runtime(&form.password).await?;
     if let Some(existing) = find_by_email(db, &email).await? {
         let txn = crate::db::begin_write(db).await?;
+        if !take_unrequested_mail_allowance(&txn, existing.id, now).await? {
+            return Ok(SignUpOutcome::AlreadyRegistered);
+        }
         mail::enqueue(
             &txn,
             templates::sign_up_with_existing_email(
@@ -700,6 +756,9 @@ pub async fn request_password_reset(
         return Ok(());
     };
     let txn = crate::db::begin_write(db).await?;
+    if !take_unrequested_mail_allowance(&txn, account.id, now).await? {
+        return Ok(());
+    }
     let token = create_link(
         &txn,
         account.id,
@@ -981,4 +1040,39 @@ pub async fn create_verified_account(
     .await?;
     txn.commit().await?;
     Ok(AccountId(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unrequested_mail_is_capped_per_hour_and_the_window_starts_again() {
+        let start = DateTime::parse_from_rfc3339("2031-03-04T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (mut window, mut count) = (None, 0);
+        for sent in 1..=UNREQUESTED_MAIL_PER_HOUR {
+            let now = start + Duration::minutes(sent.into());
+            (window, count) = unrequested_mail_window_after_one_more(window, count, now)
+                .map(|(w, c)| (Some(w), c))
+                .expect("within the allowance");
+            assert_eq!((window, count), (Some(start + Duration::minutes(1)), sent));
+        }
+        let late_in_window = start + Duration::minutes(60);
+        assert_eq!(
+            unrequested_mail_window_after_one_more(window, count, late_in_window),
+            None
+        );
+        let next_window = start + Duration::minutes(61);
+        assert_eq!(
+            unrequested_mail_window_after_one_more(window, count, next_window),
+            Some((next_window, 1))
+        );
+        // A window that starts in the future (the clock was set back) starts again.
+        assert_eq!(
+            unrequested_mail_window_after_one_more(window, count, start),
+            Some((start, 1))
+        );
+    }
 }

@@ -30,6 +30,7 @@ db_tests!(
     bogus_bearer_tokens_are_refused_cheaply_and_logged,
     racing_a_code_or_refresh_token_ends_its_whole_family,
     losing_the_claim_to_a_concurrent_request_is_a_replay,
+    many_addresses_cannot_flood_one_inbox_or_grow_the_outbox,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -1439,5 +1440,110 @@ async fn losing_the_claim_to_a_concurrent_request_is_a_replay(backend: Backend) 
             .unwrap();
         assert_eq!(count, 1, "{action} is audited");
     }
+    app.stop().await;
+}
+
+/// Resets and sign-ups with a taken email, sent from a new address each time
+/// (so no per-address limit applies), make us email that account's owner at
+/// most `UNREQUESTED_MAIL_PER_HOUR` times an hour. Every attempt is answered
+/// as usual, so the cap tells no one which emails have accounts, and the
+/// outbox, the reset links and the audit trail stop growing with it.
+async fn many_addresses_cannot_flood_one_inbox_or_grow_the_outbox(backend: Backend) {
+    let app = TestApp::spawn_with(backend, behind_proxy(&[])).await;
+    let victim = "victim@example.com";
+    verified_developer(&app, victim).await;
+    let cap = server::accounts::UNREQUESTED_MAIL_PER_HOUR as usize;
+    let queued_for_victim = || async {
+        outbox_message::Entity::find()
+            .filter(outbox_message::Column::Recipients.contains(victim))
+            .count(&app.state.db)
+            .await
+            .unwrap() as usize
+    };
+    let audited = || async {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Action.is_in([
+                "account.password_reset_requested",
+                "account.sign_up_existing_email",
+            ]))
+            .count(&app.state.db)
+            .await
+            .unwrap() as usize
+    };
+
+    for n in 0..3 * cap {
+        let from = format!("198.51.100.{}", n + 1);
+        let res = if n % 3 == 2 {
+            post_from(
+                &app,
+                &from,
+                "sign_up",
+                &[
+                    ("name", "Mallory"),
+                    ("email", victim),
+                    ("organization", "M"),
+                    ("password", "quiet-harbor-lamp-9"),
+                    ("password_confirm", "quiet-harbor-lamp-9"),
+                    ("accept_terms", "yes"),
+                ],
+            )
+            .await
+        } else {
+            post_from(&app, &from, "request_password_reset", &[("email", victim)]).await
+        };
+        // Answered as if sent, every time.
+        let expected = if n % 3 == 2 {
+            "/signup/check-email"
+        } else {
+            "/forgot-password?sent=1"
+        };
+        assert!(
+            location(&res).starts_with(expected),
+            "attempt {n}: {}",
+            location(&res)
+        );
+    }
+    assert_eq!(
+        queued_for_victim().await,
+        cap,
+        "only the hour's allowance is queued"
+    );
+    assert_eq!(audited().await, cap, "and only what was sent is audited");
+    for _ in 0..100 {
+        if app
+            .smtp
+            .messages()
+            .await
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == victim))
+            .count()
+            >= cap
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let delivered = app
+        .smtp
+        .messages()
+        .await
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == victim))
+        .count();
+    assert_eq!(
+        delivered, cap,
+        "the owner's inbox got the allowance, no more"
+    );
+
+    // The owner can still get a reset an hour later.
+    app.state.clock.advance(chrono::Duration::minutes(61));
+    post_from(
+        &app,
+        "203.0.113.9",
+        "request_password_reset",
+        &[("email", victim)],
+    )
+    .await;
+    assert_eq!(queued_for_victim().await, cap + 1);
     app.stop().await;
 }

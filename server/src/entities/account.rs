@@ -17,6 +17,9 @@ pub struct Model {
     pub locked_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the current window of [`crate::accounts::UNREQUESTED_MAIL_PER_HOUR`] started.
+    pub unrequested_mail_window: Option<DateTimeUtc>,
+    pub unrequested_mail_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
