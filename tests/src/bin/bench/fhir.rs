@@ -117,6 +117,7 @@ fn portal(target: &Target, port: u16) -> Command {
         .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
         .env("RATE_LIMIT_API_PER_MINUTE", "1000000000")
         .env("RATE_LIMIT_TOKEN_PER_MINUTE", "1000000000")
+        .env("RATE_LIMIT_TOKEN_PER_IP_PER_MINUTE", "1000000000")
         .env("RUST_LOG", "warn")
         .env_remove("SMTP_URL");
     command
@@ -340,10 +341,16 @@ struct Kill(Child);
 
 /// Starts `portal serve` on `target`; returns the process and its base URL.
 async fn serve(target: &Target) -> (Kill, String) {
+    serve_with(target, &[]).await
+}
+
+/// [`serve`] with extra settings.
+async fn serve_with(target: &Target, settings: &[(&str, &str)]) -> (Kill, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = Kill(
         portal(target, port)
+            .envs(settings.iter().copied())
             .arg("serve")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -659,4 +666,131 @@ pub async fn run() {
     for (backend, label) in backends() {
         run_backend(backend, label).await;
     }
+}
+
+/// Sign-in attempts per second in `bench flood`: the issue's figure.
+const FLOOD_PER_SECOND: u64 = 200;
+
+/// `bench flood`: Patient reads at 16 connections, in rounds alternating
+/// between a quiet server and one receiving [`FLOOD_PER_SECOND`] sign-in
+/// attempts, each for a different unknown email (so each costs a full
+/// password hash, the decoy). The per-address limit is lifted, as if the
+/// attempts came from many addresses: this measures the hashing pool, which
+/// must keep the API answering, not the per-address limit.
+pub async fn run_flood() {
+    println!(
+        "FHIR Patient read, quiet vs while {FLOOD_PER_SECOND} sign-in attempts per second arrive"
+    );
+    for (backend, label) in backends() {
+        println!("\n== {label} ==");
+        let target = Target::create(&backend).await;
+        load(&target, &["--first", "200"]);
+        target.settle().await;
+        let (_server, base) = serve_with(
+            &target,
+            &[("RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE", "1000000000")],
+        )
+        .await;
+        let readers: Vec<u32> = (0..64).collect();
+        let tokens = Arc::new(tokens_for(&target.url, &readers).await);
+        let path: PathOf =
+            Arc::new(|n| format!("/v2/fhir/Patient/{}", synthetic::fhir_id((n % 64) as u32)));
+
+        let (mut quiet, mut flooded) = (Figures::empty(), Figures::empty());
+        let mut answers = FloodAnswers::default();
+        for round in 0..ROUNDS {
+            let flood = round % 2 == 1;
+            let attack = flood
+                .then(|| tokio::spawn(sign_in_flood(base.clone(), ROUND_WARM_UP + ROUND_MEASURE)));
+            let figures = measure_for(
+                &base,
+                tokens.clone(),
+                path.clone(),
+                16,
+                ROUND_WARM_UP,
+                ROUND_MEASURE,
+            )
+            .await;
+            match attack {
+                Some(attack) => {
+                    answers.absorb(attack.await.expect("flood task"));
+                    flooded.absorb(figures);
+                }
+                None => quiet.absorb(figures),
+            }
+        }
+        quiet.print("Patient read, 16 conn, quiet");
+        flooded.print(&format!(
+            "Patient read, 16 conn, {FLOOD_PER_SECOND} sign-ins/s"
+        ));
+        let statuses: Vec<String> = answers
+            .by_status
+            .iter()
+            .map(|(status, count)| format!("{count} × {status}"))
+            .collect();
+        // A wrong password is answered 500 until server functions answer 4xx (issue 19).
+        println!(
+            "      sign-in attempts: {} sent; answers: {}; {} unanswered within 10 s",
+            answers.sent,
+            statuses.join(", "),
+            answers.unanswered
+        );
+        target.remove().await;
+    }
+}
+
+/// What the sign-in attempts of a flood got back: the count of each status,
+/// and of attempts that got no answer within 10 s.
+#[derive(Default)]
+struct FloodAnswers {
+    sent: usize,
+    by_status: std::collections::BTreeMap<u16, usize>,
+    unanswered: usize,
+}
+
+impl FloodAnswers {
+    fn absorb(&mut self, other: FloodAnswers) {
+        self.sent += other.sent;
+        for (status, count) in other.by_status {
+            *self.by_status.entry(status).or_default() += count;
+        }
+        self.unanswered += other.unanswered;
+    }
+}
+
+/// Sends [`FLOOD_PER_SECOND`] sign-in attempts a second for `length`, each
+/// on its own, then waits (up to 10 s) for the last answers, so the next
+/// round starts quiet.
+async fn sign_in_flood(base: String, length: Duration) -> FloodAnswers {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / FLOOD_PER_SECOND));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let until = std::time::Instant::now() + length;
+    let mut attempts = tokio::task::JoinSet::new();
+    let mut answers = FloodAnswers::default();
+    let mut n = 0u64;
+    while std::time::Instant::now() < until {
+        tick.tick().await;
+        n += 1;
+        answers.sent += 1;
+        let request = client
+            .post(format!("{base}/api/log_in"))
+            .header("origin", &base)
+            .header("accept", "application/json")
+            .form(&[
+                ("email", format!("flood-{n}@example.com")),
+                ("password", "not the password".to_string()),
+            ]);
+        attempts.spawn(async move { request.send().await.map(|r| r.status().as_u16()) });
+    }
+    while let Some(done) = attempts.join_next().await {
+        match done.expect("attempt task") {
+            Ok(status) => *answers.by_status.entry(status).or_default() += 1,
+            Err(_) => answers.unanswered += 1,
+        }
+    }
+    answers
 }

@@ -4,13 +4,15 @@
 //! ```text
 //! cargo run --release -p portal-tests --bin bench -- refresh
 //! cargo build --release --bin portal --bin bench && target/release/bench fhir
+//! target/release/bench flood
 //! ```
 //!
 //! Each runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set,
 //! at 16 and 64 concurrent connections. `refresh` starts the server in this
 //! process; `fhir` runs the `portal` binary as its own process (so its memory
 //! can be read) next to a second process that serves the same bytes from
-//! memory (the ceiling).
+//! memory (the ceiling). `flood` measures Patient reads while sign-in
+//! attempts arrive, against the same `portal` binary.
 mod fhir;
 use std::{
     sync::Arc,
@@ -90,6 +92,10 @@ fn settings() -> TestOptions {
     options
         .settings
         .push(("RATE_LIMIT_API_PER_MINUTE", "100000000".into()));
+    // All the bench's clients share one address.
+    options
+        .settings
+        .push(("RATE_LIMIT_TOKEN_PER_IP_PER_MINUTE", "100000000".into()));
     options
 }
 
@@ -279,9 +285,10 @@ fn main() {
                 }
             }
             "fhir" => fhir::run().await,
+            "flood" => fhir::run_flood().await,
             "ceiling" => fhir::serve_ceiling().await,
             _ => {
-                eprintln!("usage: bench refresh | bench fhir");
+                eprintln!("usage: bench refresh | bench fhir | bench flood");
                 std::process::exit(2);
             }
         }
