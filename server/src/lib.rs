@@ -74,7 +74,14 @@ pub struct RateLimits {
     pub bad_token_per_ip: http::rate_limit::RateLimiter<std::net::IpAddr>,
     /// Per client address: sign-ins, sign-ups, reset requests, verification resends.
     pub account_per_ip: http::rate_limit::RateLimiter<std::net::IpAddr>,
+    /// Per app: failed client authentications written to the audit trail
+    /// ([`AUDITED_CLIENT_FAILURES_PER_MINUTE`]); the rest are only logged.
+    pub audited_client_failures: http::rate_limit::RateLimiter<uuid::Uuid>,
 }
+
+/// Enough to show an app's owner that someone is guessing its secret,
+/// while the audit trail grows by at most this per app and minute.
+pub const AUDITED_CLIENT_FAILURES_PER_MINUTE: u32 = 10;
 
 impl RateLimits {
     pub fn from_settings(settings: &Settings) -> Self {
@@ -88,6 +95,7 @@ impl RateLimits {
             api: RateLimiter::new(settings.api_requests_per_minute, KEYS),
             bad_token_per_ip: RateLimiter::new(settings.bad_tokens_per_ip_per_minute, KEYS),
             account_per_ip: RateLimiter::new(settings.account_requests_per_ip_per_minute, KEYS),
+            audited_client_failures: RateLimiter::new(AUDITED_CLIENT_FAILURES_PER_MINUTE, KEYS),
         }
     }
 }

@@ -31,6 +31,7 @@ db_tests!(
     racing_a_code_or_refresh_token_ends_its_whole_family,
     losing_the_claim_to_a_concurrent_request_is_a_replay,
     many_addresses_cannot_flood_one_inbox_or_grow_the_outbox,
+    guessing_client_credentials_cannot_grow_the_audit_trail,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -1545,5 +1546,59 @@ async fn many_addresses_cannot_flood_one_inbox_or_grow_the_outbox(backend: Backe
     )
     .await;
     assert_eq!(queued_for_victim().await, cap + 1);
+    app.stop().await;
+}
+
+/// Failed client authentication from many addresses: guesses at an app's
+/// secret are audited up to the per-app allowance a minute (enough for its
+/// owner to see the attack) and client ids that name no app never are, so
+/// the audit trail cannot be grown without bound. Every guess is still
+/// refused as invalid_client.
+async fn guessing_client_credentials_cannot_grow_the_audit_trail(backend: Backend) {
+    let app = TestApp::spawn_with(backend, behind_proxy(&[])).await;
+    let web = app.register(AppSpec::confidential("Web App")).await;
+    let failures = || async {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq("oauth.client_auth_failed"))
+            .all(&app.state.db)
+            .await
+            .unwrap()
+    };
+    let allowance = server::AUDITED_CLIENT_FAILURES_PER_MINUTE as usize;
+    for n in 0..3 * allowance {
+        let from = format!("198.51.100.{}", n + 1);
+        let made_up = format!("no-such-client-{n}");
+        for (id, secret) in [(web.client_id.as_str(), "guessed"), (made_up.as_str(), "x")] {
+            let (status, body) = token_post(
+                &app,
+                &from,
+                Some((id, secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", "junk")],
+            )
+            .await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (401, Some("invalid_client"))
+            );
+        }
+    }
+    let audited = failures().await;
+    assert_eq!(audited.len(), allowance, "the allowance, then logs only");
+    let web_id = server::oauth::clients::find(
+        &app.state.db,
+        server::apps::Environment::Sandbox,
+        &web.client_id,
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id
+    .to_string();
+    assert!(
+        audited
+            .iter()
+            .all(|row| row.target_id.as_deref() == Some(web_id.as_str())),
+        "only the real app's failures are audited"
+    );
     app.stop().await;
 }

@@ -175,13 +175,20 @@ impl PresentedClient {
 
 /// Authenticates the calling app: confidential clients must prove their
 /// secret; public clients identify themselves by client id (and prove
-/// possession with PKCE). Failures are audited.
+/// possession with PKCE).
+///
+/// A failure against a registered app is audited while `within_audit_budget`
+/// allows it for that app, so that anyone can't grow the audit trail without
+/// bound by guessing; the rest, and every failure for a client id that
+/// names no app (attacker-chosen text with nothing to attach it to), are
+/// only logged.
 pub async fn authenticate(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     environment: Environment,
     presented: &PresentedClient,
     now: DateTime<Utc>,
+    within_audit_budget: impl FnOnce(ApplicationId) -> bool,
 ) -> Result<ClientApp, OAuthError> {
     let Some(client_id) = presented.client_id.as_deref().filter(|c| !c.is_empty()) else {
         return Err(OAuthError::invalid_client());
@@ -208,6 +215,15 @@ pub async fn authenticate(
             }
         }
         (reason, app) => {
+            let reason = reason.unwrap_or("unknown client");
+            let Some(app) = app.filter(|app| within_audit_budget(app.id)) else {
+                tracing::warn!(
+                    environment = environment.as_str(),
+                    reason,
+                    "client authentication failed"
+                );
+                return Err(OAuthError::invalid_client());
+            };
             let txn = crate::db::begin_write(db).await?;
             audit::record(
                 &txn,
@@ -216,11 +232,11 @@ pub async fn authenticate(
                 AuditRecord {
                     action: "oauth.client_auth_failed",
                     target_type: "application",
-                    target_id: app.map(|a| a.id.to_string()),
+                    target_id: Some(app.id.to_string()),
                     before: None,
                     after: Some(serde_json::json!({
                         "client_id": client_id.chars().take(64).collect::<String>(),
-                        "reason": reason.unwrap_or("unknown client"),
+                        "reason": reason,
                         "environment": environment.as_str(),
                     })),
                 },

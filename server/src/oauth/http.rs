@@ -30,6 +30,7 @@ use crate::{
         request::{client_ip, meta_from_parts},
         session_cookie::{self, BENEFICIARY},
     },
+    ids::ApplicationId,
     mail::templates::escape_html,
     AppState,
 };
@@ -344,9 +345,18 @@ async fn authenticated_client(
         form.get("client_secret").map(String::as_str),
     )
     .map_err(|e| oauth_error_response(e, basic))?;
-    let app = clients::authenticate(&state.db, ctx, environment, &presented, state.clock.now())
-        .await
-        .map_err(|e| oauth_error_response(e, presented.via_basic))?;
+    let within_audit_budget =
+        |app: ApplicationId| state.limits.audited_client_failures.check(&app.0).allowed;
+    let app = clients::authenticate(
+        &state.db,
+        ctx,
+        environment,
+        &presented,
+        state.clock.now(),
+        within_audit_budget,
+    )
+    .await
+    .map_err(|e| oauth_error_response(e, presented.via_basic))?;
     let address = match app.client_type {
         ClientType::Confidential => None,
         ClientType::Public => client_ip(&parts.extensions).map(network_of),

@@ -211,7 +211,7 @@ async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
         client_secret: Some(app.client_secret.expose().to_string()),
         via_basic: true,
     };
-    let client = clients::authenticate(&db, &ctx, Environment::Sandbox, &presented, now)
+    let client = clients::authenticate(&db, &ctx, Environment::Sandbox, &presented, now, |_| true)
         .await
         .expect("the bench app authenticates");
     let mut out = Vec::new();
