@@ -234,7 +234,8 @@ async fn approval_needs_the_whole_checklist_and_a_passed_demo_and_sends_the_lett
                 ("id", &id),
                 ("outcome", "passed"),
                 ("notes[account_creation]", "Clear sign-up."),
-                ("notes[sharing]", "No sharing."),
+                ("shared[account_creation]", "yes"),
+                ("notes[sharing]", "Internal: ask legal about the SDK."),
             ],
         )
         .await;
@@ -244,6 +245,15 @@ async fn approval_needs_the_whole_checklist_and_a_passed_demo_and_sends_the_lett
         overview.contains("<dd id=\"demo-outcome\">Passed</dd>"),
         "{overview}"
     );
+    // Per-topic notes are internal unless shared (issue 18): the applicant
+    // gets the shared one only, the reviewers both.
+    assert!(overview.contains("Clear sign-up."), "{overview}");
+    assert!(
+        !overview.contains("ask legal"),
+        "an internal note reached the applicant"
+    );
+    let reviewed = page(&app, &reviewer, &format!("/review/{id}")).await;
+    assert!(reviewed.contains("Clear sign-up.") && reviewed.contains("ask legal"));
 
     // Not every item evaluated yet.
     let res = app

@@ -456,7 +456,8 @@ pub struct BookingDto {
     /// `booked`, `cancelled` or `held`.
     pub status: String,
     pub outcome: Option<String>,
-    pub notes: Vec<(String, String)>,
+    /// (topic, note, shared with the applicant).
+    pub notes: Vec<(String, String, bool)>,
     pub concerns: String,
 }
 
@@ -537,7 +538,12 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
             outcome: b.outcome.map(|o| o.label().to_string()),
             notes: server::review::demos::DEMO_TOPICS
                 .iter()
-                .filter_map(|(k, label)| b.notes.get(*k).map(|n| (label.to_string(), n.clone())))
+                .filter_map(|(k, label)| {
+                    let shared = b.shared.contains(*k);
+                    b.notes
+                        .get(*k)
+                        .map(|n| (label.to_string(), n.clone(), shared))
+                })
                 .collect(),
             concerns: b.concerns,
         }),
@@ -691,10 +697,12 @@ pub async fn record_demo(
     id: String,
     outcome: Option<String>,
     #[server(default)] notes: BTreeMap<String, String>,
+    #[server(default)] shared: BTreeMap<String, String>,
     #[server(default)] concerns: String,
 ) -> Result<(), AppError> {
     let call = Call::capture();
     let user = call.require_reviewer().await?;
+    let shared: std::collections::BTreeSet<String> = shared.into_keys().collect();
     server::review::demos::record_outcome(
         &call.state.db,
         &call.audit_as(&user),
@@ -704,6 +712,7 @@ pub async fn record_demo(
             .as_deref()
             .and_then(server::review::demos::Outcome::parse),
         &notes,
+        &shared,
         &concerns,
         &call.state.settings.public_url,
         call.now(),

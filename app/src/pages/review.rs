@@ -577,10 +577,15 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                     <input type="hidden" name="id" value=id_record/>
                                     {server_topics().into_iter().map(|(key, label)| {
                                         let note_id = format!("note-{key}");
+                                        let share_id = format!("share-{key}");
                                         view! {
                                             <div class="field">
-                                                <label for=note_id.clone()>{format!("{label}: notes")}</label>
+                                                <label for=note_id.clone()>{format!("{label}: notes (internal unless shared)")}</label>
                                                 <textarea id=note_id name=format!("notes[{key}]") rows="2"></textarea>
+                                                <div class="checkbox">
+                                                    <input type="checkbox" id=share_id.clone() name=format!("shared[{key}]") value="yes"/>
+                                                    <label for=share_id>"Share this note with the applicant"</label>
+                                                </div>
                                             </div>
                                         }
                                     }).collect_view()}
@@ -668,7 +673,10 @@ fn BookingSummary(booking: BookingDto) -> impl IntoView {
             <dt>"Reviewer"</dt><dd>{booking.slot.reviewer.clone()}</dd>
             {booking.outcome.clone().map(|o| view! { <dt>"Outcome"</dt><dd id="demo-outcome">{o}</dd> })}
             {(!booking.concerns.is_empty()).then(|| view! { <dt>"Concerns to resolve"</dt><dd>{booking.concerns.clone()}</dd> })}
-            {booking.notes.iter().map(|(topic, note)| view! { <dt>{topic.clone()}</dt><dd>{note.clone()}</dd> }).collect_view()}
+            {booking.notes.iter().map(|(topic, note, shared)| view! {
+                <dt>{topic.clone()}</dt>
+                <dd>{note.clone()}{shared.then_some(" (shared with the applicant)")}</dd>
+            }).collect_view()}
         </dl>
     }
 }

@@ -86,8 +86,11 @@ pub struct BookingView {
     pub status: String,
     pub sequence: i32,
     pub outcome: Option<Outcome>,
-    /// Topic key → the reviewer's note.
+    /// Topic key → the reviewer's note: for reviewers every note, for the
+    /// applicant only those the reviewer shared.
     pub notes: BTreeMap<String, String>,
+    /// The topics whose note the applicant sees.
+    pub shared: std::collections::BTreeSet<String>,
     /// Concerns the applicant must resolve.
     pub concerns: String,
 }
@@ -626,6 +629,7 @@ pub async fn record_outcome(
     id: Uuid,
     outcome: Option<Outcome>,
     notes: &BTreeMap<String, String>,
+    shared: &std::collections::BTreeSet<String>,
     concerns: &str,
     public_url: &str,
     now: DateTime<Utc>,
@@ -646,6 +650,8 @@ pub async fn record_outcome(
         .filter_map(|(k, _)| notes.get(*k).map(|n| (k.to_string(), n.trim().to_string())))
         .filter(|(_, n)| !n.is_empty())
         .collect();
+    // Notes are internal unless shared; sharing a topic without a note shares nothing.
+    let shared: Vec<&String> = notes.keys().filter(|k| shared.contains(*k)).collect();
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let state = access::state_of(&request);
@@ -657,7 +663,7 @@ pub async fn record_outcome(
     row.status = Set("held".into());
     row.outcome = Set(Some(outcome.as_str().into()));
     row.outcome_notes = Set(Some(
-        serde_json::json!({ "topics": notes, "concerns": concerns }).to_string(),
+        serde_json::json!({ "topics": notes, "shared": shared, "concerns": concerns }).to_string(),
     ));
     row.updated_at = Set(now);
     row.update(&txn).await?;
@@ -687,7 +693,7 @@ pub async fn record_outcome(
         ctx,
         now,
         AuditRecord::new("access_request.demo_recorded", "access_request", id)
-            .after(serde_json::json!({ "outcome": outcome.as_str(), "topics": notes, "concerns": concerns })),
+            .after(serde_json::json!({ "outcome": outcome.as_str(), "topics": notes, "shared": shared, "concerns": concerns })),
     )
     .await?;
     let name = app_name(&txn, &request).await?;
@@ -750,12 +756,22 @@ pub async fn booking(
         .as_deref()
         .and_then(|n| serde_json::from_str(n).ok())
         .unwrap_or_default();
+    let shared: std::collections::BTreeSet<String> =
+        serde_json::from_value(notes["shared"].clone()).unwrap_or_default();
+    let mut topics: BTreeMap<String, String> =
+        serde_json::from_value(notes["topics"].clone()).unwrap_or_default();
+    // Checked here, not in the page: an applicant never receives an internal
+    // note (rows from before sharing existed have none shared).
+    if !viewer.role.can_review() {
+        topics.retain(|topic, _| shared.contains(topic));
+    }
     Ok(Some(BookingView {
         slot: slot_view(db, slot).await?,
         status: b.status,
         sequence: b.sequence,
         outcome: b.outcome.as_deref().and_then(Outcome::parse),
-        notes: serde_json::from_value(notes["topics"].clone()).unwrap_or_default(),
+        notes: topics,
+        shared,
         concerns: notes["concerns"].as_str().unwrap_or_default().to_string(),
     }))
 }
