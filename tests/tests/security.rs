@@ -32,6 +32,7 @@ db_tests!(
     losing_the_claim_to_a_concurrent_request_is_a_replay,
     many_addresses_cannot_flood_one_inbox_or_grow_the_outbox,
     guessing_client_credentials_cannot_grow_the_audit_trail,
+    behind_a_trusted_proxy_the_csrf_check_uses_the_forwarded_host,
 );
 
 async fn verified_developer(app: &TestApp, email: &str) {
@@ -1601,4 +1602,45 @@ async fn guessing_client_credentials_cannot_grow_the_audit_trail(backend: Backen
         "only the real app's failures are audited"
     );
     app.stop().await;
+}
+
+/// Behind a trusted proxy the browser's `Origin` is the public host, not the
+/// `Host` the proxy sends on: the CSRF check compares it with the host the
+/// proxy forwarded, and still refuses a foreign origin. Without trust the
+/// forwarded host counts for nothing.
+async fn behind_a_trusted_proxy_the_csrf_check_uses_the_forwarded_host(backend: Backend) {
+    let reset = |app_base: String, origin: &'static str| async move {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{app_base}/api/request_password_reset"))
+            .header("origin", origin)
+            .header("accept", "application/json")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "portal.example.gov")
+            .form(&[("email", "someone@example.com")])
+            .send()
+            .await
+            .unwrap()
+    };
+    let proxied = TestApp::spawn_with(backend.clone(), behind_proxy(&[])).await;
+    let res = reset(proxied.base.clone(), "https://portal.example.gov").await;
+    assert_eq!(
+        location(&res),
+        "/forgot-password?sent=1",
+        "the public origin is ours"
+    );
+    let res = reset(proxied.base.clone(), "https://evil.example").await;
+    assert_eq!(
+        res.status(),
+        403,
+        "a foreign origin is refused behind the proxy too"
+    );
+    proxied.stop().await;
+
+    let direct = TestApp::spawn(backend).await;
+    let res = reset(direct.base.clone(), "https://portal.example.gov").await;
+    assert_eq!(res.status(), 403, "an untrusted peer cannot claim the host");
+    direct.stop().await;
 }

@@ -9,6 +9,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use super::client_address::ForwardedOrigin;
+
 /// Paths that never use cookies (OAuth token endpoints, FHIR): apps call them
 /// from their servers with no Origin.
 const EXEMPT_PREFIXES: &[&str] = &[
@@ -30,6 +32,14 @@ fn api_path(path: &str) -> &str {
         .unwrap_or(path)
 }
 
+/// `host` or `host:port` (a default port is left out, as in a Host header).
+fn host_and_port(url: &url::Url) -> String {
+    match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    }
+}
+
 pub async fn require_same_origin(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || EXEMPT_PREFIXES
@@ -39,22 +49,27 @@ pub async fn require_same_origin(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let headers = req.headers();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
+    // The host the browser reached: as a trusted proxy forwarded it (see
+    // `client_address::resolve`, which runs first), else the Host header.
+    let forwarded = req
+        .extensions()
+        .get::<ForwardedOrigin>()
+        .and_then(|origin| url::Url::parse(&origin.0).ok())
+        .map(|url| host_and_port(&url));
+    let host = forwarded.unwrap_or_else(|| {
+        headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    });
     let source = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok())
         .and_then(|v| url::Url::parse(v).ok());
-    let same_origin = source.is_some_and(|url| {
-        let origin_host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
-        !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
-    });
+    let same_origin = source
+        .is_some_and(|url| !host.is_empty() && host_and_port(&url).eq_ignore_ascii_case(&host));
     if same_origin {
         next.run(req).await
     } else {
