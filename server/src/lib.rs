@@ -30,6 +30,7 @@ pub mod review;
 pub mod secrets;
 pub mod synthetic;
 pub mod telemetry;
+pub mod totp;
 pub mod validation;
 
 use std::sync::Arc;
