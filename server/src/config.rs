@@ -50,6 +50,9 @@ pub struct Settings {
     /// `TRUSTED_PROXIES`: the addresses or networks of our own reverse proxies,
     /// whose `X-Forwarded-*` headers are believed; default none.
     pub trusted_proxies: crate::http::client_address::TrustedProxies,
+    /// `SECRETS_KEY`: 64 hex characters that seal TOTP secrets at rest;
+    /// default: a key generated once into `DATA_DIR/secrets.key`.
+    pub secrets_key: Option<crate::secrets::SealingKey>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -83,6 +86,7 @@ impl std::fmt::Debug for Settings {
                 &self.bad_tokens_per_ip_per_minute,
             )
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("secrets_key", &self.secrets_key)
             .finish()
     }
 }
@@ -156,6 +160,15 @@ impl Settings {
             trusted_proxies: parse(&lookup, "TRUSTED_PROXIES", "")?,
             blob_dir: lookup("BLOB_DIR").map(PathBuf::from),
             s3: s3_settings(&lookup)?,
+            secrets_key: match lookup("SECRETS_KEY") {
+                Some(text) => Some(crate::secrets::SealingKey::from_hex(&text).ok_or(
+                    SettingsError {
+                        name: "SECRETS_KEY",
+                        reason: "expected 64 hex characters (32 random bytes)".into(),
+                    },
+                )?),
+                None => None,
+            },
             data_dir,
         })
     }
@@ -170,6 +183,15 @@ impl Settings {
                     .clone()
                     .unwrap_or_else(|| self.data_dir.join("blobs")),
             ),
+        }
+    }
+
+    /// The key that seals TOTP secrets: `SECRETS_KEY`, or the one kept in
+    /// the data directory (created on first start).
+    pub fn sealing_key(&self) -> std::io::Result<crate::secrets::SealingKey> {
+        match &self.secrets_key {
+            Some(key) => Ok(key.clone()),
+            None => crate::secrets::SealingKey::load_or_create(&self.data_dir.join("secrets.key")),
         }
     }
 
