@@ -106,6 +106,8 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/signup/check-email") view=CheckEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/code") view=SecondFactorPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/set-up") view=SecondFactorSetUpPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>

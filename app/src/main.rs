@@ -4,6 +4,7 @@
 //! portal [serve] [--demo]      migrate, (seed demo accounts,) serve
 //! portal migrate               apply database migrations and exit
 //! portal user create --role reviewer|admin|developer --email E --name N [--organization O]
+//! portal user reset-second-factor --email E    (a lost authenticator; audited and emailed)
 //! portal beneficiaries load [--first N | --all]
 //! portal claims refresh        append a week's Part A/B claims and a month's Part D events
 //! portal app create --owner EMAIL --name NAME --redirect-uris "URI …" [--client-type confidential|public]
@@ -20,7 +21,7 @@ use server::{
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  portal [serve] [--demo]\n  portal migrate\n  portal user create --role reviewer|admin|developer --email EMAIL --name NAME [--organization ORG]\n  portal beneficiaries load [--first N | --all]\n  portal claims refresh\n  portal app create --owner EMAIL --name NAME --redirect-uris \"URI ...\" [--client-type confidential|public] [--grant-type authorization-code|implicit] [--demographics yes|no]"
+        "usage:\n  portal [serve] [--demo]\n  portal migrate\n  portal user create --role reviewer|admin|developer --email EMAIL --name NAME [--organization ORG]\n  portal user reset-second-factor --email EMAIL\n  portal beneficiaries load [--first N | --all]\n  portal claims refresh\n  portal app create --owner EMAIL --name NAME --redirect-uris \"URI ...\" [--client-type confidential|public] [--grant-type authorization-code|implicit] [--demographics yes|no]"
     );
     ExitCode::from(2)
 }
@@ -56,6 +57,7 @@ async fn main() -> ExitCode {
             .map(|_| println!("Database is up to date."))
             .map_err(|e| e.to_string()),
         ["user", "create"] => create_user(settings, &args).await,
+        ["user", "reset-second-factor"] => reset_second_factor(settings, &args).await,
         ["beneficiaries", "load"] => load_beneficiaries(settings, &args).await,
         ["app", "create"] => create_app(settings, &args).await,
         ["claims", "refresh"] => refresh_claims(settings).await,
@@ -154,6 +156,32 @@ async fn deliver_queued_mail(state: &server::AppState) -> Result<(), String> {
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+/// Removes an account's authenticator and recovery codes (a lost device):
+/// the owner is signed out everywhere, emailed, and sets one up again.
+async fn reset_second_factor(settings: Settings, args: &[String]) -> Result<(), String> {
+    let Some(email) = flag(args, "--email") else {
+        usage();
+        return Err("--email is required".into());
+    };
+    let state = app::serve::prepare(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let user = accounts::find_user(&state.db, &email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account uses {email}"))?;
+    server::second_factor::reset(
+        &state.db,
+        &AuditContext::default(),
+        user.id,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("Two-step sign-in was reset for {email}; every session ended. They set it up again at their next sign-in.");
+    deliver_queued_mail(&state).await
 }
 
 async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> {

@@ -74,6 +74,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
         access_log: Default::default(),
         caches: Default::default(),
         blobs: settings.blob_store(),
+        sealing_key: settings.sealing_key()?,
         settings: Arc::new(settings),
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),

@@ -86,6 +86,50 @@ fn user_create_prints_a_one_time_link_and_refuses_duplicates() {
     );
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("--role must be"));
+
+    // A reviewer who lost their authenticator: the operator resets it, and
+    // the reviewer is told by email.
+    let reset = portal(
+        &dir,
+        &["user", "reset-second-factor", "--email", "rae@example.gov"],
+    );
+    let stdout = String::from_utf8_lossy(&reset.stdout);
+    assert!(
+        reset.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    assert!(
+        stdout.contains("Two-step sign-in was reset for rae@example.gov"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.join("outbox")).unwrap().count(),
+        2,
+        "and emailed"
+    );
+    let unknown = portal(
+        &dir,
+        &[
+            "user",
+            "reset-second-factor",
+            "--email",
+            "nobody@example.gov",
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account uses"));
+
+    // The key that seals authenticator secrets was made once, owner-only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("secrets.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

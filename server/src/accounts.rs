@@ -18,6 +18,7 @@ use crate::{
     ids::{AccountId, Email, Role},
     mail::{self, templates},
     passwords,
+    second_factor::{self, SignInStage},
     secrets::Secret,
     validation::FieldErrors,
 };
@@ -50,6 +51,14 @@ pub enum AccountError {
     /// Too many password checks at once (see `passwords::Busy`).
     #[error("too many sign-ins at once")]
     Busy,
+    /// A second-factor step with no sign-in in progress (expired or never begun).
+    #[error("no sign-in is waiting for a second factor")]
+    NoSignInInProgress,
+    /// Something the account's role does not allow (staff turning off two-step sign-in).
+    #[error("{0}")]
+    NotAllowed(&'static str),
+    #[error(transparent)]
+    Sealed(#[from] crate::secrets::Unsealable),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -131,6 +140,8 @@ impl CurrentUser {
 pub struct NewSession {
     pub token: Secret,
     pub expires_at: DateTime<Utc>,
+    /// What the session still needs before it is signed in.
+    pub stage: SignInStage,
     pub user: CurrentUser,
 }
 
@@ -205,6 +216,10 @@ fn account_row(id: Uuid, new: NewAccountRow<'_>, now: DateTime<Utc>) -> account:
         updated_at: Set(now),
         unrequested_mail_window: Set(None),
         unrequested_mail_count: Set(0),
+        totp_secret: Set(None),
+        totp_enabled_at: Set(None),
+        totp_last_step: Set(None),
+        totp_pending: Set(None),
     }
 }
 
@@ -332,12 +347,15 @@ pub async fn check_link(
     result
 }
 
+/// Starts a session; `second_factor` says whether it has already presented
+/// one (a password change from a complete session keeps it complete).
 async fn start_session(
     db: &impl ConnectionTrait,
     account: &account::Model,
     meta: &RequestMeta,
     now: DateTime<Utc>,
     ttl: Duration,
+    second_factor: bool,
 ) -> Result<NewSession, DbErr> {
     let token = Secret::generate();
     let expires_at = now + ttl;
@@ -349,12 +367,14 @@ async fn start_session(
         expires_at: Set(expires_at),
         ip: Set(meta.ip.clone()),
         user_agent: Set(meta.user_agent.clone()),
+        second_factor_at: Set(second_factor.then_some(now)),
     }
     .insert(db)
     .await?;
     Ok(NewSession {
         token,
         expires_at,
+        stage: second_factor::stage_of(account, second_factor),
         user: CurrentUser::from_model(account),
     })
 }
@@ -614,47 +634,9 @@ pub async fn log_in(
         return Err(AccountError::Locked { until });
     }
     if !password_ok {
-        let failures = account.failed_logins + 1;
-        let locks = failures >= MAX_FAILED_LOGINS;
-        let mut row = account.clone().into_active_model();
-        row.failed_logins = Set(if locks { 0 } else { failures });
-        if locks {
-            row.locked_until = Set(Some(now + LOCKOUT));
-        }
-        row.updated_at = Set(now);
-        row.update(&txn).await?;
-        audit::record(
-            &txn,
-            &actor,
-            now,
-            AuditRecord::new("account.login_failed", "account", account.id)
-                .after(serde_json::json!({ "failed_logins": failures })),
-        )
-        .await?;
-        if locks {
-            audit::record(
-                &txn,
-                &actor,
-                now,
-                AuditRecord::new("account.locked", "account", account.id)
-                    .after(serde_json::json!({ "locked_until": now + LOCKOUT })),
-            )
-            .await?;
-            mail::enqueue(
-                &txn,
-                templates::account_locked(&account.email, &account.name, LOCKOUT.num_minutes()),
-                now,
-            )
-            .await?;
-        }
+        let error = count_failed_sign_in(&txn, &actor, &account, "password", now).await?;
         txn.commit().await?;
-        return Err(if locks {
-            AccountError::Locked {
-                until: now + LOCKOUT,
-            }
-        } else {
-            AccountError::InvalidCredentials
-        });
+        return Err(error);
     }
     let account = if account.failed_logins != 0 || account.locked_until.is_some() {
         let mut row = account.into_active_model();
@@ -665,7 +647,7 @@ pub async fn log_in(
     } else {
         account
     };
-    let session = start_session(&txn, &account, &ctx.meta, now, session_ttl).await?;
+    let session = start_session(&txn, &account, &ctx.meta, now, session_ttl, false).await?;
     audit::record(
         &txn,
         &actor,
@@ -677,12 +659,78 @@ pub async fn log_in(
     Ok(session)
 }
 
-/// The account behind a session cookie, if the session is current.
+/// Counts one failed sign-in step (a wrong password, or a wrong second-factor
+/// code) on the account row the caller has locked, pausing sign-in after
+/// [`MAX_FAILED_LOGINS`] in a row. Returns the error to answer with.
+pub(crate) async fn count_failed_sign_in(
+    txn: &impl ConnectionTrait,
+    actor: &AuditContext,
+    account: &account::Model,
+    step: &str,
+    now: DateTime<Utc>,
+) -> Result<AccountError, DbErr> {
+    let failures = account.failed_logins + 1;
+    let locks = failures >= MAX_FAILED_LOGINS;
+    let mut row = account.clone().into_active_model();
+    row.failed_logins = Set(if locks { 0 } else { failures });
+    if locks {
+        row.locked_until = Set(Some(now + LOCKOUT));
+    }
+    row.updated_at = Set(now);
+    row.update(txn).await?;
+    audit::record(
+        txn,
+        actor,
+        now,
+        AuditRecord::new("account.login_failed", "account", account.id)
+            .after(serde_json::json!({ "failed_logins": failures, "step": step })),
+    )
+    .await?;
+    if !locks {
+        return Ok(AccountError::InvalidCredentials);
+    }
+    audit::record(
+        txn,
+        actor,
+        now,
+        AuditRecord::new("account.locked", "account", account.id)
+            .after(serde_json::json!({ "locked_until": now + LOCKOUT })),
+    )
+    .await?;
+    mail::enqueue(
+        txn,
+        templates::account_locked(&account.email, &account.name, LOCKOUT.num_minutes()),
+        now,
+    )
+    .await?;
+    Ok(AccountError::Locked {
+        until: now + LOCKOUT,
+    })
+}
+
+/// The account behind a session cookie, if the session is current and
+/// signed in: a session still waiting for its second factor (or, for staff,
+/// for one to be set up) is not, so no page or action accepts it.
 pub async fn session_user(
     db: &DatabaseConnection,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<CurrentUser>, DbErr> {
+    Ok(session_with_account(db, token, now)
+        .await?
+        .filter(|(session, account)| {
+            second_factor::stage_of(account, session.second_factor_at.is_some())
+                == SignInStage::SignedIn
+        })
+        .map(|(_, account)| CurrentUser::from_model(&account)))
+}
+
+/// The current session behind a cookie and its account, at whatever stage.
+pub(crate) async fn session_with_account(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(session::Model, account::Model)>, DbErr> {
     let digest = Secret::from_presented(token).digest();
     let Some(found) = session::Entity::find()
         .filter(session::Column::TokenHash.eq(digest.as_str()))
@@ -695,7 +743,7 @@ pub async fn session_user(
     Ok(account::Entity::find_by_id(found.account_id)
         .one(db)
         .await?
-        .map(|a| CurrentUser::from_model(&a)))
+        .map(|account| (found, account)))
 }
 
 /// The account with this email, as a [`CurrentUser`] (CLI and scripted set-ups).
@@ -910,7 +958,7 @@ pub async fn change_password(
     row.updated_at = Set(now);
     let updated = row.update(&txn).await?;
     let ended = end_all_sessions(&txn, account.id).await?;
-    let session = start_session(&txn, &updated, &ctx.meta, now, session_ttl).await?;
+    let session = start_session(&txn, &updated, &ctx.meta, now, session_ttl, true).await?;
     mail::enqueue(
         &txn,
         templates::password_changed(&account.email, &account.name),

@@ -27,6 +27,7 @@ pub mod pdf;
 pub mod policy_changes;
 pub mod production;
 pub mod review;
+pub mod second_factor;
 pub mod secrets;
 pub mod synthetic;
 pub mod telemetry;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub caches: Arc<cache::ApiCaches>,
     /// Uploaded files (policy PDFs), named by SHA-256.
     pub blobs: blobs::BlobStore,
+    /// Seals the secrets that cannot be hashed (TOTP).
+    pub sealing_key: secrets::SealingKey,
 }
 
 /// The rate limiters shared by every request. See `http::rate_limit` for how

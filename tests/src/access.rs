@@ -48,18 +48,76 @@ pub async fn production_app(
 }
 
 /// A new session for an existing account (sessions end after 12 hours of
-/// the portal's clock).
+/// the portal's clock). Staff set up an authenticator at their first sign-in
+/// and type its code at later ones, as people do.
 pub async fn sign_in(app: &TestApp, email: &str) -> reqwest::Client {
+    sign_in_with(app, email, PASSWORD).await
+}
+
+/// [`sign_in`] with another password (the demo accounts').
+pub async fn sign_in_with(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
     let client = app.client();
     let res = app
         .post_form(
             &client,
             "log_in",
-            &[("email", email), ("password", PASSWORD), ("next", "")],
+            &[("email", email), ("password", password), ("next", "")],
         )
         .await;
-    assert_eq!(location(&res), "/account", "{email} signs in");
+    let target = location(&res);
+    match target.split('?').next().unwrap_or_default() {
+        "/account" => {}
+        "/login/set-up" => set_up_authenticator(app, &client, email).await,
+        "/login/code" => {
+            let code = app.sign_in_code(email).await;
+            let res = app
+                .post_form(
+                    &client,
+                    "second_factor/present",
+                    &[("code", &code), ("next", "")],
+                )
+                .await;
+            assert_eq!(location(&res), "/account", "{email} passes the second step");
+        }
+        other => panic!("{email} signs in, but is sent to {other}"),
+    }
     client
+}
+
+/// Sets up an authenticator for the sign-in in progress on `client`, reading
+/// the key from the set-up page's data as a person reads it off the page.
+pub async fn set_up_authenticator(app: &TestApp, client: &reqwest::Client, email: &str) {
+    let enrolment: serde_json::Value = app
+        .post_form(client, "second_factor/enrolment", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = server::totp::TotpSecret::from_base32(enrolment["key"].as_str().unwrap())
+        .expect("a base32 key");
+    let recovery_codes: Vec<String> = enrolment["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(recovery_codes.len(), 10);
+    let now = app.state.clock.now();
+    let step = server::totp::step_at(now).unwrap();
+    let code = server::totp::code_at(&secret, now).unwrap();
+    let res = app
+        .post_form(
+            client,
+            "second_factor/confirm",
+            &[("code", &code), ("next", "")],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        "/account",
+        "{email} sets up an authenticator"
+    );
+    app.remember_authenticator(email, secret, recovery_codes, step);
 }
 
 /// Registers a sandbox app and starts its application; returns the application id.

@@ -347,3 +347,29 @@ fn strip_scripts(html: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Signs in to the portal through its pages as `email` with the tests'
+/// password, typing the authenticator's code at the second step when the
+/// account has one (staff always do, once `access::account` has signed them in).
+pub async fn sign_in(browser: &Browser, app: &crate::TestApp, email: &str) {
+    browser.visit(&app.url("/login")).await;
+    browser.fill("email", email).await;
+    browser.fill("password", crate::access::PASSWORD).await;
+    browser.click("main form button[type=submit]").await;
+    let at = browser
+        .wait_for_url(|u| matches!(u.path(), "/account" | "/login/code" | "/login/set-up"))
+        .await;
+    if at.path() == "/login/code" {
+        browser.wait_for_hydration().await;
+        let code = app.sign_in_code(email).await;
+        browser.fill("code", &code).await;
+        browser.click("main form button[type=submit]").await;
+    }
+    assert_ne!(
+        at.path(),
+        "/login/set-up",
+        "{email} has no authenticator yet"
+    );
+    browser.wait_for_path("/account").await;
+    browser.wait_for_hydration().await;
+}

@@ -68,6 +68,17 @@ pub struct TestApp {
     running: Option<app::serve::Running>,
     _dir: tempfile::TempDir,
     drop_database: Option<(String, String)>,
+    /// The authenticator apps of accounts that set one up in this test, by email.
+    authenticators: std::sync::Mutex<std::collections::HashMap<String, Authenticator>>,
+}
+
+/// What a person's authenticator app and desk drawer hold for one account.
+#[derive(Clone, Debug)]
+pub struct Authenticator {
+    pub secret: server::totp::TotpSecret,
+    pub recovery_codes: Vec<String>,
+    /// The last step whose code was used: the portal accepts each step once.
+    last_step: u64,
 }
 
 /// Options for [`TestApp::spawn_with`].
@@ -160,6 +171,66 @@ impl TestApp {
             running: Some(running),
             _dir: dir,
             drop_database,
+            authenticators: Default::default(),
+        }
+    }
+
+    /// Remembers the authenticator set up for `email`, with the step its
+    /// first code used.
+    pub fn remember_authenticator(
+        &self,
+        email: &str,
+        secret: server::totp::TotpSecret,
+        recovery_codes: Vec<String>,
+        used_step: u64,
+    ) {
+        self.authenticators.lock().unwrap().insert(
+            email.to_string(),
+            Authenticator {
+                secret,
+                recovery_codes,
+                last_step: used_step,
+            },
+        );
+    }
+
+    pub fn authenticator(&self, email: &str) -> Option<Authenticator> {
+        self.authenticators.lock().unwrap().get(email).cloned()
+    }
+
+    /// The code a person would type now for `email`'s second step: the
+    /// app's current code, or the next step's (within the portal's drift
+    /// window) when the current one was used. Waits for the next step when
+    /// both were, and uses a recovery code when the test moved the clock
+    /// back behind codes already used.
+    pub async fn sign_in_code(&self, email: &str) -> String {
+        loop {
+            let now = self.state.clock.now();
+            let current = server::totp::step_at(now).expect("after 1970");
+            let mut authenticators = self.authenticators.lock().unwrap();
+            let found = authenticators
+                .get_mut(email)
+                .unwrap_or_else(|| panic!("{email} has set up no authenticator"));
+            let next = found.last_step + 1;
+            if next <= current + 1 {
+                let step = next.max(current);
+                found.last_step = step;
+                let at = chrono::DateTime::from_timestamp(
+                    i64::try_from(step).unwrap() * server::totp::STEP_SECONDS,
+                    0,
+                )
+                .unwrap();
+                return server::totp::code_at(&found.secret, at).unwrap();
+            }
+            if next > current + 2 {
+                return found.recovery_codes.pop().expect("a recovery code left");
+            }
+            drop(authenticators);
+            let into_step = now.timestamp().rem_euclid(server::totp::STEP_SECONDS);
+            tokio::time::sleep(Duration::from_secs(
+                (server::totp::STEP_SECONDS - into_step + 1) as u64,
+            ))
+            .await;
         }
     }
 

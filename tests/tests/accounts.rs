@@ -478,8 +478,7 @@ async fn roles_are_enforced_on_pages_and_server_functions(backend: Backend) {
     )
     .await
     .unwrap();
-    let admin = app.client();
-    log_in(&app, &admin, "boss@example.com", PASSWORD).await;
+    let admin = portal_tests::access::sign_in(&app, "boss@example.com").await;
     let page = admin
         .get(app.url("/admin/audit?action=account.sign"))
         .send()
@@ -532,9 +531,20 @@ async fn staff_accounts_choose_their_password_through_a_one_time_link(backend: B
         )
         .await;
     assert_eq!(location(&res), "/login?reset=1");
+    // Then, as every reviewer's first sign-in, an authenticator is set up.
     assert_eq!(
         location(&log_in(&app, &client, "rev@example.com", "reviewer-pass-123").await),
-        "/account"
+        "/login/set-up?next=%2Faccount"
+    );
+    portal_tests::access::set_up_authenticator(&app, &client, "rev@example.com").await;
+    assert_eq!(
+        client
+            .get(app.url("/review"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
     );
     app.stop().await;
 }

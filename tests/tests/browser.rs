@@ -522,3 +522,73 @@ async fn the_test_client_authorizes_an_app_and_calls_the_api() {
     browser.close().await;
     app.stop().await;
 }
+
+/// A new reviewer's first sign-in sets up an authenticator from the page
+/// (key typed, recovery codes shown), and the queue opens only after it; a
+/// later sign-in without JavaScript asks for the app's code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_sets_up_two_step_sign_in_at_first_sign_in() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let email = "rae@cms.example.gov";
+    portal_tests::access::verified_account(&app, email, server::ids::Role::Reviewer).await;
+    let browser = Browser::start(true).await;
+    browser.visit(&app.url("/login?next=/review")).await;
+    browser.wait_for_hydration().await;
+    sign_in(&browser, email, PASSWORD).await;
+    browser.wait_for_url(|u| u.path() == "/login/set-up").await;
+    browser
+        .wait_for_text("main", "Save your recovery codes")
+        .await;
+    browser.check_accessibility().await;
+    let key = browser.text("#totp-key").await;
+    let secret = server::totp::TotpSecret::from_base32(&key).expect("the key on the page");
+    let shown = browser.text("ul.recovery-codes").await;
+    assert_eq!(
+        shown.lines().filter(|l| l.len() == 19).count(),
+        10,
+        "{shown}"
+    );
+
+    // The queue is not open yet, whatever the address bar says.
+    browser.visit(&app.url("/review")).await;
+    browser.wait_for_url(|u| u.path() == "/login").await;
+    browser
+        .visit(&app.url("/login/set-up?next=%2Freview"))
+        .await;
+    browser.wait_for_hydration().await;
+    assert_eq!(
+        browser.text("#totp-key").await,
+        key,
+        "the same key on reload"
+    );
+    browser.fill("code", "000000").await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_text("#field-code-error", "That code did not work")
+        .await;
+    let now = app.state.clock.now();
+    browser
+        .fill("code", &server::totp::code_at(&secret, now).unwrap())
+        .await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_path("/review").await;
+    browser.wait_for_text("main h1", "Review queue").await;
+    app.smtp.wait_for(email, "Two-step sign-in is on").await;
+    app.remember_authenticator(email, secret, vec![], server::totp::step_at(now).unwrap());
+
+    // Without JavaScript, the second sign-in asks for a code.
+    let plain = Browser::start(false).await;
+    plain.visit(&app.url("/login")).await;
+    sign_in(&plain, email, PASSWORD).await;
+    plain.wait_for_url(|u| u.path() == "/login/code").await;
+    plain.check_accessibility().await;
+    let code = app.sign_in_code(email).await;
+    plain.fill("code", &code).await;
+    plain.click("main form button[type=submit]").await;
+    plain.wait_for_path("/account").await;
+    plain.wait_for_text("main", "Two-step sign-in").await;
+    plain.wait_for_text("main", "must keep it on").await;
+    browser.close().await;
+    plain.close().await;
+    app.stop().await;
+}

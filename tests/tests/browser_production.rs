@@ -5,20 +5,11 @@
 //! production and fail against the sandbox → the link cannot be reused.
 use portal_tests::{
     access::*,
-    browser::Browser,
+    browser::{sign_in, Browser},
     oauth::{authorize_url_at, client_post, consent, param, Answer, PKCE_VERIFIER},
     Backend, TestApp,
 };
 use server::ids::Role;
-
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
-    browser.visit(&app.url("/login")).await;
-    browser.fill("email", email).await;
-    browser.fill("password", PASSWORD).await;
-    browser.click("main form button[type=submit]").await;
-    browser.wait_for_path("/account").await;
-    browser.wait_for_hydration().await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_app_is_listed_handed_its_credentials_and_works_in_production() {

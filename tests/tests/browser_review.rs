@@ -4,17 +4,12 @@
 //! back) → outcome → approval → decision letter (PDF, parsed back).
 use icalendar::Component;
 use mail_parser::MimeHeaders;
-use portal_tests::{access::*, browser::Browser, Backend, TestApp};
+use portal_tests::{
+    access::*,
+    browser::{sign_in, Browser},
+    Backend, TestApp,
+};
 use server::ids::Role;
-
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
-    browser.visit(&app.url("/login")).await;
-    browser.fill("email", email).await;
-    browser.fill("password", PASSWORD).await;
-    browser.click("main form button[type=submit]").await;
-    browser.wait_for_path("/account").await;
-    browser.wait_for_hydration().await;
-}
 
 async fn submit_in_browser(browser: &Browser, app: &TestApp, id: &str, next_version: &str) {
     browser

@@ -1,6 +1,6 @@
 //! Many simultaneous requests to one server: each must see its own session
 //! and its own request, never another's.
-use portal_tests::{location, Backend, TestApp};
+use portal_tests::{Backend, TestApp};
 
 async fn account(app: &TestApp, email: &str, role: server::ids::Role) -> reqwest::Client {
     server::accounts::create_verified_account(
@@ -16,20 +16,7 @@ async fn account(app: &TestApp, email: &str, role: server::ids::Role) -> reqwest
     )
     .await
     .unwrap();
-    let client = app.client();
-    let res = app
-        .post_form(
-            &client,
-            "log_in",
-            &[
-                ("email", email),
-                ("password", "tangerine-kettle-42"),
-                ("next", ""),
-            ],
-        )
-        .await;
-    assert_eq!(location(&res), "/account");
-    client
+    portal_tests::access::sign_in_with(app, email, "tangerine-kettle-42").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -311,18 +311,7 @@ async fn the_queue_filters_searches_and_sorts(backend: Backend) {
     // at most a week, even around the winter holidays). Sessions have expired
     // by then, so the reviewer signs in again.
     app.state.clock.advance(chrono::Duration::days(10));
-    let res = app
-        .post_form(
-            &reviewer,
-            "log_in",
-            &[
-                ("email", "rae@cms.example.gov"),
-                ("password", PASSWORD),
-                ("next", ""),
-            ],
-        )
-        .await;
-    assert_eq!(location(&res), "/account");
+    let reviewer = sign_in(&app, "rae@cms.example.gov").await;
     let overdue = page(&app, &reviewer, "/review?overdue=1").await;
     assert!(
         overdue.contains("Beta Health Notes") && !overdue.contains("Acme Claims Viewer"),
@@ -359,15 +348,7 @@ async fn the_demo_data_puts_an_application_in_the_review_queue() {
         .unwrap();
     }
     let (_, email, password) = server::demo::DEMO_LOGINS[1];
-    let reviewer = app.client();
-    let res = app
-        .post_form(
-            &reviewer,
-            "log_in",
-            &[("email", email), ("password", password), ("next", "")],
-        )
-        .await;
-    assert_eq!(location(&res), "/account");
+    let reviewer = portal_tests::access::sign_in_with(&app, email, password).await;
     let queue = page(&app, &reviewer, "/review").await;
     assert!(
         queue.contains(server::demo::DEMO_SUBMITTED_APP_NAME),

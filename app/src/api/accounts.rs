@@ -90,7 +90,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
 /// Only same-site paths are followed after sign-in, never another host.
 #[cfg(feature = "ssr")]
 /// Where to go after signing in: `next` if it is a path on this site.
-fn safe_next(next: Option<String>) -> String {
+pub(crate) fn safe_next(next: Option<String>) -> String {
     server::http::LocalPath::or(next.as_deref(), "/account").into_string()
 }
 
@@ -117,8 +117,26 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         let _ = server::accounts::log_out(&call.state.db, &ctx, &old, call.now()).await;
     }
     call.set_session_cookie(session.token.expose(), session.expires_at);
-    call.redirect(&safe_next(next));
+    call.redirect(&after_password(session.stage, &safe_next(next)));
     Ok(())
+}
+
+/// Where the password step leads: on to `next`, or to the second step first
+/// (carrying `next` along).
+#[cfg(feature = "ssr")]
+fn after_password(stage: server::second_factor::SignInStage, next: &str) -> String {
+    use server::second_factor::SignInStage;
+    let carry = |page: &str| {
+        format!(
+            "{page}?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    };
+    match stage {
+        SignInStage::SignedIn => next.to_string(),
+        SignInStage::NeedsCode => carry("/login/code"),
+        SignInStage::NeedsEnrolment => carry("/login/set-up"),
+    }
 }
 
 #[server(endpoint = "log_out")]

@@ -10,6 +10,7 @@ pub mod medicare;
 pub mod policy_changes;
 pub mod production;
 pub mod review;
+pub mod second_factor;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod test_client;

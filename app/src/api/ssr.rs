@@ -261,6 +261,11 @@ fn account_error(error: AccountError) -> AppError {
         AccountError::Link(problem) => AppError::Message(problem.to_string()),
         AccountError::NotFound => AppError::Message("We could not find that account.".into()),
         AccountError::Busy => AppError::Message("Too many sign-ins at once.".into()),
+        AccountError::NoSignInInProgress => AppError::Message(
+            "This sign-in has expired. Sign in again with your email and password.".into(),
+        ),
+        AccountError::NotAllowed(why) => AppError::Message(why.into()),
+        AccountError::Sealed(e) => internal(e),
         AccountError::Db(e) => internal(e),
     }
 }

@@ -4,7 +4,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::accounts::{LogIn, RequestPasswordReset, ResetPassword, SignUp, VerifyEmail},
+    api::{
+        accounts::{LogIn, RequestPasswordReset, ResetPassword, SignUp, VerifyEmail},
+        second_factor::{get_enrolment, ConfirmEnrolment, PresentCode},
+    },
     components::{field_error, form_error, kept_value, Field, FormAlert, Notice},
 };
 
@@ -157,6 +160,84 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 }.into_any(),
                 None => view! { <p>"This page needs the link from your email. "<a href="/forgot-password">"Ask for a new link"</a>"."</p> }.into_any(),
             }}
+        </div>
+    }
+}
+
+/// The second step of signing in: a code from the authenticator app, or a
+/// recovery code.
+#[component]
+pub fn SecondFactorPage() -> impl IntoView {
+    let action = ServerAction::<PresentCode>::new();
+    let next = query("next");
+    let pending = action.pending();
+    view! {
+        <Title text="Enter your sign-in code"/>
+        <div class="narrow">
+            <h1>"Enter your sign-in code"</h1>
+            <p>"Your password was right. Open your authenticator app and enter the 6-digit code it shows for the Blue Button 2.0 API portal."</p>
+            <FormAlert message=form_error(action)/>
+            <ActionForm action=action>
+                <input type="hidden" name="next" value=move || next.get().unwrap_or_default()/>
+                <Field label="Code" name="code" autocomplete="one-time-code"
+                    hint="6 digits. Lost your device? Enter one of your recovery codes instead (like abcd-efgh-ijkl-mnop); each works once."
+                    error=field_error(action, "code")/>
+                <button type="submit" class="button" disabled=pending>"Continue"</button>
+            </ActionForm>
+            <p>"No device and no recovery codes? An admin of the Blue Button 2.0 API team can reset your two-step sign-in. "<a href="/login">"Start again"</a></p>
+        </div>
+    }
+}
+
+/// Setting up an authenticator: at a reviewer's or admin's first sign-in
+/// (required), or from a developer's account page (optional).
+#[component]
+pub fn SecondFactorSetUpPage() -> impl IntoView {
+    let action = ServerAction::<ConfirmEnrolment>::new();
+    let next = query("next");
+    let enrolment = Resource::new(|| (), |_| get_enrolment());
+    let pending = action.pending();
+    view! {
+        <Title text="Set up two-step sign-in"/>
+        <div class="narrow">
+            <h1>"Set up two-step sign-in"</h1>
+            <p>"Reviewer and admin accounts sign in with a password and a code from an authenticator app on your phone or computer (any app for time-based codes, such as those from Google, Microsoft or 1Password). Developers may turn it on too."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match enrolment.await {
+                        Ok(e) => view! {
+                            <ol class="steps">
+                                <li>
+                                    <h2>"Add this account to your authenticator app"</h2>
+                                    <p>"Choose to enter a setup key, and type this key for "<strong>{e.email.clone()}</strong>" (time-based):"</p>
+                                    <p><code class="secret" id="totp-key">{e.key.clone()}</code></p>
+                                    <p>"On a device with the app, you can open this link instead: "<a href=e.uri.clone()>"Add to authenticator app"</a></p>
+                                </li>
+                                <li>
+                                    <h2>"Save your recovery codes"</h2>
+                                    <p>"If you lose the device, each of these codes signs you in once. Print them or keep them in a password manager; they are shown only until you finish."</p>
+                                    <ul class="recovery-codes" aria-label="Recovery codes">
+                                        {e.recovery_codes.iter().map(|c| view! { <li><code>{c.clone()}</code></li> }).collect_view()}
+                                    </ul>
+                                </li>
+                                <li>
+                                    <h2>"Enter the code the app shows"</h2>
+                                    <FormAlert message=form_error(action)/>
+                                    <ActionForm action=action>
+                                        <input type="hidden" name="next" value=move || next.get().unwrap_or_default()/>
+                                        <Field label="Code" name="code" autocomplete="one-time-code" hint="6 digits." error=field_error(action, "code")/>
+                                        <button type="submit" class="button" disabled=pending>"Turn on two-step sign-in"</button>
+                                    </ActionForm>
+                                </li>
+                            </ol>
+                        }.into_any(),
+                        Err(e) => view! {
+                            <div class="alert alert-error" role="alert"><p>{e.to_string()}</p></div>
+                            <p><a href="/login">"Sign in"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
         </div>
     }
 }

@@ -20,6 +20,12 @@ pub struct Model {
     /// When the current window of [`crate::accounts::UNREQUESTED_MAIL_PER_HOUR`] started.
     pub unrequested_mail_window: Option<DateTimeUtc>,
     pub unrequested_mail_count: i32,
+    /// The authenticator's TOTP secret, sealed (see `crate::second_factor`).
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<DateTimeUtc>,
+    pub totp_last_step: Option<i64>,
+    /// An enrolment shown but not yet confirmed, sealed.
+    pub totp_pending: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

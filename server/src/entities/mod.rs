@@ -34,6 +34,7 @@ pub mod outbox_message;
 pub mod policy_change;
 pub mod policy_change_document;
 pub mod policy_change_round;
+pub mod recovery_code;
 pub mod refresh_token;
 pub mod review_campaign;
 pub mod review_comment;

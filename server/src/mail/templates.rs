@@ -162,6 +162,50 @@ pub fn account_locked(to: &str, name: &str, minutes: i64) -> OutgoingEmail {
     )
 }
 
+/// Two-step sign-in was turned on for the account.
+pub fn second_factor_enabled(to: &str, name: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Two-step sign-in is on for your {PROGRAM} portal account"),
+        name,
+        &[Block::Para("An authenticator app was set up for your account: from now on, signing in asks for a code from it after your password. Keep your recovery codes somewhere safe; each works once if you lose the device.".into()),
+          Block::Para("If you did not do this, reset your password at once and tell the Blue Button 2.0 API team.".into())],
+    )
+}
+
+/// The account's owner turned two-step sign-in off.
+pub fn second_factor_disabled(to: &str, name: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Two-step sign-in is off for your {PROGRAM} portal account"),
+        name,
+        &[Block::Para("Two-step sign-in was turned off for your account, so signing in asks only for your password. Its recovery codes no longer work.".into()),
+          Block::Para("If you did not do this, reset your password at once and tell the Blue Button 2.0 API team.".into())],
+    )
+}
+
+/// An administrator removed the account's authenticator (a lost device).
+pub fn second_factor_reset(to: &str, name: &str) -> OutgoingEmail {
+    compose(
+        to,
+        format!("Your {PROGRAM} portal two-step sign-in was reset"),
+        name,
+        &[Block::Para("An administrator removed the authenticator app and recovery codes from your account and signed you out everywhere. The next time you sign in, you will set up an authenticator app again.".into()),
+          Block::Para("If you did not ask for this, tell the Blue Button 2.0 API team.".into())],
+    )
+}
+
+/// A recovery code was used to sign in.
+pub fn recovery_code_used(to: &str, name: &str, left: usize) -> OutgoingEmail {
+    compose(
+        to,
+        format!("A recovery code was used to sign in to your {PROGRAM} portal account"),
+        name,
+        &[Block::Para(format!("Someone signed in to your account with one of its recovery codes instead of the authenticator app. That code no longer works; {left} of your recovery codes are left.")),
+          Block::Para("If this was not you, reset your password at once and tell the Blue Button 2.0 API team.".into())],
+    )
+}
+
 /// To the applicant's contacts: their application was submitted; the summary PDF is attached.
 pub fn application_submitted(
     to: Vec<String>,
