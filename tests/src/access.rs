@@ -10,9 +10,20 @@ pub async fn account(app: &TestApp, email: &str, role: Role) -> reqwest::Client 
     sign_in(app, email).await
 }
 
-/// A verified account with [`PASSWORD`] ("Pat Applicant" for developers,
-/// "Rae Reviewer" otherwise, both of Acme Health), not signed in.
+/// A verified account with [`PASSWORD`], not signed in: developers are "Pat
+/// Applicant" of Acme Health, staff "Rae Reviewer" of the Blue Button 2.0 API
+/// team (so that they have no conflict of interest with the applications).
 pub async fn verified_account(app: &TestApp, email: &str, role: Role) {
+    let organization = if role == Role::Developer {
+        "Acme Health"
+    } else {
+        "Blue Button 2.0 API team"
+    };
+    verified_account_of(app, email, role, organization).await
+}
+
+/// [`verified_account`] in another organization.
+pub async fn verified_account_of(app: &TestApp, email: &str, role: Role, organization: &str) {
     server::accounts::create_verified_account(
         &app.state.db,
         server::accounts::NewStaffAccount {
@@ -23,7 +34,7 @@ pub async fn verified_account(app: &TestApp, email: &str, role: Role) {
                 "Rae Reviewer"
             }
             .into(),
-            organization: "Acme Health".into(),
+            organization: organization.into(),
             role,
         },
         PASSWORD,

@@ -435,6 +435,31 @@ async fn a_change_is_compared_answered_and_published_only_on_approval(backend: B
             "{action} in {actions:?}"
         );
     }
+
+    // A reviewer from the developer's own organization cannot answer a
+    // change (the conflict is checked before anything else about it).
+    verified_account_of(
+        &app,
+        "connie@acme.example.com",
+        Role::Reviewer,
+        "Acme Health",
+    )
+    .await;
+    let connie = sign_in(&app, "connie@acme.example.com").await;
+    let body = app
+        .post_form(
+            &connie,
+            "review/policy-changes/decide",
+            &[("id", &change), ("decision", "approve"), ("comment", "")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("comes from your own organization (Acme Health)"),
+        "{body}"
+    );
     app.stop().await;
 }
 

@@ -325,11 +325,173 @@ async fn the_queue_filters_searches_and_sorts(backend: Backend) {
     app.stop().await;
 }
 
+async fn request_row(app: &TestApp, id: &str) -> server::entities::access_request::Model {
+    use server::sea_orm::EntityTrait;
+    server::entities::access_request::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn account_id(app: &TestApp, email: &str) -> String {
+    use server::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    server::entities::account::Entity::find()
+        .filter(server::entities::account::Column::Email.eq(email))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
+}
+
+async fn no_one_acts_on_an_application_from_their_own_organization_and_an_admin_assigns_it(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (_dev, id) = submitted(&app).await;
+    server::accounts::create_verified_account(
+        &app.state.db,
+        server::accounts::NewStaffAccount {
+            email: "connie@acme.example.com".into(),
+            name: "Connie Conflicted".into(),
+            // The applicant's organization, typed differently.
+            organization: "ACME Health".into(),
+            role: Role::Reviewer,
+        },
+        PASSWORD,
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap();
+    let connie = sign_in(&app, "connie@acme.example.com").await;
+    let rae = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    let ada = account(&app, "ada@cms.example.gov", Role::Admin).await;
+
+    // She may look, and is told why she cannot act.
+    let html = page(&app, &connie, &format!("/review/{id}")).await;
+    assert!(html.contains("Conflict of interest"), "{html}");
+    assert!(html.contains("comes from your own organization (Acme Health)"));
+    assert!(!html.contains("Assign to me"));
+    // Every action on the application is refused on the server, whatever its state.
+    let refused = [
+        ("review/assign", vec![]),
+        ("review/evaluate", vec![("verdict[privacy_policy]", "pass")]),
+        ("review/request_changes", vec![]),
+        ("review/invite", vec![]),
+        ("review/record_demo", vec![("outcome", "passed")]),
+        (
+            "review/approve",
+            vec![("data_access_type", "thirteen_month")],
+        ),
+        ("review/deny", vec![("reason", "No."), ("confirm", "yes")]),
+        (
+            "production/evaluate_listing",
+            vec![("verdict[name]", "pass")],
+        ),
+        ("production/request_listing_changes", vec![]),
+        ("production/approve_listing", vec![]),
+        ("production/start_handoff", vec![]),
+        ("production/reissue_handoff", vec![("confirm", "yes")]),
+    ];
+    for (function, extra) in refused {
+        let mut form = vec![("id", id.as_str())];
+        form.extend(extra);
+        let body = app
+            .post_form(&connie, function, &form)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("comes from your own organization"),
+            "{function}: {body}"
+        );
+    }
+    let request = request_row(&app, &id).await;
+    assert_eq!(request.state, "submitted");
+    assert_eq!(request.assignee_id, None);
+
+    // Only an admin assigns, and only to staff without the conflict.
+    for not_admin in [&connie, &rae] {
+        let body = app
+            .post_form(
+                not_admin,
+                "review/reassign",
+                &[
+                    ("id", &id),
+                    ("assignee", &account_id(&app, "rae@cms.example.gov").await),
+                ],
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("Forbidden"), "{body}");
+    }
+    let html = page(&app, &ada, &format!("/review/{id}")).await;
+    let form = &html[html
+        .find("id=\"reassign-form\"")
+        .expect("the admin's assign form")..];
+    let form = &form[..form.find("</form>").unwrap()];
+    assert!(
+        form.contains("Rae Reviewer") && !form.contains("Connie"),
+        "{form}"
+    );
+    let connie_id = account_id(&app, "connie@acme.example.com").await;
+    let body = app
+        .post_form(
+            &ada,
+            "review/reassign",
+            &[("id", &id), ("assignee", &connie_id)],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("Connie Conflicted cannot review it: the application comes from their organization (Acme Health)"),
+        "{body}"
+    );
+    let rae_id = account_id(&app, "rae@cms.example.gov").await;
+    let res = app
+        .post_form(
+            &ada,
+            "review/reassign",
+            &[("id", &id), ("assignee", &rae_id)],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/review/{id}?reassigned=1"));
+    let request = request_row(&app, &id).await;
+    assert_eq!(request.state, "in_review", "assigning starts the review");
+    assert_eq!(
+        request.assignee_id.map(|a| a.to_string()),
+        Some(rae_id.clone())
+    );
+    let rae_page = page(&app, &rae, &format!("/review/{id}")).await;
+    assert!(rae_page.contains("Rae Reviewer") && !rae_page.contains("Conflict of interest"));
+    use server::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let assigned = server::entities::audit_event::Entity::find()
+        .filter(server::entities::audit_event::Column::Action.eq("access_request.assigned"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(assigned.len(), 1);
+    assert_eq!(
+        assigned[0].actor_id.map(|a| a.to_string()),
+        Some(account_id(&app, "ada@cms.example.gov").await),
+        "the admin is on record"
+    );
+    app.stop().await;
+}
+
 db_tests!(
     developers_cannot_reach_the_queue_or_any_reviewer_function,
     a_reviewer_evaluates_requests_changes_and_sees_the_resubmission,
     internal_notes_never_reach_the_applicant,
     the_queue_filters_searches_and_sorts,
+    no_one_acts_on_an_application_from_their_own_organization_and_an_admin_assigns_it,
 );
 
 /// The run command's demo data leaves one submitted application for the

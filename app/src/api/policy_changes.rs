@@ -103,6 +103,7 @@ fn change_error(error: server::policy_changes::PolicyChangeError) -> AppError {
         E::Invalid(errors) => super::ssr::fields(errors),
         E::Document(e) => AppError::Message(e.to_string()),
         E::Storage(e) => internal(e),
+        E::Conflict(c) => AppError::Message(c.to_string()),
         E::Db(e) => internal(e),
     }
 }

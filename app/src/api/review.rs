@@ -73,6 +73,10 @@ pub struct ReviewDto {
     pub failed_calls: u64,
     pub last_call: Option<String>,
     pub comments: Vec<CommentDto>,
+    /// Why the viewer may look but not act (conflict of interest).
+    pub conflict: Option<String>,
+    /// For admins: the staff without a conflict, as (account id, name).
+    pub assignable: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +135,7 @@ fn review_error(error: server::review::ReviewError) -> AppError {
             "That is not possible while the application is {}; reload the page to see where it stands.",
             e.from.label().to_lowercase()
         )),
+        ReviewError::Conflict(c) => AppError::Message(c.to_string()),
         ReviewError::Db(e) => internal(e),
     }
 }
@@ -234,6 +239,30 @@ pub async fn assign_to_me(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// An admin assigns the application to another reviewer.
+#[server(endpoint = "review/reassign")]
+pub async fn reassign(id: String, assignee: String) -> Result<(), AppError> {
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
+    let assignee = uuid::Uuid::parse_str(&assignee).map_err(|_| {
+        AppError::Fields([("assignee".to_string(), "Choose a reviewer.".to_string())].into())
+    })?;
+    server::review::reassign(
+        &call.state.db,
+        &call.audit_as(&admin),
+        &admin,
+        parse_id(&id)?,
+        server::ids::AccountId(assignee),
+        &call.state.settings.public_url,
+        call.now(),
+    )
+    .await
+    .map_err(review_error)?;
+    call.mail_queued();
+    call.redirect(&format!("/review/{id}?reassigned=1"));
+    Ok(())
+}
+
 #[server(endpoint = "review/detail")]
 pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
     use server::access::AccessState;
@@ -247,6 +276,16 @@ pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
     let comments = server::review::comments(&call.state.db, &user, request)
         .await
         .map_err(review_error)?;
+    let assignable = if user.role == server::ids::Role::Admin {
+        server::review::assignable(&call.state.db, &user, request)
+            .await
+            .map_err(review_error)?
+            .into_iter()
+            .map(|(id, name)| (id.0.to_string(), name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let checklist: Vec<ChecklistRowDto> = server::review::checklist::items()
         .iter()
         .map(|item| {
@@ -294,19 +333,23 @@ pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
             .filter(|c| c.verdict == "needs_change")
             .count(),
         checklist,
-        can_evaluate: matches!(
-            review.state,
-            AccessState::InReview | AccessState::DemoScheduled | AccessState::DemoHeld
-        ),
-        can_request_changes: review
-            .state
-            .apply(server::access::Transition::RequestChanges)
-            .is_ok(),
+        can_evaluate: review.conflict.is_none()
+            && matches!(
+                review.state,
+                AccessState::InReview | AccessState::DemoScheduled | AccessState::DemoHeld
+            ),
+        can_request_changes: review.conflict.is_none()
+            && review
+                .state
+                .apply(server::access::Transition::RequestChanges)
+                .is_ok(),
         authorizations: review.activity.authorizations,
         successful_calls: review.activity.successful_calls,
         failed_calls: review.activity.failed_calls,
         last_call: review.activity.last_call.map(eastern),
         comments: comments.into_iter().map(comment_dto).collect(),
+        conflict: review.conflict.map(|c| c.to_string()),
+        assignable,
     })
 }
 

@@ -15,8 +15,8 @@ use crate::{
         review::{
             my_slots, review_detail, review_queue, ApproveApplication, AssignToMe, BookDemo,
             BookingDto, CancelDemo, CommentDto, DemoDto, DenyApplication, FeedbackDto,
-            InviteToDemo, LetterDto, PostComment, PublishSlot, RecordDemo, RequestChanges,
-            ReviewDto, SaveEvaluations,
+            InviteToDemo, LetterDto, PostComment, PublishSlot, Reassign, RecordDemo,
+            RequestChanges, ReviewDto, SaveEvaluations,
         },
         Viewer,
     },
@@ -207,12 +207,13 @@ fn Review() -> impl IntoView {
     // their versions are part of the resources' key, so the page reloads its
     // data whenever one completes, whatever the address does.
     let assign = ServerAction::<AssignToMe>::new();
+    let reassign = ServerAction::<Reassign>::new();
     let request = ServerAction::<RequestChanges>::new();
     let key = move || {
         (
             params.with(|p| p.get("id").unwrap_or_default()),
             location.search.get(),
-            assign.version().get() + request.version().get(),
+            assign.version().get() + reassign.version().get() + request.version().get(),
         )
     };
     let access = Resource::new(key, |(id, _, _)| get_access_request(id));
@@ -223,7 +224,7 @@ fn Review() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
-                let notice = [("assigned", "The application is assigned to you."), ("saved", "Checklist saved."), ("changes_requested", "Changes requested. The applicant has been emailed the items and your comments."), ("sent", "Message posted."), ("invited", "The applicant is invited to book a demo."), ("demo_recorded", "The demo outcome is recorded and the applicant emailed."), ("decided", "The decision is recorded and the letter emailed to every contact."), ("demo_cancelled", "The demo is cancelled; everyone got the calendar cancellation."), ("listing_saved", "Listing checks saved."), ("listing_returned", "Listing changes requested. The applicant has been emailed your comments."), ("listing_approved", "The listing is approved and in the directory."), ("handoff", "The production app is created and the link emailed to the point of contact."), ("reissued", "New link sent; the previous production secret no longer works.")]
+                let notice = [("assigned", "The application is assigned to you."), ("reassigned", "The application is assigned and the reviewer can start."), ("saved", "Checklist saved."), ("changes_requested", "Changes requested. The applicant has been emailed the items and your comments."), ("sent", "Message posted."), ("invited", "The applicant is invited to book a demo."), ("demo_recorded", "The demo outcome is recorded and the applicant emailed."), ("decided", "The decision is recorded and the letter emailed to every contact."), ("demo_cancelled", "The demo is cancelled; everyone got the calendar cancellation."), ("listing_saved", "Listing checks saved."), ("listing_returned", "Listing changes requested. The applicant has been emailed your comments."), ("listing_approved", "The listing is approved and in the directory."), ("handoff", "The production app is created and the link emailed to the point of contact."), ("reissued", "New link sent; the previous production secret no longer works.")]
                     .into_iter()
                     .find(|(k, _)| query.with(|q| q.get(k)).is_some())
                     .map(|(_, text)| text);
@@ -238,7 +239,9 @@ fn Review() -> impl IntoView {
                     (false, true) => "Assign to me and start the review",
                     (false, false) => "Assign to me",
                 };
-                let show_assign = !r.assigned_to_me || r.state == "submitted";
+                let show_assign = r.conflict.is_none() && (!r.assigned_to_me || r.state == "submitted");
+                let reassign_id = r.id.clone();
+                let assignable = r.assignable.clone();
                 let needs_change = r.needs_change;
                 Either::Right(view! {
                     <p><a href="/review">"Review queue"</a></p>
@@ -250,6 +253,28 @@ fn Review() -> impl IntoView {
                         <dt>"Assigned to"</dt><dd>{r.assignee.clone().unwrap_or_else(|| "No one yet".into())}</dd>
                         <dt>"Response clock"</dt><dd class:overdue=r.overdue id="review-sla">{r.sla.clone()}</dd>
                     </dl>
+                    {r.conflict.clone().map(|why| view! {
+                        <div class="alert alert-warning" role="status" id="conflict-of-interest"><p><strong>"Conflict of interest. "</strong>{why}</p></div>
+                    })}
+                    {(!assignable.is_empty()).then(|| view! {
+                        <section class="narrow" aria-labelledby="reassign-heading">
+                            <h2 id="reassign-heading">"Assign to a reviewer"</h2>
+                            <p class="hint">"Only staff without a conflict of interest with this application are listed."</p>
+                            <FormAlert message=form_error(reassign)/>
+                            <ActionForm action=reassign attr:id="reassign-form">
+                                <input type="hidden" name="id" value=reassign_id/>
+                                <div class="field" class:field-invalid=move || field_error(reassign, "assignee").get().is_some()>
+                                    <label for="field-assignee">"Reviewer"</label>
+                                    {move || field_error(reassign, "assignee").get().map(|e| view! { <p class="field-error" id="field-assignee-error">{e}</p> })}
+                                    <select id="field-assignee" name="assignee" required=true>
+                                        <option value="">"Choose…"</option>
+                                        {assignable.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                                <button type="submit" class="button button-secondary">"Assign"</button>
+                            </ActionForm>
+                        </section>
+                    })}
                     {show_assign.then(|| view! {
                         <FormAlert message=form_error(assign)/>
                         <ActionForm action=assign attr:id="assign-form">

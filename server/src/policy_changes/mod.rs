@@ -63,6 +63,9 @@ pub enum PolicyChangeError {
     Document(#[from] DocumentError),
     #[error("file storage failed: {0}")]
     Storage(#[from] std::io::Error),
+    /// The reviewer's own account or organization made the application.
+    #[error(transparent)]
+    Conflict(#[from] crate::review::independence::Conflict),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -1001,6 +1004,13 @@ pub async fn decide(
     }
     let txn = crate::db::begin_write(db).await?;
     let (change, request) = readable(&txn, reviewer, id).await?;
+    let staff = (&reviewer.id.0, reviewer.organization.as_str());
+    match crate::review::independence::conflict_with(&txn, staff, &request).await {
+        Ok(None) => {}
+        Ok(Some(conflict)) => return Err(conflict.into()),
+        Err(crate::review::ReviewError::Db(e)) => return Err(e.into()),
+        Err(_) => return Err(PolicyChangeError::NotFound),
+    }
     let from = state_of(&change);
     if from != ChangeState::Submitted {
         return Err(PolicyChangeError::NotEditable(from));

@@ -100,7 +100,7 @@ pub async fn start(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Uuid, ProductionError> {
-    review::require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let state = access::state_of(&request);
@@ -337,7 +337,7 @@ pub async fn reissue(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
-    review::require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let state = access::state_of(&request);

@@ -504,7 +504,7 @@ pub async fn evaluate(
     evaluations: &[Evaluation],
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
-    review::require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let mut errors = FieldErrors::new();
     let mut valid = Vec::new();
     for e in evaluations {
@@ -573,7 +573,7 @@ pub async fn request_changes(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
-    review::require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let (request, listing) = awaiting_review(&txn, id).await?;
     let needing: Vec<&ListingVerdict> = listing
@@ -643,7 +643,7 @@ pub async fn approve(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
-    review::require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let (request, listing) = awaiting_review(&txn, id).await?;
     let open: Vec<&str> = listing

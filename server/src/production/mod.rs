@@ -52,6 +52,7 @@ impl From<ReviewError> for ProductionError {
             ReviewError::NotFound => ProductionError::NotFound,
             ReviewError::Invalid(errors) => ProductionError::Invalid(errors),
             ReviewError::Illegal(e) => ProductionError::Illegal(e),
+            ReviewError::Conflict(c) => ProductionError::Refused(c.to_string()),
             ReviewError::Db(e) => ProductionError::Db(e),
         }
     }

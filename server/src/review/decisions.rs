@@ -8,9 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    app_name, checklist, contacts, demos, require_reviewer, verdicts, ReviewError, Verdict,
-};
+use super::{app_name, checklist, contacts, demos, verdicts, ReviewError, Verdict};
 use crate::{
     access::{self, form::DATA_ACCESS_TYPES, Transition},
     accounts::CurrentUser,
@@ -220,7 +218,7 @@ pub async fn approve(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     if !DATA_ACCESS_TYPES
         .iter()
         .any(|(v, _)| *v == data_access_type)
@@ -256,7 +254,7 @@ pub async fn deny(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 4000 {
         let mut errors = FieldErrors::new();

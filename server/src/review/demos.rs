@@ -235,7 +235,7 @@ pub async fn invite(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let state = access::state_of(&request);
@@ -634,7 +634,7 @@ pub async fn record_outcome(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let Some(outcome) = outcome else {
         return Err(invalid("outcome", "Choose how the demo went."));
     };

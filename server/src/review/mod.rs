@@ -6,6 +6,7 @@
 pub mod checklist;
 pub mod decisions;
 pub mod demos;
+pub mod independence;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -24,7 +25,7 @@ use crate::{
         access_request, access_request_version, account, api_access, application,
         data_access_grant, review_comment, review_evaluation,
     },
-    ids::Role,
+    ids::{AccountId, Role},
     mail,
     validation::FieldErrors,
 };
@@ -39,6 +40,9 @@ pub enum ReviewError {
     Invalid(FieldErrors),
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
+    /// The reviewer's own account or organization made the application.
+    #[error(transparent)]
+    Conflict(#[from] independence::Conflict),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -283,7 +287,92 @@ pub async fn assign_to_me(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<AccessState, ReviewError> {
-    require_reviewer(reviewer)?;
+    independence::require_reviewer_for(db, reviewer, id).await?;
+    assign(db, ctx, reviewer.id, reviewer.id, id, public_url, now).await
+}
+
+/// The staff an admin may assign the application `id` to: reviewers and
+/// admins without a conflict of interest with it, by name.
+pub async fn assignable(
+    db: &DatabaseConnection,
+    admin: &CurrentUser,
+    id: Uuid,
+) -> Result<Vec<(AccountId, String)>, ReviewError> {
+    if admin.role != Role::Admin {
+        return Err(ReviewError::Forbidden);
+    }
+    let request = access::find(db, id).await?;
+    let mut staff = Vec::new();
+    for a in account::Entity::find()
+        .filter(account::Column::Role.is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]))
+        .order_by_asc(account::Column::Name)
+        .all(db)
+        .await?
+    {
+        if independence::conflict_with(db, (&a.id, &a.organization), &request)
+            .await?
+            .is_none()
+        {
+            staff.push((AccountId(a.id), a.name));
+        }
+    }
+    Ok(staff)
+}
+
+/// An admin assigns the application to another reviewer, for example when
+/// the reviewer who would take it has a conflict of interest with it.
+pub async fn reassign(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    admin: &CurrentUser,
+    id: Uuid,
+    assignee: AccountId,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<AccessState, ReviewError> {
+    if admin.role != Role::Admin {
+        return Err(ReviewError::Forbidden);
+    }
+    let invalid = |message: String| {
+        let mut errors = FieldErrors::new();
+        errors.add("assignee", message);
+        ReviewError::Invalid(errors)
+    };
+    let Some(staff) = account::Entity::find_by_id(assignee.0)
+        .one(db)
+        .await?
+        .filter(|a| Role::parse(&a.role).is_some_and(Role::can_review))
+    else {
+        return Err(invalid("Choose a reviewer.".into()));
+    };
+    let request = access::find(db, id).await?;
+    if let Some(conflict) =
+        independence::conflict_with(db, (&staff.id, &staff.organization), &request).await?
+    {
+        let why = match conflict {
+            independence::Conflict::OwnAccount => {
+                "the application was made from their account".to_string()
+            }
+            independence::Conflict::OwnOrganization(org) => {
+                format!("the application comes from their organization ({org})")
+            }
+        };
+        return Err(invalid(format!("{} cannot review it: {why}.", staff.name)));
+    }
+    assign(db, ctx, admin.id, assignee, id, public_url, now).await
+}
+
+/// Assigns the application `id` to `assignee`, starting the review if it
+/// was waiting; `actor` is who did it.
+async fn assign(
+    db: &DatabaseConnection,
+    ctx: &AuditContext,
+    actor: AccountId,
+    assignee: AccountId,
+    id: Uuid,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<AccessState, ReviewError> {
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let state = access::state_of(&request);
@@ -296,10 +385,7 @@ pub async fn assign_to_me(
         state
     };
     let mut update = access_request::Entity::update_many()
-        .col_expr(
-            access_request::Column::AssigneeId,
-            Expr::value(reviewer.id.0),
-        )
+        .col_expr(access_request::Column::AssigneeId, Expr::value(assignee.0))
         .col_expr(access_request::Column::State, Expr::value(next.as_str()))
         .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
         .filter(access_request::Column::Id.eq(id))
@@ -321,14 +407,14 @@ pub async fn assign_to_me(
         now,
         AuditRecord::new("access_request.assigned", "access_request", id)
             .before(serde_json::json!({ "state": state.as_str(), "assignee": request.assignee_id }))
-            .after(serde_json::json!({ "state": next.as_str(), "assignee": reviewer.id.0 })),
+            .after(serde_json::json!({ "state": next.as_str(), "assignee": assignee.0 })),
     )
     .await?;
     if state != next {
         access::event(
             &txn,
             id,
-            Some(reviewer.id),
+            Some(actor),
             "review_started",
             "A reviewer started reviewing the application.".into(),
             now,
@@ -389,7 +475,7 @@ pub async fn evaluate(
     evaluations: &[Evaluation],
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let mut errors = FieldErrors::new();
     let mut valid = Vec::new();
     for e in evaluations {
@@ -496,7 +582,7 @@ pub async fn request_changes(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    require_reviewer(reviewer)?;
+    crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let state = access::state_of(&request);
@@ -785,6 +871,8 @@ pub struct ReviewState {
     pub business_minutes_left: Option<i64>,
     pub verdicts: Vec<ItemVerdict>,
     pub activity: SandboxActivity,
+    /// Why the viewer may look but not act.
+    pub conflict: Option<independence::Conflict>,
 }
 
 pub async fn review_state(
@@ -798,6 +886,8 @@ pub async fn review_state(
     if access::state_of(&request) == AccessState::Draft {
         return Err(ReviewError::NotFound);
     }
+    let conflict =
+        independence::conflict_with(db, (&reviewer.id.0, &reviewer.organization), &request).await?;
     let assignee = match request.assignee_id {
         Some(a) => account::Entity::find_by_id(a)
             .one(db)
@@ -848,5 +938,6 @@ pub async fn review_state(
         business_minutes_left,
         verdicts: verdicts(db, id).await?,
         activity,
+        conflict,
     })
 }
