@@ -34,6 +34,7 @@ pub fn SiteHeader() -> impl IntoView {
                                     {v.is_admin().then(|| view! { <a href="/admin/audit">"Audit trail"</a> })}
                                     {v.is_admin().then(|| view! { <a href="/admin/calendar">"Calendar"</a> })}
                                     {v.is_admin().then(|| view! { <a href="/admin/incidents">"Incidents"</a> })}
+                                    {v.is_admin().then(|| view! { <a href="/admin/staff">"Staff"</a> })}
                                     <a href="/apps">"Your apps"</a>
                                     <a href="/access">"Applications"</a>
                                     <a href="/test-client">"Test client"</a>

@@ -139,6 +139,7 @@ fn Site() -> impl IntoView {
                 <Route path=path!("/admin/calendar") view=CalendarPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/incidents") view=IncidentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/campaigns") view=CampaignsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/staff") view=StaffPage ssr=SsrMode::Async/>
             </Routes>
         </main>
         <SiteFooter/>

@@ -590,6 +590,40 @@ pub async fn reset(
     Ok(())
 }
 
+/// One staff account as the admins' staff page lists it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StaffMember {
+    pub id: AccountId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub second_factor_since: Option<DateTime<Utc>>,
+}
+
+/// Reviewers and admins, by name, with their two-step sign-in (admins only).
+pub async fn staff(db: &DatabaseConnection, admin: Role) -> Result<Vec<StaffMember>, AccountError> {
+    use sea_orm::QueryOrder;
+    if admin != Role::Admin {
+        return Err(AccountError::NotAllowed(
+            "Only admins can see the staff list.",
+        ));
+    }
+    Ok(account::Entity::find()
+        .filter(account::Column::Role.is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]))
+        .order_by_asc(account::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| StaffMember {
+            id: AccountId(a.id),
+            role: Role::parse(&a.role).unwrap_or(Role::Reviewer),
+            name: a.name,
+            email: a.email,
+            second_factor_since: a.totp_enabled_at,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 //! over, and nothing readable is stored.
 use portal_tests::{access::*, db_tests, location, Backend, TestApp};
 use server::{
-    audit::AuditContext,
     entities::{account, audit_event, recovery_code},
     ids::Role,
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
@@ -340,20 +339,47 @@ async fn developers_may_turn_two_step_sign_in_on_and_off_and_staff_may_not(backe
 async fn an_admin_reset_signs_the_owner_out_and_starts_the_set_up_again(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reviewer = account(&app, REVIEWER, Role::Reviewer).await;
-    let target = server::ids::AccountId(account_row(&app, REVIEWER).await.id);
-    let now = app.state.clock.now();
-    // Only an admin (or the operator's command line) may.
-    let as_reviewer = AuditContext::default().as_actor(target, Role::Reviewer);
+    let admin = account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let target = account_row(&app, REVIEWER).await.id.to_string();
+    let staff = page(&app, &admin, "/admin/staff").await;
     assert!(
-        server::second_factor::reset(&app.state.db, &as_reviewer, target, now)
-            .await
-            .is_err()
+        staff.contains(REVIEWER) && staff.contains("On since"),
+        "{staff}"
     );
-    let admin_id = server::ids::AccountId(uuid::Uuid::new_v4());
-    let as_admin = AuditContext::default().as_actor(admin_id, Role::Admin);
-    server::second_factor::reset(&app.state.db, &as_admin, target, now)
+
+    // Only an admin may, and only when confirmed.
+    let refused = app
+        .post_form(
+            &reviewer,
+            "admin/staff/reset_second_factor",
+            &[("id", &target), ("confirm", "yes")],
+        )
+        .await
+        .text()
         .await
         .unwrap();
+    assert!(refused.contains("Forbidden"), "{refused}");
+    let unconfirmed = app
+        .post_form(
+            &admin,
+            "admin/staff/reset_second_factor",
+            &[("id", &target)],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(unconfirmed.contains("Tick"), "{unconfirmed}");
+    assert!(account_row(&app, REVIEWER).await.totp_enabled_at.is_some());
+
+    let res = app
+        .post_form(
+            &admin,
+            "admin/staff/reset_second_factor",
+            &[("id", &target), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(location(&res), "/admin/staff?reset=1");
     app.smtp
         .wait_for(REVIEWER, "two-step sign-in was reset")
         .await;
@@ -361,10 +387,23 @@ async fn an_admin_reset_signs_the_owner_out_and_starts_the_set_up_again(backend:
     assert!(audit_actions(&app, REVIEWER)
         .await
         .contains(&"account.second_factor_reset".to_string()));
+    assert!(page(&app, &admin, "/admin/staff")
+        .await
+        .contains("Not set up yet"));
     let client = app.client();
     assert_eq!(
         password_step(&app, &client, REVIEWER).await,
         "/login/set-up?next=%2Freview"
+    );
+    // The old recovery codes are gone with the authenticator.
+    assert_eq!(
+        recovery_code::Entity::find()
+            .filter(recovery_code::Column::AccountId.eq(target.parse::<uuid::Uuid>().unwrap()))
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len(),
+        0
     );
     app.stop().await;
 }

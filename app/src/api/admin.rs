@@ -240,3 +240,64 @@ pub async fn remove_closure(day: String, confirm: Option<String>) -> Result<(), 
     call.redirect("/admin/calendar?removed=1");
     Ok(())
 }
+
+/// A staff account on the admins' staff page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    /// "On since December 5, 2026", or "Not set up yet".
+    pub second_factor: String,
+    pub enrolled: bool,
+}
+
+#[server(endpoint = "admin/staff")]
+pub async fn list_staff() -> Result<Vec<StaffRow>, AppError> {
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
+    let staff = server::second_factor::staff(&call.state.db, admin.role)
+        .await
+        .map_err(|e| call.account_error(e))?;
+    Ok(staff
+        .into_iter()
+        .map(|s| StaffRow {
+            id: s.id.0.to_string(),
+            name: s.name,
+            email: s.email,
+            role: s.role.as_str().into(),
+            enrolled: s.second_factor_since.is_some(),
+            second_factor: match s.second_factor_since {
+                Some(at) => format!("On since {}", at.format("%B %-d, %Y")),
+                None => "Not set up yet".into(),
+            },
+        })
+        .collect())
+}
+
+/// Removes a staff member's authenticator after a lost device (confirmed):
+/// they are signed out everywhere, emailed, and set one up again.
+#[server(endpoint = "admin/staff/reset_second_factor")]
+pub async fn reset_second_factor(id: String, confirm: Option<String>) -> Result<(), AppError> {
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
+    if confirm.is_none() {
+        return Err(AppError::Message(
+            "Tick “Confirm” to reset: the person is signed out everywhere and must set up an authenticator again.".into(),
+        ));
+    }
+    let target = uuid::Uuid::parse_str(&id)
+        .map_err(|_| AppError::Message("We could not find that account.".into()))?;
+    server::second_factor::reset(
+        &call.state.db,
+        &call.audit_as(&admin),
+        server::ids::AccountId(target),
+        call.now(),
+    )
+    .await
+    .map_err(|e| call.account_error(e))?;
+    call.mail_queued();
+    call.redirect("/admin/staff?reset=1");
+    Ok(())
+}

@@ -1,4 +1,5 @@
-//! Admin pages: the audit trail and mail that could not be delivered.
+//! Admin pages: the audit trail, mail that could not be delivered, the
+//! federal calendar, and the staff with their two-step sign-in.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -6,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{
         admin::{
-            calendar_view, list_audit, list_undelivered_mail, AddClosure, RemoveClosure, RetryMail,
+            calendar_view, list_audit, list_staff, list_undelivered_mail, AddClosure,
+            RemoveClosure, ResetSecondFactor, RetryMail,
         },
         Viewer,
     },
@@ -429,6 +431,66 @@ fn Incidents() -> impl IntoView {
                             </section>
                         }.into_any()
                     }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn StaffPage() -> impl IntoView {
+    view! {
+        <Title text="Staff"/>
+        <Guarded allow=Viewer::is_admin>
+            <Staff/>
+        </Guarded>
+    }
+}
+
+/// Reviewers and admins, and the reset for a lost authenticator.
+#[component]
+fn Staff() -> impl IntoView {
+    let query = use_query_map();
+    let reset = ServerAction::<ResetSecondFactor>::new();
+    let staff = Resource::new(move || reset.version().get(), |_| list_staff());
+    view! {
+        <h1>"Staff"</h1>
+        <p>"Reviewers and admins sign in with a password and an authenticator app. If someone lost their device and their recovery codes, reset their two-step sign-in: they are signed out everywhere, emailed, and set up a new authenticator at their next sign-in."</p>
+        {move || query.with(|q| q.get("reset")).map(|_| view! { <Notice>"Two-step sign-in was reset and the person emailed."</Notice> })}
+        <FormAlert message=form_error(reset)/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match staff.await {
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                    Ok(rows) => view! {
+                        <table>
+                            <caption>"Staff accounts"</caption>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Two-step sign-in"</th><th scope="col">"Reset"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| {
+                                    let confirm_id = format!("reset-{}", r.id);
+                                    view! {
+                                        <tr>
+                                            <td>{r.name.clone()}</td>
+                                            <td>{r.email.clone()}</td>
+                                            <td>{r.role.clone()}</td>
+                                            <td>{r.second_factor.clone()}</td>
+                                            <td>
+                                                {r.enrolled.then(|| view! {
+                                                    <ActionForm action=reset>
+                                                        <input type="hidden" name="id" value=r.id.clone()/>
+                                                        <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes"/>
+                                                        <label for=confirm_id.clone()>{format!("Confirm for {}", r.name)}</label>" "
+                                                        <button type="submit" class="button button-small button-secondary">"Reset two-step sign-in"</button>
+                                                    </ActionForm>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
                 }
             })}
         </Suspense>
