@@ -140,13 +140,21 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.settings.max_body_bytes,
         ));
-    uploads
-        .merge(everything_else)
+    with_common_layers(uploads.merge(everything_else), &state)
+}
+
+/// What every route runs inside, outermost last: security headers, the
+/// request id and its log span, a 500 instead of a dropped connection when a
+/// handler panics, the client's address, and the CSRF check. Public so that
+/// tests can put a route that panics on purpose inside the same stack.
+pub fn with_common_layers(routes: Router, state: &AppState) -> Router {
+    routes
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             server::http::client_address::resolve,
         ))
+        .layer(middleware::from_fn(server::http::panics::catch_panics))
         .layer(middleware::from_fn(server::http::request::with_request_id))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -37,6 +37,7 @@ fn TestClient() -> impl IntoView {
     let query = use_query_map();
     let params = move || query.with(|q| (q.get("app"), q.get("call"), q.get("page")));
     let data = Resource::new(params, |(app, call, page)| get_test_client(app, call, page));
+    let request = crate::components::PageRequest::capture();
     view! {
         <h1>"Test client"</h1>
         <p class="lead">"Run the authorization flow for one of your sandbox apps, exactly as an app would, and call the API with the token you get."</p>
@@ -44,10 +45,16 @@ fn TestClient() -> impl IntoView {
             {move || {
                 // Read before awaiting: reactive values are not reliable after an await on the server.
                 let notices = query.with(|q| (q.get("flow_error"), q.get("authorized").is_some(), q.get("added").is_some(), q.get("reset").is_some()));
+                let request = request.clone();
                 Suspend::new(async move {
                     match data.await {
                         Err(e) => Either::Left(view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }),
-                        Ok(view) => Either::Right(view! { <TestClientBody view notices/> }),
+                        Ok(view) => {
+                            if view.selected.is_none() && !view.apps.is_empty() {
+                                request.set_status(404);
+                            }
+                            Either::Right(view! { <TestClientBody view notices/> })
+                        }
                     }
                 })
             }}
@@ -67,9 +74,17 @@ fn TestClientBody(
             <div class="empty-state">
                 <p>"You have no sandbox apps yet. "<a href="/apps/new">"Register an app"</a>" first; then come back here to try it."</p>
             </div>
-        });
+        }.into_any());
     }
-    let selected = view.selected.clone().expect("there is an app");
+    // `?app=` names none of the viewer's sandbox apps (someone else's, a
+    // production app, or a typo): say so rather than guess.
+    let Some(selected) = view.selected.clone() else {
+        return Either::Left(view! {
+            <div class="alert alert-warning" role="status">
+                <p>"That app is not one of your sandbox apps. "<a href="/test-client">"Choose one of yours"</a>"."</p>
+            </div>
+        }.into_any());
+    };
     let app_id = selected.id.clone();
     let (add_for, start_for, calls_for) = (app_id.clone(), app_id.clone(), app_id);
     Either::Right(view! {

@@ -174,8 +174,17 @@ impl Page {
                 })
                 .transpose()
         };
+        let start = number("startIndex")?.unwrap_or(0);
+        // An offset is a signed 64-bit number in SQL, and anything near it
+        // is past every result set: refuse rather than let sums overflow.
+        if i64::try_from(start).is_err() {
+            return Err(FhirError::invalid(format!(
+                "startIndex must be at most {}, not {start}",
+                i64::MAX
+            )));
+        }
         Ok(Self {
-            start: number("startIndex")?.unwrap_or(0),
+            start,
             count: number("_count")?.unwrap_or(DEFAULT_COUNT).min(MAX_COUNT),
         })
     }
@@ -287,8 +296,14 @@ pub fn searchset(ctx: &SearchContext<'_>, total: u64, entries: Vec<(String, Valu
             ctx.page.start.saturating_sub(count).min(last_start),
         ));
     }
-    if ctx.page.count > 0 && ctx.page.start + ctx.page.count < total {
-        links.push(link("next", ctx.page.start + ctx.page.count));
+    // Checked: startIndex is the caller's, up to u64::MAX.
+    if let Some(next) = ctx
+        .page
+        .start
+        .checked_add(ctx.page.count)
+        .filter(|next| ctx.page.count > 0 && *next < total)
+    {
+        links.push(link("next", next));
     }
     links.push(link("last", last_start));
     let mut bundle = json!({
@@ -366,6 +381,19 @@ mod tests {
                 .unwrap_err()
                 .status,
             400
+        );
+        assert_eq!(
+            Page::parse(&Query::parse(Some("startIndex=18446744073709551615")))
+                .unwrap_err()
+                .status,
+            400,
+            "past any offset"
+        );
+        assert_eq!(
+            Page::parse(&Query::parse(Some("startIndex=9223372036854775807")))
+                .unwrap()
+                .start,
+            i64::MAX as u64
         );
         assert_eq!(
             Page::parse(&Query::parse(Some("startIndex=ten")))

@@ -3,6 +3,7 @@
 pub mod client_address;
 pub mod csrf;
 mod local_path;
+pub mod panics;
 pub mod rate_limit;
 pub mod request;
 pub mod security_headers;
