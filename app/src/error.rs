@@ -51,6 +51,19 @@ impl AppError {
         }
     }
 
+    /// The HTTP status the server function answers with: a refusal or a
+    /// field error is the caller's (4xx), so that 5xx means our fault only
+    /// and alerting on it is useful.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Fields(_) | AppError::Message(_) | AppError::Transport(_) => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::Internal => 500,
+            AppError::Refused { error, .. } => error.status(),
+        }
+    }
+
     /// Attaches the submitted values of non-secret fields to this error.
     pub fn keeping(self, values: &[(&str, &str)]) -> Self {
         let kept = values

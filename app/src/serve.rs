@@ -127,6 +127,9 @@ pub fn router(state: AppState) -> Router {
             PortalState,
             _,
         >(context.clone(), shell))
+        // leptos_routes registers each server function's own route, so the
+        // statuses are set around all of them rather than in one handler.
+        .layer(middleware::from_fn(server_fn_error_status))
         .with_state(portal);
     let api = server::http::api_router()
         .merge(crate::test_client::router())
@@ -160,6 +163,35 @@ pub fn with_common_layers(routes: Router, state: &AppState) -> Router {
             state.clone(),
             server::http::security_headers::add,
         ))
+}
+
+/// server_fn answers every `Err` with 500. Our errors say whose fault they
+/// are ([`crate::error::AppError::status`]), so a server function's 500
+/// carrying one gets that status instead; an explicit status (429), page
+/// errors and our own 500s stay.
+async fn server_fn_error_status(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Server-function errors are small JSON; anything larger is not one.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return axum::response::IntoResponse::into_response(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        );
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
+        if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
+            parts.status = status;
+        }
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Binds `state.settings.bind_addr` and serves until stopped.

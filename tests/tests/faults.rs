@@ -140,4 +140,61 @@ async fn inputs_that_used_to_panic_get_a_clear_answer(backend: Backend) {
     app.stop().await;
 }
 
-db_tests!(inputs_that_used_to_panic_get_a_clear_answer,);
+/// A refusal or a field error is the caller's (4xx), so that a 5xx alert
+/// means something broke on our side.
+async fn server_functions_answer_with_the_status_of_their_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    verified_account(&app, "dev@acme.example.com", Role::Developer).await;
+    let anonymous = app.client();
+    let wrong = app
+        .post_form(
+            &anonymous,
+            "log_in",
+            &[
+                ("email", "dev@acme.example.com"),
+                ("password", "not-it-at-all"),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        wrong.status(),
+        400,
+        "a wrong password is the caller's fault"
+    );
+    assert!(wrong.text().await.unwrap().contains("do not match"));
+    let fields = app
+        .post_form(
+            &anonymous,
+            "sign_up",
+            &[
+                ("name", ""),
+                ("email", "not an email"),
+                ("organization", ""),
+                ("password", "short"),
+                ("password_confirm", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(fields.status(), 400);
+    assert!(fields.text().await.unwrap().contains("email"));
+    let garbled = app
+        .post_form(&anonymous, "log_in", &[("nothing", "useful")])
+        .await;
+    assert_eq!(garbled.status(), 400, "arguments that do not parse");
+    let signed_out = app.post_form(&anonymous, "admin/audit", &[]).await;
+    assert_eq!(signed_out.status(), 401);
+    let dev = sign_in(&app, "dev@acme.example.com").await;
+    let forbidden = app.post_form(&dev, "admin/audit", &[]).await;
+    assert_eq!(forbidden.status(), 403);
+    assert!(forbidden.text().await.unwrap().contains("Forbidden"));
+    // Success is untouched.
+    let viewer = app.post_form(&dev, "viewer", &[]).await;
+    assert_eq!(viewer.status(), 200);
+    app.stop().await;
+}
+
+db_tests!(
+    inputs_that_used_to_panic_get_a_clear_answer,
+    server_functions_answer_with_the_status_of_their_error,
+);
