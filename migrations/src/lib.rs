@@ -22,6 +22,7 @@ mod m0016_re_review_demos;
 mod m0017_outbox_one_time_links;
 mod m0018_unrequested_mail_cap;
 mod m0019_second_factor;
+mod m0020_outbox_delivery;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_outbox_one_time_links::Migration),
             Box::new(m0018_unrequested_mail_cap::Migration),
             Box::new(m0019_second_factor::Migration),
+            Box::new(m0020_outbox_delivery::Migration),
         ]
     }
 }

@@ -95,7 +95,7 @@ impl Default for TestOptions {
             retry: RetryPolicy {
                 base: Duration::from_millis(200),
                 max_delay: Duration::from_secs(1),
-                max_attempts: 20,
+                give_up_after: Duration::from_secs(72 * 3600),
             },
             settings: Vec::new(),
         }
@@ -245,6 +245,33 @@ impl TestApp {
             .iter()
             .filter(|m| m.subject.contains(subject_part))
             .count()
+    }
+
+    /// Wakes the outbox worker and waits until it has attempted every
+    /// message that is due by the portal's clock (20 s at most).
+    pub async fn settle_mail(&self) {
+        use server::{
+            entities::outbox_message,
+            sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter},
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            self.state.mail_wake.notify_one();
+            let due = outbox_message::Entity::find()
+                .filter(outbox_message::Column::Status.eq("pending"))
+                .filter(outbox_message::Column::NextAttemptAt.lte(self.state.clock.now()))
+                .count(&self.state.db)
+                .await
+                .unwrap();
+            if due == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the outbox worker did not attempt what was due"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Sets the portal's clock to `at` (it keeps running from there).

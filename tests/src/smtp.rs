@@ -57,6 +57,20 @@ pub struct SmtpSink {
     inbox: Arc<Mutex<Vec<Received>>>,
     arrived: Arc<Notify>,
     task: Option<JoinHandle<()>>,
+    behaviour: Arc<Behaviour>,
+}
+
+/// How the server treats what it is sent, changeable while it runs.
+#[derive(Default)]
+struct Behaviour {
+    /// Addresses (lowercase) answered `550` at RCPT, as a server without that mailbox does.
+    refused: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// While true, the reply to the end of DATA waits: a send in progress.
+    held: tokio::sync::watch::Sender<bool>,
+    /// Sessions waiting in a held DATA.
+    holding: std::sync::atomic::AtomicUsize,
+    /// Held messages are answered `451` (try later) on release, not taken.
+    fail_held: std::sync::atomic::AtomicBool,
 }
 
 impl SmtpSink {
@@ -68,6 +82,7 @@ impl SmtpSink {
             inbox: Default::default(),
             arrived: Default::default(),
             task: None,
+            behaviour: Default::default(),
         };
         sink.serve(listener);
         sink
@@ -75,17 +90,24 @@ impl SmtpSink {
 
     fn serve(&mut self, listener: TcpListener) {
         let (inbox, arrived) = (self.inbox.clone(), self.arrived.clone());
+        let behaviour = self.behaviour.clone();
         self.task = Some(tokio::spawn(async move {
+            // Owned by this task, so that stopping the server also cuts the
+            // connections a client keeps open in its pool.
+            let mut sessions = tokio::task::JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
+                while sessions.try_join_next().is_some() {}
                 let (inbox, arrived) = (inbox.clone(), arrived.clone());
-                tokio::spawn(async move {
-                    let _ = session(stream, inbox, arrived).await;
+                let behaviour = behaviour.clone();
+                sessions.spawn(async move {
+                    let _ = session(stream, inbox, arrived, behaviour).await;
                 });
             }
         }));
     }
 
-    /// Closes the port: connections are refused until [`SmtpSink::resume`].
+    /// Closes the port and every open connection: connections are refused
+    /// until [`SmtpSink::resume`].
     pub fn stop(&mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
@@ -100,6 +122,59 @@ impl SmtpSink {
             }
         };
         self.serve(listener);
+    }
+
+    /// Answers RCPT for `address` with a permanent `550` from now on.
+    pub fn refuse(&self, address: &str) {
+        self.behaviour
+            .refused
+            .lock()
+            .unwrap()
+            .insert(address.to_ascii_lowercase());
+    }
+
+    /// Takes `address` again.
+    pub fn accept(&self, address: &str) {
+        self.behaviour
+            .refused
+            .lock()
+            .unwrap()
+            .remove(&address.to_ascii_lowercase());
+    }
+
+    /// Until [`Self::release`], a message's data is read but not answered,
+    /// so the sender is stuck mid-send.
+    pub fn hold(&self) {
+        self.behaviour.held.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.behaviour.held.send_replace(false);
+    }
+
+    /// Releases held senders with a transient `451`: their messages are not taken.
+    pub fn release_with_temporary_failure(&self) {
+        self.behaviour
+            .fail_held
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.release();
+    }
+
+    /// Waits (up to 20 s) until a sender is stuck in a held DATA.
+    pub async fn wait_until_holding(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while self
+            .behaviour
+            .holding
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == 0
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no sender reached DATA within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub fn url(&self) -> String {
@@ -152,6 +227,7 @@ async fn session(
     stream: TcpStream,
     inbox: Arc<Mutex<Vec<Received>>>,
     arrived: Arc<Notify>,
+    behaviour: Arc<Behaviour>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -175,8 +251,20 @@ async fn session(
             to.clear();
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RCPT TO:") {
-            to.push(address(&line[8..]));
-            write.write_all(b"250 OK\r\n").await?;
+            let rcpt = address(&line[8..]);
+            let refused = behaviour
+                .refused
+                .lock()
+                .unwrap()
+                .contains(&rcpt.to_ascii_lowercase());
+            if refused {
+                write
+                    .write_all(format!("550 5.1.1 <{rcpt}>: no such mailbox here\r\n").as_bytes())
+                    .await?;
+            } else {
+                to.push(rcpt);
+                write.write_all(b"250 OK\r\n").await?;
+            }
         } else if upper.starts_with("DATA") {
             write
                 .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
@@ -196,6 +284,25 @@ async fn session(
                     .filter(|_| line.starts_with(".."))
                     .unwrap_or(&line);
                 data.extend_from_slice(content.as_bytes());
+            }
+            let mut held = behaviour.held.subscribe();
+            if *held.borrow() {
+                behaviour
+                    .holding
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = held.wait_for(|h| !*h).await;
+                behaviour
+                    .holding
+                    .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                if behaviour
+                    .fail_held
+                    .swap(false, std::sync::atomic::Ordering::SeqCst)
+                {
+                    write
+                        .write_all(b"451 4.3.0 temporarily unable to take mail\r\n")
+                        .await?;
+                    continue;
+                }
             }
             inbox.lock().await.push(Received {
                 from: from.clone(),

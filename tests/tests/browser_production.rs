@@ -597,3 +597,73 @@ async fn an_admin_starts_a_re_review_and_the_developer_re_attests_in_the_browser
     admin.close().await;
     app.stop().await;
 }
+
+/// The outbox page after an outage longer than the retry window: the
+/// failed messages with their reason, then "retry all" with the mail server
+/// back, and the page shows at once that nothing needs attention any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_queues_every_failed_message_again_from_the_outbox_page() {
+    let mut app = TestApp::spawn_with(
+        Backend::Sqlite,
+        portal_tests::TestOptions {
+            retry: server::mail::worker::RetryPolicy {
+                give_up_after: std::time::Duration::from_secs(3600),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+    account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let admin = Browser::start(true).await;
+    sign_in(&admin, &app, "ada@cms.example.gov").await;
+    app.settle_mail().await;
+    app.smtp.stop();
+    let res = app
+        .post_form(
+            &app.client(),
+            "sign_up",
+            &[
+                ("name", "Outage Olly"),
+                ("email", "olly@example.com"),
+                ("organization", "Acme"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+                ("accept_terms", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(portal_tests::location(&res), "/signup/check-email");
+    app.settle_mail().await;
+    for _ in 0..4 {
+        app.state.clock.advance(chrono::Duration::minutes(20));
+        app.settle_mail().await;
+    }
+
+    admin.visit(&app.url("/admin/outbox")).await;
+    admin.wait_for_hydration().await;
+    admin.wait_for_text("main table", "olly@example.com").await;
+    assert!(admin
+        .text("main table")
+        .await
+        .contains("gave up after failing since"));
+    assert!(admin
+        .text("main")
+        .await
+        .contains("No message is waiting to go out."));
+    admin.check_accessibility().await;
+
+    app.smtp.resume().await;
+    admin.click("#retry-all button").await;
+    admin
+        .wait_for_text("main", "1 failed message(s) queued again.")
+        .await;
+    app.smtp
+        .wait_for("olly@example.com", "Confirm your email")
+        .await;
+    admin
+        .wait_for_text("#outbox-empty", "No message needs attention.")
+        .await;
+    admin.close().await;
+    app.stop().await;
+}

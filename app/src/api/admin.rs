@@ -81,33 +81,72 @@ pub struct UndeliveredMail {
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,
-    pub next_attempt_at: String,
+    /// When it is tried next, if it is still queued.
+    pub next_attempt_at: Option<String>,
+    pub queued_at: String,
 }
 
+/// The outbox page: the first messages needing attention and the backlog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxView {
+    pub messages: Vec<UndeliveredMail>,
+    pub total: u64,
+    /// How long the oldest message still waiting has waited ("6 hours").
+    pub oldest_waiting: Option<String>,
+    pub failed: u64,
+}
+
+/// The outbox page lists this many; the rest are counted.
+pub const OUTBOX_PAGE_SIZE: u64 = 100;
+
 #[server(endpoint = "admin/outbox")]
-pub async fn list_undelivered_mail() -> Result<Vec<UndeliveredMail>, AppError> {
+pub async fn list_undelivered_mail() -> Result<OutboxView, AppError> {
     let call = Call::capture();
     call.require_admin().await?;
-    let rows = server::mail::worker::undelivered(&call.state.db)
+    let found = server::mail::outbox::undelivered(&call.state.db, OUTBOX_PAGE_SIZE)
         .await
         .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(|m| UndeliveredMail {
-            id: m.id.to_string(),
-            recipients: serde_json::from_str::<Vec<String>>(&m.recipients)
-                .unwrap_or_default()
-                .join(", "),
-            subject: m.subject,
-            status: m.status,
-            attempts: m.attempts,
-            last_error: m.last_error,
-            next_attempt_at: m
-                .next_attempt_at
-                .format("%Y-%m-%d %H:%M:%S UTC")
-                .to_string(),
-        })
-        .collect())
+    let now = call.now();
+    Ok(OutboxView {
+        total: found.total,
+        failed: found.failed,
+        oldest_waiting: found.oldest_waiting.map(|at| super::review::age(now - at)),
+        messages: found
+            .messages
+            .into_iter()
+            .map(|m| UndeliveredMail {
+                id: m.id.to_string(),
+                recipients: serde_json::from_str::<Vec<String>>(&m.recipients)
+                    .unwrap_or_default()
+                    .join(", "),
+                subject: m.subject,
+                attempts: m.attempts,
+                last_error: m.last_error,
+                next_attempt_at: (m.status == server::mail::worker::PENDING)
+                    .then(|| super::review::eastern(m.next_attempt_at)),
+                queued_at: super::review::eastern(m.created_at),
+                status: match m.status.as_str() {
+                    server::mail::worker::PENDING => "Retrying".to_string(),
+                    server::mail::worker::FAILED => "Failed".to_string(),
+                    _ => "Some addresses rejected".to_string(),
+                },
+            })
+            .collect(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn retry_refusal(outcome: server::mail::outbox::Retry) -> Result<(), AppError> {
+    use server::mail::outbox::Retry;
+    match outcome {
+        Retry::Queued => Ok(()),
+        Retry::AlreadyDelivered | Retry::NotFound => Err(AppError::Message(
+            "That message was already delivered or no longer exists.".into(),
+        )),
+        Retry::BeingSent => Err(AppError::Message(
+            "That message is being sent right now, so it was not queued again. Reload in a minute to see how it went.".into(),
+        )),
+    }
 }
 
 #[server(endpoint = "admin/outbox/retry")]
@@ -116,18 +155,27 @@ pub async fn retry_mail(id: String) -> Result<(), AppError> {
     let admin = call.require_admin().await?;
     let id =
         uuid::Uuid::parse_str(&id).map_err(|_| AppError::Message("Unknown message.".into()))?;
-    let queued =
-        server::mail::worker::retry(&call.state.db, &call.audit_as(&admin), id, call.now())
+    let outcome =
+        server::mail::outbox::retry(&call.state.db, &call.audit_as(&admin), id, call.now())
             .await
             .map_err(internal)?;
-    if !queued {
-        return Err(AppError::Message(
-            "That message was already delivered or no longer exists.".into(),
-        ));
-    }
+    retry_refusal(outcome)?;
     call.mail_queued();
     call.redirect("/admin/outbox?retried=1");
     Ok(())
+}
+
+#[server(endpoint = "admin/outbox/retry-all")]
+pub async fn retry_all_failed_mail() -> Result<usize, AppError> {
+    let call = Call::capture();
+    let admin = call.require_admin().await?;
+    let queued =
+        server::mail::outbox::retry_all_failed(&call.state.db, &call.audit_as(&admin), call.now())
+            .await
+            .map_err(internal)?;
+    call.mail_queued();
+    call.redirect(&format!("/admin/outbox?retried_all={queued}"));
+    Ok(queued)
 }
 
 /// A day offices are closed, for the calendar page.

@@ -100,8 +100,9 @@ pub fn eastern(at: chrono::DateTime<chrono::Utc>) -> String {
     server::calendar::format_eastern(at, "%a %b %-d, %Y, %-I:%M %p")
 }
 
+/// How long ago, roughly ("3 hours"), for lists that show waiting times.
 #[cfg(feature = "ssr")]
-fn age(elapsed: chrono::Duration) -> String {
+pub(crate) fn age(elapsed: chrono::Duration) -> String {
     match (
         elapsed.num_days(),
         elapsed.num_hours(),

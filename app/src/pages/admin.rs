@@ -8,7 +8,7 @@ use crate::{
     api::{
         admin::{
             calendar_view, list_audit, list_staff, list_undelivered_mail, AddClosure,
-            RemoveClosure, ResetSecondFactor, RetryMail,
+            RemoveClosure, ResetSecondFactor, RetryAllFailedMail, RetryMail,
         },
         Viewer,
     },
@@ -116,37 +116,63 @@ pub fn OutboxPage() -> impl IntoView {
 #[component]
 fn Undelivered() -> impl IntoView {
     let retry = ServerAction::<RetryMail>::new();
-    let messages = Resource::new(move || retry.version().get(), |_| list_undelivered_mail());
+    let retry_all = ServerAction::<RetryAllFailedMail>::new();
+    let messages = Resource::new(
+        move || retry.version().get() + retry_all.version().get(),
+        |_| list_undelivered_mail(),
+    );
     let params = use_query_map();
     view! {
         <h1>"Undelivered email"</h1>
-        <p>"Messages that failed at least once. They are retried with growing delays; after the last attempt they wait here until you queue them again."</p>
+        <p>"Messages that failed at least once, or that some addresses refused. A message that cannot reach the mail server is retried with growing delays (at most half an hour apart) for three days; an address the server refuses for good fails alone, and the others still get the message. You can queue failed messages again; nobody who has a message gets it twice."</p>
         {move || params.with(|p| p.get("retried")).map(|_| view! { <Notice>"The message is queued again."</Notice> })}
+        {move || params.with(|p| p.get("retried_all")).map(|n| view! { <Notice>{format!("{n} failed message(s) queued again.")}</Notice> })}
         <FormAlert message=form_error(retry)/>
+        <FormAlert message=form_error(retry_all)/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match messages.await {
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
-                    Ok(rows) if rows.is_empty() => view! { <p class="empty">"Every message has been delivered."</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <table>
-                            <caption>"Messages waiting for delivery"</caption>
-                            <thead><tr><th scope="col">"To"</th><th scope="col">"Subject"</th><th scope="col">"Status"</th>
-                                <th scope="col">"Attempts"</th><th scope="col">"Last error"</th><th scope="col">"Next try"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|m| view! {
-                                    <tr>
-                                        <td>{m.recipients}</td><td>{m.subject}</td><td>{m.status}</td><td>{m.attempts}</td>
-                                        <td>{m.last_error}</td><td>{m.next_attempt_at}</td>
-                                        <td><ActionForm action=retry>
-                                            <input type="hidden" name="id" value=m.id/>
-                                            <button type="submit" class="button button-secondary">"Retry now"</button>
-                                        </ActionForm></td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(outbox) => {
+                        let backlog = match outbox.oldest_waiting.clone() {
+                            Some(age) => format!("Oldest message waiting to go out: queued {age} ago."),
+                            None => "No message is waiting to go out.".to_string(),
+                        };
+                        let shown = outbox.messages.len() as u64;
+                        let failed = outbox.failed;
+                        view! {
+                            <p class="outbox-backlog">{backlog}</p>
+                            {(failed > 0).then(|| view! {
+                                <ActionForm action=retry_all attr:id="retry-all">
+                                    <button type="submit" class="button">{format!("Retry all {failed} failed message(s)")}</button>
+                                </ActionForm>
+                            })}
+                            {if outbox.messages.is_empty() {
+                                view! { <p class="empty" id="outbox-empty">"No message needs attention."</p> }.into_any()
+                            } else {
+                                view! {
+                                    {(outbox.total > shown).then(|| view! { <p>{format!("Showing the newest {shown} of {}.", outbox.total)}</p> })}
+                                    <table>
+                                        <caption>"Messages needing attention, newest first"</caption>
+                                        <thead><tr><th scope="col">"To"</th><th scope="col">"Subject"</th><th scope="col">"Queued"</th><th scope="col">"Status"</th>
+                                            <th scope="col">"Attempts"</th><th scope="col">"Last error"</th><th scope="col">"Next try"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                        <tbody>
+                                            {outbox.messages.into_iter().map(|m| view! {
+                                                <tr>
+                                                    <td>{m.recipients}</td><td>{m.subject}</td><td>{m.queued_at}</td><td>{m.status}</td><td>{m.attempts}</td>
+                                                    <td>{m.last_error}</td><td>{m.next_attempt_at.unwrap_or_else(|| "—".into())}</td>
+                                                    <td><ActionForm action=retry>
+                                                        <input type="hidden" name="id" value=m.id/>
+                                                        <button type="submit" class="button button-secondary">"Retry now"</button>
+                                                    </ActionForm></td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
                 }
             })}
         </Suspense>

@@ -22,6 +22,13 @@ pub struct Model {
     /// JSON array of the one-time links in the body, removed from the stored
     /// body once it is delivered (then this is cleared too).
     pub one_time_links: Option<String>,
+    /// JSON object, address → [`crate::mail::worker::RecipientOutcome`].
+    /// Addresses not in it are still to be delivered.
+    pub recipient_outcomes: Option<String>,
+    /// When the current run of transient failures began.
+    pub failing_since: Option<DateTimeUtc>,
+    /// The lease of the worker that claimed the row (see `claimed_until`).
+    pub claim_token: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,7 @@
 //! Email, through a transactional outbox: a message is queued in the same
 //! transaction as the state change that causes it, and [`worker`] delivers it.
+pub mod outbox;
+pub mod policy;
 pub mod templates;
 pub mod worker;
 
@@ -53,6 +55,9 @@ pub async fn enqueue(
         claimed_until: Set(None),
         one_time_links: Set((!email.one_time_links.is_empty())
             .then(|| serde_json::to_string(&email.one_time_links).expect("strings serialize"))),
+        recipient_outcomes: Set(None),
+        failing_since: Set(None),
+        claim_token: Set(None),
     }
     .insert(db)
     .await?;

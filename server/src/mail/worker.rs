@@ -1,30 +1,33 @@
 //! Delivers queued messages: claims due rows, sends them, and reschedules
-//! failures with exponential backoff. Nothing is dropped: a message that keeps
-//! failing ends `failed`, listed for admins, who can queue it again.
+//! failures by [`super::policy`]. Nothing is dropped: a message whose
+//! failures outlast the retry window ends `failed`, listed for admins, who
+//! can queue it again ([`super::outbox`]).
 use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use lettre::{
+    address::Envelope,
     message::{header::ContentType, Attachment as MailAttachment, Mailbox, MultiPart},
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use tokio::sync::{watch, Notify};
+use uuid::Uuid;
 
-use crate::{
-    audit::{self, AuditContext, AuditRecord},
-    entities::{outbox_attachment, outbox_message},
-};
+pub use super::policy::RetryPolicy;
+use super::policy::{RecipientOutcome, RecipientOutcomes};
+use crate::entities::{outbox_attachment, outbox_message};
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 
 /// How long a claimed message stays reserved for the worker that claimed it.
-const CLAIM_FOR: chrono::Duration = chrono::Duration::minutes(5);
+/// Longer than the SMTP timeout times a message's recipients.
+pub(crate) const CLAIM_FOR: chrono::Duration = chrono::Duration::minutes(5);
 const BATCH: u64 = 20;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +44,15 @@ pub enum Transport {
     /// `.eml` files in a directory (the embedded default).
     Files(AsyncFileTransport<Tokio1Executor>),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Why a send did not go through.
+#[derive(Debug)]
+enum SendError {
+    /// Worth trying again later: no connection, a timeout, a 4xx reply.
+    Transient(String),
+    /// The server refused for good (5xx), or the message cannot be sent as is.
+    Permanent(String),
 }
 
 impl Transport {
@@ -63,35 +75,32 @@ impl Transport {
         }
     }
 
-    async fn send(&self, message: Message) -> Result<(), String> {
+    /// Sends `message` (its headers name everyone) to the envelope
+    /// recipients `to` only.
+    async fn send_to(&self, message: &Message, to: &[Mailbox]) -> Result<(), SendError> {
+        let envelope = Envelope::new(
+            message.envelope().from().cloned(),
+            to.iter().map(|m| m.email.clone()).collect(),
+        )
+        .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let bytes = message.formatted();
         match self {
-            Transport::Files(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-        }
-    }
-}
-
-/// Retry schedule: `base × 2^(attempt-1)`, capped, for at most `max_attempts` tries.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
-    pub base: Duration,
-    pub max_delay: Duration,
-    pub max_attempts: i32,
-}
-
-impl RetryPolicy {
-    pub fn delay_after(&self, attempts: i32) -> Duration {
-        let factor = 2u32.saturating_pow((attempts.max(1) - 1) as u32);
-        self.base.saturating_mul(factor).min(self.max_delay)
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            base: Duration::from_secs(5),
-            max_delay: Duration::from_secs(3600),
-            max_attempts: 10,
+            Transport::Files(t) => t
+                .send_raw(&envelope, &bytes)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError::Transient(e.to_string())),
+            Transport::Smtp(t) => t
+                .send_raw(&envelope, &bytes)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    if e.is_permanent() {
+                        SendError::Permanent(e.to_string())
+                    } else {
+                        SendError::Transient(e.to_string())
+                    }
+                }),
         }
     }
 }
@@ -155,110 +164,215 @@ impl OutboxWorker {
         }
     }
 
-    /// One pass: claims and attempts every due message. Returns how many were sent.
+    /// One pass: claims and attempts every due message. Returns how many
+    /// were sent to at least one more address.
     pub async fn deliver_due(&self) -> Result<usize, DbErr> {
         let now = self.clock.now();
         let due = outbox_message::Entity::find()
             .filter(outbox_message::Column::Status.eq(PENDING))
             .filter(outbox_message::Column::NextAttemptAt.lte(now))
-            .filter(
-                Condition::any()
-                    .add(outbox_message::Column::ClaimedUntil.is_null())
-                    .add(outbox_message::Column::ClaimedUntil.lt(now)),
-            )
+            .filter(unclaimed(now))
             .order_by_asc(outbox_message::Column::CreatedAt)
             .limit(BATCH)
             .all(&self.db)
             .await?;
         let mut sent = 0;
         for message in due {
-            if self.claim(&message, now).await? {
-                sent += usize::from(self.attempt(message).await?);
+            if let Some(lease) = self.claim(&message, now).await? {
+                sent += usize::from(self.attempt(message, lease).await?);
             }
         }
         Ok(sent)
     }
 
     /// A conditional update: of several workers racing for a row, exactly one
-    /// sees it change. Works the same on SQLite and PostgreSQL.
+    /// sees it change, and gets the lease. Works the same on SQLite and
+    /// PostgreSQL.
     async fn claim(
         &self,
         message: &outbox_message::Model,
         now: chrono::DateTime<Utc>,
-    ) -> Result<bool, DbErr> {
+    ) -> Result<Option<Uuid>, DbErr> {
+        let lease = Uuid::new_v4();
         let result = outbox_message::Entity::update_many()
             .col_expr(
                 outbox_message::Column::ClaimedUntil,
                 Expr::value(now + CLAIM_FOR),
             )
+            .col_expr(outbox_message::Column::ClaimToken, Expr::value(lease))
             .filter(outbox_message::Column::Id.eq(message.id))
             .filter(outbox_message::Column::Status.eq(PENDING))
-            .filter(
-                Condition::any()
-                    .add(outbox_message::Column::ClaimedUntil.is_null())
-                    .add(outbox_message::Column::ClaimedUntil.lt(now)),
-            )
+            .filter(unclaimed(now))
             .exec(&self.db)
             .await?;
-        Ok(result.rows_affected == 1)
+        Ok((result.rows_affected == 1).then_some(lease))
     }
 
-    async fn attempt(&self, message: outbox_message::Model) -> Result<bool, DbErr> {
+    /// Sends to every address not yet settled, records what happened, and
+    /// reschedules what is left. Returns whether anyone new got the message.
+    async fn attempt(&self, message: outbox_message::Model, lease: Uuid) -> Result<bool, DbErr> {
         let attachments = outbox_attachment::Entity::find()
             .filter(outbox_attachment::Column::MessageId.eq(message.id))
             .all(&self.db)
             .await?;
-        let outcome = match self.build(&message, attachments) {
-            Ok(mail) => self.transport.send(mail).await,
-            Err(e) => Err(e),
+        let recipients: Vec<String> = serde_json::from_str(&message.recipients).unwrap_or_default();
+        let mut outcomes = RecipientOutcomes::parse(message.recipient_outcomes.as_deref());
+        let delivered_before = outcomes.delivered();
+        let mut mailboxes = Vec::new();
+        for address in outcomes.unsettled(&recipients) {
+            match address.parse::<Mailbox>() {
+                Ok(mailbox) => mailboxes.push((address.clone(), mailbox)),
+                Err(e) => outcomes.settle(
+                    address,
+                    RecipientOutcome::Rejected {
+                        reason: format!("not an address we can send to: {e}"),
+                    },
+                ),
+            }
+        }
+        let transient = match self.build(&message, &recipients, attachments) {
+            Ok(mail) => self.send(&mail, &mailboxes, &mut outcomes).await,
+            Err(reason) => {
+                for (address, _) in &mailboxes {
+                    outcomes.settle(
+                        address,
+                        RecipientOutcome::Rejected {
+                            reason: reason.clone(),
+                        },
+                    );
+                }
+                None
+            }
         };
+        let now = self.clock.now();
         let attempts = message.attempts + 1;
-        let delivered_copy = outcome.is_ok().then(|| without_one_time_links(&message));
+        let newly_delivered = outcomes.delivered() > delivered_before;
+        let all_settled = outcomes.unsettled(&recipients).is_empty();
+        let delivered_copy = all_settled
+            .then(|| without_one_time_links(&message))
+            .flatten();
+        let failing_since = message.failing_since;
         let mut row = message.into_active_model();
         row.attempts = Set(attempts);
         row.claimed_until = Set(None);
-        let delivered = outcome.is_ok();
-        match outcome {
-            Ok(()) => {
+        row.claim_token = Set(None);
+        row.recipient_outcomes = Set(outcomes.to_stored());
+        if all_settled {
+            row.failing_since = Set(None);
+            row.last_error = Set(outcomes.rejection_summary());
+            if outcomes.delivered() > 0 {
                 row.status = Set(SENT.into());
-                row.sent_at = Set(Some(self.clock.now()));
-                row.last_error = Set(None);
-                if let Some((text, html)) = delivered_copy.flatten() {
+                row.sent_at = Set(Some(now));
+                if let Some((text, html)) = delivered_copy {
                     row.body_text = Set(text);
                     row.body_html = Set(html);
                     row.one_time_links = Set(None);
                 }
+            } else {
+                tracing::warn!(attempts, "email rejected for every recipient");
+                row.status = Set(FAILED.into());
             }
-            Err(error) => {
-                tracing::warn!(%error, attempts, "email delivery failed");
-                row.last_error = Set(Some(error));
-                if attempts >= self.policy.max_attempts {
+        } else {
+            let error = transient.unwrap_or_default();
+            tracing::warn!(%error, attempts, "email delivery failed; will retry");
+            let since = failing_since.unwrap_or(now);
+            row.failing_since = Set(Some(since));
+            match self.policy.next_attempt(attempts, since, now) {
+                Some(at) => {
+                    row.status = Set(PENDING.into());
+                    row.next_attempt_at = Set(at);
+                    row.last_error = Set(Some(error));
+                }
+                None => {
                     row.status = Set(FAILED.into());
-                } else {
-                    let delay = chrono::Duration::from_std(self.policy.delay_after(attempts))
-                        .unwrap_or(chrono::Duration::hours(1));
-                    row.next_attempt_at = Set(self.clock.now() + delay);
+                    row.last_error = Set(Some(format!(
+                        "gave up after failing since {}: {error}",
+                        since.format("%Y-%m-%d %H:%M UTC")
+                    )));
                 }
             }
         }
-        row.update(&self.db).await?;
-        Ok(delivered)
+        // Only while the lease is ours: a worker that stalled past it must
+        // not overwrite what the next one recorded.
+        let update = outbox_message::Entity::update(row).validate()?;
+        match update
+            .filter(outbox_message::Column::ClaimToken.eq(lease))
+            .exec(&self.db)
+            .await
+        {
+            Ok(_) => Ok(newly_delivered),
+            Err(DbErr::RecordNotUpdated) => {
+                tracing::warn!("outbox lease lost before the attempt was recorded; the next holder's record stands");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 
+    /// Sends once to every unsettled address together; if that is refused
+    /// for good, once to each, so that a bad address fails alone. Settles
+    /// what it can in `outcomes` and returns the transient error, if any
+    /// address is left.
+    async fn send(
+        &self,
+        mail: &Message,
+        mailboxes: &[(String, Mailbox)],
+        outcomes: &mut RecipientOutcomes,
+    ) -> Option<String> {
+        let unsettled: Vec<&(String, Mailbox)> = mailboxes.iter().collect();
+        if unsettled.is_empty() {
+            return None;
+        }
+        let together: Vec<Mailbox> = unsettled.iter().map(|(_, m)| m.clone()).collect();
+        match self.transport.send_to(mail, &together).await {
+            Ok(()) => {
+                for (address, _) in &unsettled {
+                    outcomes.settle(address, RecipientOutcome::Delivered);
+                }
+                None
+            }
+            Err(SendError::Transient(error)) => Some(error),
+            Err(SendError::Permanent(reason)) if unsettled.len() == 1 => {
+                outcomes.settle(&unsettled[0].0, RecipientOutcome::Rejected { reason });
+                None
+            }
+            Err(SendError::Permanent(_)) => {
+                let mut transient = None;
+                for (address, mailbox) in unsettled {
+                    match self
+                        .transport
+                        .send_to(mail, std::slice::from_ref(mailbox))
+                        .await
+                    {
+                        Ok(()) => outcomes.settle(address, RecipientOutcome::Delivered),
+                        Err(SendError::Permanent(reason)) => {
+                            outcomes.settle(address, RecipientOutcome::Rejected { reason })
+                        }
+                        Err(SendError::Transient(error)) => transient = Some(error),
+                    }
+                }
+                transient
+            }
+        }
+    }
+
+    /// The message as every recipient sees it: all of them in To, whatever
+    /// the envelope of one send.
     fn build(
         &self,
         message: &outbox_message::Model,
+        recipients: &[String],
         attachments: Vec<outbox_attachment::Model>,
     ) -> Result<Message, String> {
-        let recipients: Vec<String> =
-            serde_json::from_str(&message.recipients).map_err(|e| e.to_string())?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(message.subject.clone())
             // Stable per outbox row, so a receiver can tell a retry from a new message.
             .message_id(Some(format!("<{}@outbox.bluebutton.portal>", message.id)));
-        for to in &recipients {
-            builder = builder.to(to.parse().map_err(|e| format!("recipient {to}: {e}"))?);
+        for to in recipients {
+            if let Ok(mailbox) = to.parse::<Mailbox>() {
+                builder = builder.to(mailbox);
+            }
         }
         let body =
             MultiPart::alternative_plain_html(message.body_text.clone(), message.body_html.clone());
@@ -278,21 +392,11 @@ impl OutboxWorker {
     }
 }
 
-/// Messages that are not delivered yet (pending with errors, or failed), for admins.
-pub async fn undelivered(db: &DatabaseConnection) -> Result<Vec<outbox_message::Model>, DbErr> {
-    outbox_message::Entity::find()
-        .filter(
-            Condition::any()
-                .add(outbox_message::Column::Status.eq(FAILED))
-                .add(
-                    Condition::all()
-                        .add(outbox_message::Column::Status.eq(PENDING))
-                        .add(outbox_message::Column::Attempts.gt(0)),
-                ),
-        )
-        .order_by_desc(outbox_message::Column::CreatedAt)
-        .all(db)
-        .await
+/// Rows no worker holds a live lease on.
+pub(crate) fn unclaimed(now: chrono::DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(outbox_message::Column::ClaimedUntil.is_null())
+        .add(outbox_message::Column::ClaimedUntil.lt(now))
 }
 
 /// The stored bodies of a delivered message with its one-time links taken
@@ -315,61 +419,4 @@ fn without_one_time_links(message: &outbox_message::Model) -> Option<(String, St
     }
     text.push_str(&format!("\n[SHA-256 of the text as delivered: {digest}]\n"));
     Some((text, html))
-}
-
-/// Puts a failed message back in the queue, due `now`.
-///
-/// `now` is the portal clock's reading: the worker compares `next_attempt_at`
-/// with that clock, so a wall-clock "now" would leave a retried message never
-/// due while the clock runs behind the wall.
-pub async fn retry(
-    db: &DatabaseConnection,
-    ctx: &AuditContext,
-    id: uuid::Uuid,
-    now: chrono::DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let txn = crate::db::begin_write(db).await?;
-    let Some(message) = outbox_message::Entity::find_by_id(id).one(&txn).await? else {
-        return Ok(false);
-    };
-    if message.status == SENT {
-        return Ok(false);
-    }
-    let before = serde_json::json!({ "status": message.status, "attempts": message.attempts });
-    let mut row = message.into_active_model();
-    row.status = Set(PENDING.into());
-    row.attempts = Set(0);
-    row.next_attempt_at = Set(now);
-    row.claimed_until = Set(None);
-    row.update(&txn).await?;
-    audit::record(
-        &txn,
-        ctx,
-        now,
-        AuditRecord::new("outbox.retry", "outbox_message", id)
-            .before(before)
-            .after(serde_json::json!({ "status": PENDING, "attempts": 0 })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let p = RetryPolicy {
-            base: Duration::from_secs(5),
-            max_delay: Duration::from_secs(60),
-            max_attempts: 5,
-        };
-        assert_eq!(p.delay_after(1), Duration::from_secs(5));
-        assert_eq!(p.delay_after(2), Duration::from_secs(10));
-        assert_eq!(p.delay_after(4), Duration::from_secs(40));
-        assert_eq!(p.delay_after(5), Duration::from_secs(60));
-        assert_eq!(p.delay_after(40), Duration::from_secs(60));
-    }
 }
