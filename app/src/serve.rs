@@ -35,6 +35,9 @@ pub enum StartError {
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// Begins the shutdown (as SIGTERM does): drain, then stop accepting.
+    requested: watch::Sender<bool>,
+    /// Stops the background work once the server has stopped.
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
@@ -44,9 +47,12 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting requests, lets in-flight ones, the access log and the mail worker finish.
+    /// Shuts down as on SIGTERM: `/readyz` answers 503 at once, requests are
+    /// still served for the shutdown delay, then new connections are refused
+    /// and those in flight, the mail worker and the access log get the
+    /// shutdown deadline to finish.
     pub async fn stop(self) {
-        let _ = self.shutdown.send(true);
+        self.requested.send_replace(true);
         self.finish().await;
     }
 
@@ -56,17 +62,47 @@ impl Running {
     }
 
     async fn finish(self) {
-        let _ = self.server.await;
+        let mut requested = self.requested.subscribe();
+        let _ = requested.wait_for(|stop| *stop).await;
+        let limits = self.state.settings.limits.clone();
+        // Past the deadline whatever is left is cut off: a request's
+        // transaction rolls back, and a message being sent keeps its lease
+        // and is sent again after it (at least once, never lost).
+        let deadline =
+            tokio::time::Instant::now() + limits.shutdown_delay + limits.shutdown_deadline;
+        let mut server = self.server;
+        if tokio::time::timeout_at(deadline, &mut server)
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still in flight at the shutdown deadline were cut off");
+            server.abort();
+        }
         let _ = self.shutdown.send(true);
         let _ = self.access_log_stop.send(true);
-        let _ = self.access_log.await;
-        let _ = self.worker.await;
+        let (mut access_log, mut worker) = (self.access_log, self.worker);
+        let deadline =
+            deadline.max(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+        if tokio::time::timeout_at(deadline, &mut access_log)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the access log did not drain by the shutdown deadline");
+            access_log.abort();
+        }
+        if tokio::time::timeout_at(deadline, &mut worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the mail worker did not stop by the shutdown deadline");
+            worker.abort();
+        }
     }
 }
 
 /// Connects, migrates, and returns the shared state.
 pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
-    let db = server::db::connect(&settings.database_url).await?;
+    let db = server::db::connect_with(&settings.database_url, &settings.limits).await?;
     server::db::migrate(&db).await?;
     Ok(AppState {
         db,
@@ -78,6 +114,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
         settings: Arc::new(settings),
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),
+        draining: Default::default(),
     })
 }
 
@@ -134,25 +171,46 @@ pub fn router(state: AppState) -> Router {
     let api = server::http::api_router()
         .merge(crate::test_client::router())
         .with_state(state.clone());
-    // Uploads carry their own, larger body limit.
+    let limits = &state.settings.limits;
+    // Uploads carry their own, larger body limit and a longer deadline.
     let uploads = server::access::http::router()
         .merge(server::policy_changes::http::router())
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            limits.upload_timeout,
+            server::http::overload::deadline,
+        ));
     let everything_else = api
         .merge(pages)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.settings.max_body_bytes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            server::http::overload::deadline,
         ));
     with_common_layers(uploads.merge(everything_else), &state)
 }
 
 /// What every route runs inside, outermost last: security headers, the
 /// request id and its log span, a 500 instead of a dropped connection when a
-/// handler panics, the client's address, and the CSRF check. Public so that
-/// tests can put a route that panics on purpose inside the same stack.
+/// handler panics, the client's address, the cap on requests in flight, a
+/// deadline for each piece of a request body, and the CSRF check. Public so
+/// that tests can put a route that panics on purpose inside the same stack.
 pub fn with_common_layers(routes: Router, state: &AppState) -> Router {
+    let limits = &state.settings.limits;
     routes
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            limits.body_idle_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            server::http::overload::InFlight::new(
+                limits.max_in_flight,
+                limits.max_in_flight_per_address,
+            ),
+            server::http::overload::limit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             server::http::client_address::resolve,
@@ -221,13 +279,21 @@ pub async fn start_on(
     let addr = listener.local_addr()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let mut server_shutdown = shutdown_rx.clone();
+    let (requested, mut server_requested) = watch::channel(false);
+    let (draining, limits) = (state.clone(), state.settings.limits.clone());
     let server = tokio::spawn(async move {
+        // Stop accepting only after the delay, while /readyz already says
+        // 503: the load balancer stops sending before connections are refused.
         let stop = async move {
-            tokio::select! {
-                _ = server_shutdown.wait_for(|stop| *stop) => {}
-                _ = termination() => {}
-            }
+            let _ = server_requested.wait_for(|stop| *stop).await;
+            draining
+                .draining
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(
+                delay_ms = limits.shutdown_delay.as_millis() as u64,
+                "shutting down: /readyz answers 503, then new connections are refused"
+            );
+            tokio::time::sleep(limits.shutdown_delay).await;
         };
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
@@ -236,6 +302,16 @@ pub async fn start_on(
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
+    {
+        // SIGTERM or Ctrl-C begins the same shutdown as `Running::stop`.
+        let (requested, mut stopped) = (requested.clone(), shutdown_rx.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = termination() => { requested.send_replace(true); }
+                _ = stopped.wait_for(|stop| *stop) => {}
+            }
+        });
+    }
     let reminders = tokio::spawn(reminders(state.clone(), shutdown_rx.clone()));
     let poll = state.settings.outbox_poll;
     let worker = tokio::spawn(async move {
@@ -250,6 +326,7 @@ pub async fn start_on(
     Ok(Running {
         addr,
         state,
+        requested,
         shutdown,
         server,
         worker,

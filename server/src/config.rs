@@ -53,6 +53,41 @@ pub struct Settings {
     /// `SECRETS_KEY`: 64 hex characters that seal TOTP secrets at rest;
     /// default: a key generated once into `DATA_DIR/secrets.key`.
     pub secrets_key: Option<crate::secrets::SealingKey>,
+    /// Deadlines, pool and shutdown; see [`Limits`].
+    pub limits: Limits,
+}
+
+/// How long things may take and how many may run at once, so that neither
+/// overload nor a slow client nor a stuck database holds the server.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// `REQUEST_TIMEOUT_SECS`: pages, server functions and the API; default 30.
+    pub request_timeout: Duration,
+    /// `UPLOAD_TIMEOUT_SECS`: the document upload routes; default 300.
+    pub upload_timeout: Duration,
+    /// `BODY_IDLE_TIMEOUT_SECS`: the longest wait for the next piece of a
+    /// request body; default 10.
+    pub body_idle_timeout: Duration,
+    /// `MAX_CONCURRENT_REQUESTS`: in flight at once, beyond which requests
+    /// are refused 503 at once; default 512.
+    pub max_in_flight: usize,
+    /// `MAX_CONCURRENT_REQUESTS_PER_IP`: in flight at once from one client
+    /// address; default 32.
+    pub max_in_flight_per_address: u32,
+    /// `DATABASE_MAX_CONNECTIONS`; default 8 on SQLite, 20 on PostgreSQL.
+    pub db_max_connections: Option<u32>,
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS`: the longest wait for a pooled
+    /// connection before a request is answered 503; default 2000.
+    pub db_acquire_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_SECS` (PostgreSQL): the longest one
+    /// statement may run; 0 for none; default 30.
+    pub db_statement_timeout: Duration,
+    /// `SHUTDOWN_DELAY_MS`: after SIGTERM, how long `/readyz` answers 503
+    /// while requests are still served, for the load balancer to notice; default 5000.
+    pub shutdown_delay: Duration,
+    /// `SHUTDOWN_DEADLINE_SECS`: then, how long requests in flight, the mail
+    /// worker and the access log have to finish; default 20.
+    pub shutdown_deadline: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -87,6 +122,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("trusted_proxies", &self.trusted_proxies)
             .field("secrets_key", &self.secrets_key)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -168,6 +204,37 @@ impl Settings {
                     },
                 )?),
                 None => None,
+            },
+            limits: Limits {
+                request_timeout: Duration::from_secs(parse(&lookup, "REQUEST_TIMEOUT_SECS", "30")?),
+                upload_timeout: Duration::from_secs(parse(&lookup, "UPLOAD_TIMEOUT_SECS", "300")?),
+                body_idle_timeout: Duration::from_secs(parse(
+                    &lookup,
+                    "BODY_IDLE_TIMEOUT_SECS",
+                    "10",
+                )?),
+                max_in_flight: parse(&lookup, "MAX_CONCURRENT_REQUESTS", "512")?,
+                max_in_flight_per_address: parse(&lookup, "MAX_CONCURRENT_REQUESTS_PER_IP", "32")?,
+                db_max_connections: match lookup("DATABASE_MAX_CONNECTIONS") {
+                    Some(_) => Some(parse(&lookup, "DATABASE_MAX_CONNECTIONS", "")?),
+                    None => None,
+                },
+                db_acquire_timeout: Duration::from_millis(parse(
+                    &lookup,
+                    "DATABASE_ACQUIRE_TIMEOUT_MS",
+                    "2000",
+                )?),
+                db_statement_timeout: Duration::from_secs(parse(
+                    &lookup,
+                    "DATABASE_STATEMENT_TIMEOUT_SECS",
+                    "30",
+                )?),
+                shutdown_delay: Duration::from_millis(parse(&lookup, "SHUTDOWN_DELAY_MS", "5000")?),
+                shutdown_deadline: Duration::from_secs(parse(
+                    &lookup,
+                    "SHUTDOWN_DEADLINE_SECS",
+                    "20",
+                )?),
             },
             data_dir,
         })

@@ -8,8 +8,21 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-/// Opens a pool for `url` (`sqlite://…` or `postgres://…`).
+/// Opens a pool for `url` (`sqlite://…` or `postgres://…`) with the default limits.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let defaults = crate::Settings::from_lookup(|_| None)
+        .expect("the defaults are valid")
+        .limits;
+    connect_with(url, &defaults).await
+}
+
+/// Opens a pool for `url` with `limits`: its size, how long a request waits
+/// for a connection (then it is answered 503 rather than queued for half a
+/// minute), and on PostgreSQL how long one statement may run.
+pub async fn connect_with(
+    url: &str,
+    limits: &crate::config::Limits,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or_default();
         if let Some(dir) = std::path::Path::new(file)
@@ -21,10 +34,23 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         }
     }
     let mut options = ConnectOptions::new(url);
+    let statement_timeout = limits.db_statement_timeout.as_millis();
     options
-        .max_connections(if url.starts_with("sqlite") { 8 } else { 20 })
+        .max_connections(
+            limits
+                .db_max_connections
+                .unwrap_or(if url.starts_with("sqlite") { 8 } else { 20 }),
+        )
         .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(limits.db_acquire_timeout)
         .sqlx_logging(false)
+        .map_sqlx_postgres_opts(move |o| {
+            if statement_timeout > 0 {
+                o.options([("statement_timeout", format!("{statement_timeout}ms"))])
+            } else {
+                o
+            }
+        })
         // Per connection: WAL lets readers proceed during a write, and a busy
         // timeout makes concurrent writers wait for the lock instead of failing.
         .map_sqlx_sqlite_opts(|o| {

@@ -60,6 +60,15 @@ pub struct AppState {
     pub blobs: blobs::BlobStore,
     /// Seals the secrets that cannot be hashed (TOTP).
     pub sealing_key: secrets::SealingKey,
+    /// Set when shutdown begins: `/readyz` answers 503 so that the load
+    /// balancer stops sending new requests while those in flight finish.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AppState {
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// The rate limiters shared by every request. See `http::rate_limit` for how

@@ -153,10 +153,14 @@ impl TestApp {
                 .iter()
                 .find(|(name, _)| *name == other)
                 .map(|(_, value)| value.clone())
-                // Every test signs in from 127.0.0.1, often many times; the
-                // tests of the per-address limit set it (to its default).
-                .or_else(|| {
-                    (other == "RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE").then(|| "100000".into())
+                // Every test signs in from 127.0.0.1, often many times and
+                // at once; the tests of the per-address limits set them.
+                .or_else(|| match other {
+                    "RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE" => Some("100000".into()),
+                    "MAX_CONCURRENT_REQUESTS_PER_IP" => Some("100000".into()),
+                    // Every test stops its portal; the shutdown test sets a delay.
+                    "SHUTDOWN_DELAY_MS" => Some("0".into()),
+                    _ => None,
                 }),
         })
         .expect("test settings");

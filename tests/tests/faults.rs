@@ -1,6 +1,7 @@
 //! Faults and hostile input (issue 19): a panic anywhere becomes a 500 with
-//! the request id instead of a dropped connection, and the inputs that used
-//! to panic get the answer they deserve.
+//! the request id instead of a dropped connection, the inputs that used to
+//! panic get the answer they deserve, slow clients and an exhausted pool get
+//! a quick 503 instead of stalling everyone, and shutdown drains on time.
 use axum::{routing::get, Router};
 use portal_tests::{access::*, db_tests, fhir, location, Backend, TestApp};
 use server::ids::Role;
@@ -194,7 +195,246 @@ async fn server_functions_answer_with_the_status_of_their_error(backend: Backend
     app.stop().await;
 }
 
+/// A raw HTTP/1.1 request whose body is sent only in part, as a slow or
+/// hostile client does: it holds its place until the rest comes or the
+/// server gives up.
+struct SlowRequest {
+    stream: tokio::net::TcpStream,
+    rest: Vec<u8>,
+}
+
+impl SlowRequest {
+    async fn start(app: &TestApp, forwarded_for: Option<&str>) -> Self {
+        use tokio::io::AsyncWriteExt;
+        let body = b"email=slow%40example.com&password=not-the-password&next=".to_vec();
+        let addr = app.base.trim_start_matches("http://").to_string();
+        let forwarded = forwarded_for
+            .map(|ip| format!("X-Forwarded-For: {ip}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "POST /api/log_in HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\nAccept: application/json\r\n{forwarded}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            app.base,
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let (first, rest) = body.split_at(10);
+        stream.write_all(first).await.unwrap();
+        // Let the server take the request in before anyone counts it.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        Self {
+            stream,
+            rest: rest.to_vec(),
+        }
+    }
+
+    /// Sends the rest of the body and reads the whole answer.
+    async fn finish(mut self) -> String {
+        use tokio::io::AsyncWriteExt;
+        self.stream.write_all(&self.rest).await.unwrap();
+        self.answer().await
+    }
+
+    /// Whatever the server answers without the rest of the body.
+    async fn answer(&mut self) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut answer = Vec::new();
+        let _ = self.stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).to_string()
+    }
+}
+
+async fn metadata_from(app: &TestApp, address: &str) -> reqwest::Response {
+    app.client()
+        .get(app.url("/v2/fhir/metadata"))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Slow requests from one address cannot take every place: that address is
+/// refused at once (503, Retry-After, in the API's shape) while others are
+/// served, the total is capped as well, and `/healthz` always answers.
+async fn requests_in_flight_are_capped_per_address_and_overall(backend: Backend) {
+    let mut options = portal_tests::TestOptions::default();
+    options.settings.extend([
+        ("TRUSTED_PROXIES", "127.0.0.1".to_string()),
+        ("MAX_CONCURRENT_REQUESTS_PER_IP", "2".to_string()),
+        ("MAX_CONCURRENT_REQUESTS", "3".to_string()),
+    ]);
+    let app = TestApp::spawn_with(backend, options).await;
+    let attacker = "203.0.113.66";
+    let first = SlowRequest::start(&app, Some(attacker)).await;
+    let second = SlowRequest::start(&app, Some(attacker)).await;
+    let refused = metadata_from(&app, attacker).await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let outcome: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["code"], "transient");
+    assert_eq!(
+        metadata_from(&app, "198.51.100.7").await.status(),
+        200,
+        "another client is served"
+    );
+
+    let third = SlowRequest::start(&app, Some("198.51.100.8")).await;
+    assert_eq!(
+        metadata_from(&app, "198.51.100.9").await.status(),
+        503,
+        "the total is reached"
+    );
+    let health = app.client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "liveness is never refused");
+
+    for slow in [first, second, third] {
+        let answer = slow.finish().await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("do not match"));
+    }
+    assert_eq!(
+        metadata_from(&app, attacker).await.status(),
+        200,
+        "places are given back"
+    );
+    app.stop().await;
+}
+
+/// A body that stalls is cut off when the next piece is late, and one that
+/// trickles in is cut off at the request's deadline: neither holds its place.
+async fn slow_bodies_are_cut_off_by_their_deadlines(backend: Backend) {
+    let mut options = portal_tests::TestOptions::default();
+    options.settings.extend([
+        ("BODY_IDLE_TIMEOUT_SECS", "1".to_string()),
+        ("REQUEST_TIMEOUT_SECS", "3".to_string()),
+        ("MAX_CONCURRENT_REQUESTS_PER_IP", "1".to_string()),
+    ]);
+    let app = TestApp::spawn_with(backend, options).await;
+    let began = std::time::Instant::now();
+    let mut stalled = SlowRequest::start(&app, None).await;
+    let answer = stalled.answer().await;
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(3),
+        "answered when the next piece was a second late, not held: {:?}",
+        began.elapsed()
+    );
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+
+    use tokio::io::AsyncWriteExt;
+    let began = std::time::Instant::now();
+    let mut trickle = SlowRequest::start(&app, None).await;
+    let rest = std::mem::take(&mut trickle.rest);
+    let mut answer = String::new();
+    for byte in rest {
+        let cut_off = trickle.stream.write_all(&[byte]).await.is_err();
+        if cut_off || began.elapsed() > std::time::Duration::from_millis(3300) {
+            answer = trickle.answer().await;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(began.elapsed() < std::time::Duration::from_secs(6));
+    let page = app.client().get(app.url("/login")).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "the one place for this address is free again"
+    );
+    app.stop().await;
+}
+
+/// With every pooled connection taken, a FHIR read and `/readyz` answer 503
+/// within about the acquire timeout instead of queueing for half a minute,
+/// and both recover without a restart when connections free up.
+async fn an_exhausted_pool_answers_503_at_once_and_recovers(backend: Backend) {
+    let mut options = portal_tests::TestOptions::default();
+    options.settings.extend([
+        ("DATABASE_MAX_CONNECTIONS", "3".to_string()),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000".to_string()),
+    ]);
+    let app = TestApp::spawn_with(backend, options).await;
+    app.enrollees(0..2).await;
+    let token = fhir::enrollee_token(&app, "BBUser00001").await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(
+            server::sea_orm::TransactionTrait::begin(&app.state.db)
+                .await
+                .unwrap(),
+        );
+    }
+    let began = std::time::Instant::now();
+    let (status, headers, outcome) =
+        fhir::get(&app, &token, "/v2/fhir/ExplanationOfBenefit/").await;
+    assert_eq!(status, 503, "{outcome}");
+    assert_eq!(outcome["issue"][0]["code"], "transient");
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(4),
+        "answered within the acquire timeout: {:?}",
+        began.elapsed()
+    );
+    drop(headers);
+    let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+
+    for txn in held {
+        txn.rollback().await.unwrap();
+    }
+    let (status, _, bundle) = fhir::get(&app, &token, "/v2/fhir/ExplanationOfBenefit/").await;
+    assert_eq!(status, 200, "{bundle}");
+    let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    app.stop().await;
+}
+
+/// Shutdown (SIGTERM in the binary, `stop` here): `/readyz` answers 503 at
+/// once while requests are still served; a request in flight finishes with
+/// its real answer; one that never would is cut off at the deadline, so
+/// shutdown ends on time; then connections are refused.
+async fn shutdown_drains_requests_in_flight_within_its_deadline(backend: Backend) {
+    let mut options = portal_tests::TestOptions::default();
+    options.settings.extend([
+        ("SHUTDOWN_DELAY_MS", "1500".to_string()),
+        ("SHUTDOWN_DEADLINE_SECS", "2".to_string()),
+    ]);
+    let app = TestApp::spawn_with(backend, options).await;
+    let base = app.base.clone();
+    let in_flight = SlowRequest::start(&app, None).await;
+    let _never_finishes = SlowRequest::start(&app, None).await;
+    let began = std::time::Instant::now();
+    let stopping = tokio::spawn(app.stop());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503, "draining");
+    assert_eq!(ready.text().await.unwrap(), r#"{"status":"draining"}"#);
+    let healthz = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(healthz.status(), 200, "still serving during the delay");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let answer = in_flight.finish().await;
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("do not match"),
+        "the request in flight got its real answer: {answer}"
+    );
+    stopping.await.unwrap();
+    let took = began.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(1500) && took < std::time::Duration::from_secs(6),
+        "shutdown waited for the delay and ended at the deadline: {took:?}"
+    );
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "connections are refused once stopped"
+    );
+}
+
 db_tests!(
     inputs_that_used_to_panic_get_a_clear_answer,
     server_functions_answer_with_the_status_of_their_error,
+    requests_in_flight_are_capped_per_address_and_overall,
+    slow_bodies_are_cut_off_by_their_deadlines,
+    an_exhausted_pool_answers_503_at_once_and_recovers,
+    shutdown_drains_requests_in_flight_within_its_deadline,
 );

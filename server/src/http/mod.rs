@@ -3,11 +3,13 @@
 pub mod client_address;
 pub mod csrf;
 mod local_path;
+pub mod overload;
 pub mod panics;
 pub mod rate_limit;
 pub mod request;
 pub mod security_headers;
 pub mod session_cookie;
+pub mod shaped;
 
 pub use local_path::LocalPath;
 
@@ -62,9 +64,14 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready: the database answers and its schema is current.
+/// Ready: not shutting down, and the database answers with its schema current.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if crate::db::is_ready(&state.db).await {
+    if state.is_draining() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "draining" })),
+        )
+    } else if crate::db::is_ready(&state.db).await {
         (
             StatusCode::OK,
             Json(serde_json::json!({ "status": "ready" })),

@@ -5,19 +5,13 @@
 //!
 //! Runs inside [`super::request::with_request_id`], so the panic is logged in
 //! the request's span and the response carries `X-Request-Id`. The body has
-//! the shape the caller expects: an `OperationOutcome` for FHIR, an RFC 6749
-//! style JSON error for the other API paths, a page for browsers.
+//! the shape the caller expects ([`super::shaped`]).
 use std::panic::AssertUnwindSafe;
 
-use axum::{
-    extract::Request,
-    http::{header, StatusCode},
-    middleware::Next,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::Request, http::StatusCode, middleware::Next, response::Response};
 use futures_util::FutureExt;
 
-use super::request::RequestId;
+use super::{request::RequestId, shaped::EdgeError};
 
 pub async fn catch_panics(req: Request, next: Next) -> Response {
     let id = req
@@ -41,42 +35,16 @@ pub async fn catch_panics(req: Request, next: Next) -> Response {
 }
 
 fn panic_response(path: &str, id: &str) -> Response {
-    let text = format!(
-        "Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, tell us the request id {id}."
-    );
-    let json = |body: serde_json::Value, kind: &'static str| {
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [(header::CONTENT_TYPE, kind)],
-            body.to_string(),
-        )
-            .into_response()
-    };
-    if path.contains("/fhir/") {
-        json(
-            serde_json::json!({
-                "resourceType": "OperationOutcome",
-                "issue": [{ "severity": "fatal", "code": "exception", "diagnostics": text }],
-            }),
-            "application/fhir+json",
-        )
-    } else if ["/v1/", "/v2/", "/v3/", "/api/", "/.well-known/"]
-        .iter()
-        .any(|p| path.starts_with(p))
-    {
-        json(
-            serde_json::json!({ "error": "server_error", "error_description": text }),
-            "application/json",
-        )
-    } else {
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            format!(
-                "<!DOCTYPE html><html lang=\"en\"><head><title>Something went wrong</title></head><body><main><h1>Something went wrong</h1><p>{}</p></main></body></html>",
-                text.replace('<', "&lt;")
-            ),
-        )
-            .into_response()
+    EdgeError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        fhir_severity: "fatal",
+        fhir_code: "exception",
+        api_error: "server_error",
+        title: "Something went wrong",
+        text: format!(
+            "Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, tell us the request id {id}."
+        ),
+        retry_after: None,
     }
+    .respond(path)
 }
