@@ -125,6 +125,8 @@ pub async fn search(
         .order_by_desc(audit_event::Column::Id)
         .paginate(db, query.per_page.clamp(1, 200));
     let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(query.page).await?;
+    // Past the last page is an empty page, but the offset must stay a
+    // number the database takes (it is bound as a signed 64-bit value).
+    let rows = paginator.fetch_page(query.page.min(1_000_000_000)).await?;
     Ok((rows, total))
 }

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -449,9 +449,13 @@ pub async fn attest(
         .one(&txn)
         .await?
         .ok_or(CampaignError::NotFound)?;
+    // Locked, as the deadline's enforcement locks it: whichever commits
+    // first, the other sees it, so an app that attests is never left
+    // suspended (on SQLite `begin_write` already serializes the two).
     let row = campaign_app::Entity::find()
         .filter(campaign_app::Column::CampaignId.eq(campaign_id))
         .filter(campaign_app::Column::RequestId.eq(request_id))
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(CampaignError::NotFound)?;
@@ -649,9 +653,12 @@ pub async fn enforce_deadlines(
         if claimed.rows_affected != 1 {
             continue;
         }
+        // Locked against a re-attestation committing at this moment: if it
+        // commits first, PostgreSQL re-checks the row and leaves it out.
         let missing = campaign_app::Entity::find()
             .filter(campaign_app::Column::CampaignId.eq(campaign.id))
             .filter(campaign_app::Column::AttestedAt.is_null())
+            .lock_exclusive()
             .all(&txn)
             .await?;
         let ctx = AuditContext::default();

@@ -61,6 +61,14 @@ impl From<validator::ValidationErrors> for FieldErrors {
 /// password in it (`https://medicare.gov@evil.example` reads as one site and
 /// goes to another). `javascript:` and `data:` are valid URLs to the
 /// validator crate, so its `url` rule alone let them through.
+/// Whether a typed date is in the years a person could mean (1900–9999).
+/// chrono parses years up to ±262,143, where adding a few hours overflows;
+/// refusing those at the edge keeps all date arithmetic in range.
+pub fn is_plausible_date(date: chrono::NaiveDate) -> bool {
+    use chrono::Datelike;
+    (1900..=9999).contains(&date.year())
+}
+
 pub fn is_https_link(raw: &str) -> bool {
     url::Url::parse(raw.trim()).is_ok_and(|url| {
         url.scheme() == "https"

@@ -488,3 +488,144 @@ db_tests!(
     reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re_attesting,
     a_campaign_that_asks_for_a_demo_lets_the_live_app_book_one_and_records_it
 );
+
+/// How many database sessions are waiting for a lock (PostgreSQL).
+async fn waiting_on_locks(app: &TestApp) -> i64 {
+    use server::sea_orm::{ConnectionTrait, Statement};
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// The deadline is enforced while the developer's re-attestation commits.
+/// The interleaving that used to lose is forced on PostgreSQL: the test
+/// holds the app's campaign row, both wait on it, then both go. In either
+/// order, the attestation wins: the app is never left suspended after it
+/// attested. (SQLite takes its write lock at BEGIN, so there the two
+/// cannot interleave at all.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_attestation_at_the_deadline_is_never_left_suspended() {
+    let Some(backend) = Backend::postgres() else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    for enforcement_first in [false, true] {
+        let app = TestApp::spawn(backend.clone()).await;
+        app.enrollees(0..1).await;
+        app.set_clock(utc(2027, 1, 4, 15, 0));
+        let admin = account(&app, "ada@cms.example.gov", Role::Admin).await;
+        let reviewer = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+        let live = live_production_app(&app, &reviewer).await;
+        let res = app
+            .post_form(
+                &admin,
+                "admin/campaigns/start",
+                &campaign("2027-02-12", true),
+            )
+            .await;
+        assert_eq!(location(&res), "/admin/campaigns?started=1");
+        let campaign_id = server::entities::review_campaign::Entity::find()
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let deadline = utc(2027, 2, 13, 5, 0);
+        app.set_clock(deadline);
+        let dev = sign_in(&app, "dev@acme.example.com").await;
+
+        use server::sea_orm::{ConnectionTrait, TransactionTrait};
+        let holder = app.state.db.begin().await.unwrap();
+        holder
+            .execute_unprepared(&format!(
+                "SELECT 1 FROM campaign_apps WHERE campaign_id = '{campaign_id}' FOR UPDATE"
+            ))
+            .await
+            .unwrap();
+        let attest = {
+            let (url, origin, rid) = (
+                app.url("/api/campaigns/attest"),
+                app.base.clone(),
+                live.request_id.clone(),
+            );
+            let campaign_id = campaign_id.to_string();
+            move || {
+                tokio::spawn(async move {
+                    dev.post(url)
+                        .header("origin", origin)
+                        .header("accept", "application/json")
+                        .form(&[
+                            ("request_id", rid.as_str()),
+                            ("campaign_id", campaign_id.as_str()),
+                            ("accept_terms", "yes"),
+                            ("attest[0]", "yes"),
+                            ("attest[1]", "yes"),
+                        ])
+                        .send()
+                        .await
+                        .unwrap()
+                })
+            }
+        };
+        let enforce = {
+            let db = app.state.db.clone();
+            move || {
+                tokio::spawn(
+                    async move { server::campaigns::enforce_deadlines(&db, deadline).await },
+                )
+            }
+        };
+        let wait_for_waiters = |n: i64| {
+            let app = &app;
+            async move {
+                for _ in 0..200 {
+                    if waiting_on_locks(app).await >= n {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                }
+                panic!("{n} sessions never waited on the held row");
+            }
+        };
+        let (attested, enforced) = if enforcement_first {
+            let enforced = enforce();
+            wait_for_waiters(1).await;
+            let attested = attest();
+            wait_for_waiters(2).await;
+            (attested, enforced)
+        } else {
+            let attested = attest();
+            wait_for_waiters(1).await;
+            let enforced = enforce();
+            wait_for_waiters(2).await;
+            (attested, enforced)
+        };
+        holder.commit().await.unwrap();
+        let attested = attested.await.unwrap();
+        assert!(
+            location(&attested).ends_with("?attested=1"),
+            "the attestation went through (enforcement first: {enforcement_first})"
+        );
+        enforced.await.unwrap().unwrap();
+        let active: Vec<_> = suspension::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.lifted_at.is_none())
+            .collect();
+        assert!(
+            active.is_empty(),
+            "attested, yet suspended (enforcement first: {enforcement_first}): {active:?}"
+        );
+        app.stop().await;
+    }
+}

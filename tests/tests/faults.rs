@@ -138,6 +138,73 @@ async fn inputs_that_used_to_panic_get_a_clear_answer(backend: Backend) {
         );
         assert!(!html.contains("Eve"), "nothing of the other app is shown");
     }
+
+    // Staff forms: chrono reads years up to 262,143, where date arithmetic
+    // overflowed, and page numbers multiplied past what the database takes.
+    let admin = account(&app, "ada@cms.example.gov", Role::Admin).await;
+    let reviewer = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    let far = app
+        .post_form(
+            &admin,
+            "admin/calendar/add",
+            &[("day", "+262143-12-31"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(far.status(), 400);
+    assert!(far.text().await.unwrap().contains("Enter a date"));
+    let far = app
+        .post_form(
+            &reviewer,
+            "review/publish_slot",
+            &[
+                ("starts_at", "+262143-12-31T23:59"),
+                ("meeting_link", "https://meet.example.gov/rae"),
+                ("tz_offset_minutes", "840"),
+            ],
+        )
+        .await;
+    assert_eq!(far.status(), 400);
+    assert!(far.text().await.unwrap().contains("Enter a date and time"));
+    let starts = (app.state.clock.now() + chrono::Duration::days(3))
+        .format("%Y-%m-%dT10:00")
+        .to_string();
+    let odd_offset = app
+        .post_form(
+            &reviewer,
+            "review/publish_slot",
+            &[
+                ("starts_at", &starts),
+                ("meeting_link", "https://meet.example.gov/rae"),
+                ("tz_offset_minutes", "-9223372036854775808"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&odd_offset),
+        "/review/slots?published=1",
+        "an impossible offset is ignored (Eastern time is assumed)"
+    );
+    let form = [
+        ("title", "Re-review"),
+        ("terms_version", "2099-01"),
+        ("terms_text", "Terms."),
+        ("attestations", "We never sell Medicare data."),
+        ("deadline", "+262143-12-31"),
+        ("confirm", "yes"),
+    ];
+    let far = app.post_form(&admin, "admin/campaigns/start", &form).await;
+    assert_eq!(far.status(), 400);
+    for (client, path) in [
+        (&admin, "/admin/audit?page=184467440737095517"),
+        (&reviewer, "/review?page=18446744073709551615"),
+    ] {
+        let page = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+    }
+    let audit = app
+        .post_form(&admin, "admin/audit", &[("page", "184467440737095517")])
+        .await;
+    assert_eq!(audit.status(), 200);
     app.stop().await;
 }
 

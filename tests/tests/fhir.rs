@@ -270,11 +270,35 @@ async fn search_parameters_filter_and_bad_values_are_400(backend: Backend) {
     );
 
     // The refresh adds claims with a new lastUpdated that _lastUpdated finds.
+    // Two runs at once (an overlapping cron) both complete, with claim ids
+    // of their own.
     let before = app.state.clock.now();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    server::medicare::load::refresh(&app.state.db, &Default::default(), app.state.clock.now())
+    let now = app.state.clock.now();
+    let ctx = Default::default();
+    let claims_before = server::entities::claim::Entity::find()
+        .count(&app.state.db)
         .await
         .unwrap();
+    let (first, second) = tokio::join!(
+        server::medicare::load::refresh(&app.state.db, &ctx, now),
+        server::medicare::load::refresh(&app.state.db, &ctx, now),
+    );
+    let added: u64 = [
+        first.expect("one run"),
+        second.expect("the other run, at the same time"),
+    ]
+    .iter()
+    .map(|r| r.part_ab_claims + r.part_d_events)
+    .sum();
+    assert_eq!(
+        server::entities::claim::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        claims_before + added,
+        "every claim of both runs is stored, under its own id"
+    );
     let since = before.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let url = format!(
         "/v2/fhir/ExplanationOfBenefit/?_lastUpdated=gt{}&_count=0",

@@ -243,14 +243,18 @@ pub async fn add_closure(day: String, reason: String) -> Result<(), AppError> {
     let call = Call::capture();
     let admin = call.require_admin().await?;
     let kept = [("day", day.as_str()), ("reason", reason.as_str())];
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
-        let mut errors = std::collections::BTreeMap::new();
-        errors.insert(
-            "day".to_string(),
-            "Enter a date, like 2026-12-24.".to_string(),
-        );
-        AppError::Fields(errors).keeping(&kept)
-    })?;
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| server::validation::is_plausible_date(*d))
+        .ok_or(())
+        .map_err(|_| {
+            let mut errors = std::collections::BTreeMap::new();
+            errors.insert(
+                "day".to_string(),
+                "Enter a date, like 2026-12-24.".to_string(),
+            );
+            AppError::Fields(errors).keeping(&kept)
+        })?;
     server::calendar::closures::add(
         &call.state.db,
         &call.audit_as(&admin),

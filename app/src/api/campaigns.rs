@@ -155,7 +155,9 @@ pub async fn campaigns() -> Result<CampaignsDto, AppError> {
 /// The deadline: the end (23:59) of the chosen day, Eastern time.
 #[cfg(feature = "ssr")]
 fn deadline_of(day: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| server::validation::is_plausible_date(*d))?;
     Some(server::calendar::eastern_to_utc(
         date.and_hms_opt(23, 59, 0)?,
     ))

@@ -634,19 +634,22 @@ pub async fn publish_slot(
         ("starts_at", starts_at.as_str()),
         ("meeting_link", meeting_link.as_str()),
     ];
-    let local = chrono::NaiveDateTime::parse_from_str(starts_at.trim(), "%Y-%m-%dT%H:%M").map_err(
-        |_| {
+    let local = chrono::NaiveDateTime::parse_from_str(starts_at.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .filter(|at| server::validation::is_plausible_date(at.date()))
+        .ok_or(())
+        .map_err(|_| {
             let mut errors = BTreeMap::new();
             errors.insert(
                 "starts_at".to_string(),
                 "Enter a date and time, like 2026-12-01 10:00.".to_string(),
             );
             AppError::Fields(errors).keeping(&kept)
-        },
-    )?;
+        })?;
+    // Real offsets are within ±14 hours; anything else is ignored.
     let utc = match tz_offset_minutes
         .and_then(|m| m.trim().parse::<i64>().ok())
-        .filter(|m| m.abs() <= 14 * 60)
+        .filter(|m| (-14 * 60..=14 * 60).contains(m))
     {
         Some(minutes) => (local + chrono::Duration::minutes(minutes)).and_utc(),
         None => server::calendar::eastern_to_utc(local),

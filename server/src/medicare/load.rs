@@ -279,20 +279,30 @@ pub async fn refresh(
     ctx: &AuditContext,
     now: DateTime<Utc>,
 ) -> Result<RefreshReport, DbErr> {
+    // Everything from reading the largest claim id to the insert happens in
+    // one write transaction, so that two runs at once (an overlapping cron)
+    // take turns instead of both numbering from the same id: on SQLite
+    // through its write lock, on PostgreSQL through an advisory lock.
+    use sea_orm::ConnectionTrait;
+    let txn = crate::db::begin_write(db).await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext('claims refresh'))")
+            .await?;
+    }
     let benes: Vec<(Uuid, String)> = beneficiary::Entity::find()
         .select_only()
         .column(beneficiary::Column::Id)
         .column(beneficiary::Column::FhirId)
         .order_by_asc(beneficiary::Column::FhirId)
         .into_tuple()
-        .all(db)
+        .all(&txn)
         .await?;
     // New claim ids continue after the largest one in use.
     let next_id: Option<i64> = claim::Entity::find()
         .select_only()
         .expr(sea_orm::sea_query::Func::max(Expr::col(claim::Column::Id)))
         .into_tuple()
-        .one(db)
+        .one(&txn)
         .await?
         .flatten();
     let mut sequence = 40_000_000_000u64 + next_id.unwrap_or(0).max(0) as u64 * 10;
@@ -335,7 +345,6 @@ pub async fn refresh(
             report.part_ab_claims += 1;
         }
     }
-    let txn = crate::db::begin_write(db).await?;
     insert_all(&txn, rows).await?;
     audit::record(
         &txn,

@@ -484,6 +484,14 @@ pub async fn start(
     if access::state_of(&request) != AccessState::Live {
         return Err(PolicyChangeError::NotLive);
     }
+    // A double click starts two of these at once. On PostgreSQL the second
+    // waits here for the first to commit and then finds its change, instead
+    // of tripping the one-open-change constraint (SQLite's write lock,
+    // taken by `begin_write`, already serializes them).
+    access_request::Entity::find_by_id(request_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     if let Some(open) = policy_change::Entity::find()
         .filter(policy_change::Column::OpenFor.eq(request_id))
         .one(&txn)

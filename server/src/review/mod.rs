@@ -243,7 +243,7 @@ pub async fn queue(
     let per_page = filter.per_page.clamp(1, 100);
     let rows = rows
         .into_iter()
-        .skip((filter.page * per_page) as usize)
+        .skip(usize::try_from(filter.page.saturating_mul(per_page)).unwrap_or(usize::MAX))
         .take(per_page as usize)
         .collect();
     Ok(QueuePage { rows, total })
