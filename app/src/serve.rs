@@ -337,9 +337,23 @@ pub async fn start_on(
 
 /// Once a minute, emails the reminders that are due: demos that start within
 /// a day, production access up for renewal within 30 or 7 days, policy
-/// changes one business day from due or overdue.
+/// changes one business day from due or overdue. Once an hour, deletes rows
+/// past their keep-by date (`server::retention`).
 async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut last_retention: Option<std::time::Instant> = None;
     loop {
+        if last_retention.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
+            last_retention = Some(std::time::Instant::now());
+            match server::retention::run(&state.db, &state.settings.retention, state.clock.now())
+                .await
+            {
+                Ok(Some(pruned)) if pruned.total() > 0 => {
+                    tracing::info!(?pruned, "retention: deleted rows past their keep-by date")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "retention run failed; retrying in an hour"),
+            }
+        }
         let now = state.clock.now();
         let url = &state.settings.public_url;
         let demos = server::review::demos::send_reminders(&state.db, url, now).await;

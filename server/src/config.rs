@@ -55,6 +55,8 @@ pub struct Settings {
     pub secrets_key: Option<crate::secrets::SealingKey>,
     /// Deadlines, pool and shutdown; see [`Limits`].
     pub limits: Limits,
+    /// How long rows that only grow with use are kept.
+    pub retention: crate::retention::RetentionPolicy,
 }
 
 /// How long things may take and how many may run at once, so that neither
@@ -123,6 +125,7 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("secrets_key", &self.secrets_key)
             .field("limits", &self.limits)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -234,6 +237,19 @@ impl Settings {
                     &lookup,
                     "SHUTDOWN_DEADLINE_SECS",
                     "20",
+                )?),
+            },
+            retention: crate::retention::RetentionPolicy {
+                tokens: chrono::Duration::days(parse(&lookup, "RETENTION_TOKEN_DAYS", "30")?),
+                mail_attachments: chrono::Duration::days(parse(
+                    &lookup,
+                    "RETENTION_MAIL_ATTACHMENT_DAYS",
+                    "90",
+                )?),
+                access_log: chrono::Duration::days(parse(
+                    &lookup,
+                    "RETENTION_ACCESS_LOG_DAYS",
+                    "2190",
                 )?),
             },
             data_dir,

@@ -26,6 +26,7 @@ pub mod passwords;
 pub mod pdf;
 pub mod policy_changes;
 pub mod production;
+pub mod retention;
 pub mod review;
 pub mod second_factor;
 pub mod secrets;
