@@ -2,7 +2,21 @@
 //! app, beneficiary, resource, result count, status). Handlers hand records to
 //! a bounded queue; a background task writes them in batches, so reads never
 //! wait on a database write. On shutdown the task writes whatever is queued.
-use std::{borrow::Cow, sync::Arc, time::Duration};
+//!
+//! It fails closed: a batch that cannot be written is kept and retried until
+//! it is, never dropped, and while it cannot be, [`AccessLog::is_writing`]
+//! is false, so the API answers 503 instead of serving reads nobody could
+//! account for, and `/readyz` sends traffic elsewhere (issue 19). What is
+//! still lost is what sits in memory if the process is killed outright: at
+//! most the records of the last few dozen milliseconds.
+use std::{
+    borrow::Cow,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -36,6 +50,8 @@ pub struct AccessRecord {
 pub struct AccessLog {
     sender: mpsc::Sender<AccessRecord>,
     receiver: Arc<Mutex<Option<mpsc::Receiver<AccessRecord>>>>,
+    /// False from a failed write until the next one succeeds.
+    writing: Arc<AtomicBool>,
 }
 
 impl Default for AccessLog {
@@ -44,11 +60,17 @@ impl Default for AccessLog {
         Self {
             sender,
             receiver: Arc::new(Mutex::new(Some(receiver))),
+            writing: Arc::new(AtomicBool::new(true)),
         }
     }
 }
 
 impl AccessLog {
+    /// Whether records reach the database: false while a batch is failing.
+    pub fn is_writing(&self) -> bool {
+        self.writing.load(Ordering::SeqCst)
+    }
+
     /// Queues `record`; waits only if the queue is full (the writer is behind).
     pub async fn record(&self, record: AccessRecord) {
         if self.sender.send(record).await.is_err() {
@@ -63,6 +85,7 @@ impl AccessLog {
         mut shutdown: watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         let receiver = self.receiver.lock().await.take();
+        let writing = self.writing.clone();
         tokio::spawn(async move {
             let Some(mut receiver) = receiver else { return };
             let mut batch = Vec::with_capacity(BATCH);
@@ -77,7 +100,7 @@ impl AccessLog {
                         while let Some(record) = receiver.recv().await {
                             batch.push(record);
                         }
-                        write(&db, &mut batch).await;
+                        write(&db, &mut batch, &writing, true).await;
                         return;
                     }
                 }
@@ -90,9 +113,10 @@ impl AccessLog {
                         Ok(None) | Err(_) => break,
                     }
                 }
-                write(&db, &mut batch).await;
+                let stopping = *shutdown.borrow();
+                write(&db, &mut batch, &writing, stopping).await;
             }
-            write(&db, &mut batch).await;
+            write(&db, &mut batch, &writing, true).await;
         })
     }
 }
@@ -256,20 +280,43 @@ async fn insert(db: &DatabaseConnection, batch: &[AccessRecord]) -> Result<(), s
     }
 }
 
-async fn write(db: &DatabaseConnection, batch: &mut Vec<AccessRecord>) {
+/// Writes `batch`, retrying with growing delays (at most 5 s apart) until it
+/// is in; `writing` is false meanwhile. Only when `stopping` does it give up,
+/// after 5 attempts, since shutdown has a deadline.
+async fn write(
+    db: &DatabaseConnection,
+    batch: &mut Vec<AccessRecord>,
+    writing: &AtomicBool,
+    stopping: bool,
+) {
     if batch.is_empty() {
         return;
     }
     for records in batch.chunks(BATCH) {
-        for attempt in 1..=5u64 {
+        let mut attempt = 0u64;
+        loop {
+            attempt += 1;
             match insert(db, records).await {
-                Ok(()) => break,
-                Err(error) if attempt < 5 => {
-                    tracing::warn!(%error, attempt, "writing the access log failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                Ok(()) => {
+                    if !writing.swap(true, Ordering::SeqCst) {
+                        tracing::info!(
+                            attempt,
+                            "the access log is written again; API reads resume"
+                        );
+                    }
+                    break;
+                }
+                Err(error) if stopping && attempt >= 5 => {
+                    tracing::error!(%error, records = records.len(), "shutting down with access-log records that could not be written");
+                    break;
                 }
                 Err(error) => {
-                    tracing::error!(%error, records = records.len(), "the access log could not be written after 5 attempts")
+                    if writing.swap(false, Ordering::SeqCst) {
+                        tracing::error!(%error, "the access log cannot be written; API reads answer 503 until it can");
+                    } else {
+                        tracing::warn!(%error, attempt, "writing the access log failed again; retrying");
+                    }
+                    tokio::time::sleep(Duration::from_millis((200 * attempt).min(5_000))).await;
                 }
             }
         }

@@ -535,7 +535,64 @@ async fn a_documented_enrollee_who_is_not_loaded_gets_a_clear_message(backend: B
     app.stop().await;
 }
 
+/// Waits (20 s at most) until `cond` holds.
+async fn eventually(what: &str, mut cond: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !cond().await {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// When the access log cannot be written, reads (FHIR and userinfo) answer
+/// 503 instead of serving data nobody could account for, `/readyz` sends
+/// traffic elsewhere, and nothing is lost: once the table is back, every
+/// read that was served is in it, and reads resume by themselves.
+async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
+    use server::sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..1).await;
+    let token = enrollee_token(&app, "BBUser00000").await;
+    let db = app.state.db.clone();
+    let logged = || async { api_access::Entity::find().count(&db).await.unwrap() };
+    assert_eq!(get(&app, &token, "/v2/fhir/Patient/").await.0, 200);
+    eventually("the first read is logged", async || logged().await == 1).await;
+
+    db.execute_unprepared("ALTER TABLE api_access_log RENAME TO api_access_log_away")
+        .await
+        .unwrap();
+    // Served before the failure is known: its record waits, it is not dropped.
+    assert_eq!(get(&app, &token, "/v2/fhir/Coverage/").await.0, 200);
+    eventually("the writer notices", async || {
+        !app.state.access_log.is_writing()
+    })
+    .await;
+    let (status, _, outcome) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/").await;
+    assert_eq!(status, 503, "{outcome}");
+    assert_eq!(outcome["issue"][0]["code"], "transient");
+    assert_eq!(get(&app, &token, "/v2/connect/userinfo").await.0, 503);
+    let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+
+    db.execute_unprepared("ALTER TABLE api_access_log_away RENAME TO api_access_log")
+        .await
+        .unwrap();
+    eventually("reads resume", async || app.state.access_log.is_writing()).await;
+    assert_eq!(get(&app, &token, "/v2/connect/userinfo").await.0, 200);
+    eventually("every served read is logged", async || logged().await == 3).await;
+    let rows = api_access::Entity::find().all(&db).await.unwrap();
+    let mut resources: Vec<&str> = rows.iter().map(|r| r.resource.as_str()).collect();
+    resources.sort();
+    assert_eq!(
+        resources,
+        ["Coverage", "Patient", "userinfo"],
+        "the 503s served nothing"
+    );
+    app.stop().await;
+}
+
 db_tests!(
+    reads_pause_while_the_access_log_cannot_be_written,
     the_sample_beneficiaries_csv_lists_the_richest_loaded_enrollees,
     a_documented_enrollee_who_is_not_loaded_gets_a_clear_message,
     a_token_reaches_only_its_own_beneficiary,

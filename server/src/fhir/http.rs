@@ -201,6 +201,17 @@ async fn handle(
             Ok(found) => found,
             Err(refusal) => return refusal_response(refusal),
         };
+    // Fail closed: no enrollee's data goes out unless its reading can be
+    // accounted for.
+    if !state.access_log.is_writing() {
+        return error_response(&FhirError {
+            status: 503,
+            code: "transient",
+            diagnostics:
+                "Reads are paused because they cannot be recorded right now. Try again shortly."
+                    .into(),
+        });
+    }
     let result = if access.allows(kind.scope()) {
         answer(&state, &parts, &access, version, kind, id.as_deref()).await
     } else {

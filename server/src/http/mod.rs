@@ -71,6 +71,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             StatusCode::SERVICE_UNAVAILABLE,
             Json(serde_json::json!({ "status": "draining" })),
         )
+    } else if !state.access_log.is_writing() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "access log not writing" })),
+        )
     } else if crate::db::is_ready(&state.db).await {
         (
             StatusCode::OK,

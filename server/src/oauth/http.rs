@@ -694,6 +694,10 @@ async fn userinfo(
         Ok(found) => found,
         Err(refusal) => return json_refusal(refusal),
     };
+    // Demographics are data too: none go out unless the read can be recorded.
+    if !state.access_log.is_writing() {
+        return json_refusal(Refusal::Access(AccessError::Unavailable));
+    }
     let mut response = if !context.allows(Scope::Profile) {
         (
             StatusCode::FORBIDDEN,
@@ -723,6 +727,24 @@ async fn userinfo(
         }
     };
     verdict.write_headers(response.headers_mut());
+    let meta = meta_from_parts(&parts);
+    state
+        .access_log
+        .record(crate::access_log::AccessRecord {
+            at: state.clock.now(),
+            token_id: Some(context.token_id),
+            application_id: Some(context.application.0),
+            beneficiary_id: Some(context.beneficiary.0),
+            method: parts.method.to_string(),
+            path: parts.uri.path().chars().take(512).collect(),
+            resource: "userinfo",
+            interaction: "read",
+            status: response.status().as_u16(),
+            result_count: response.status().is_success().then_some(1),
+            request_id: meta.request_id,
+            ip: meta.ip,
+        })
+        .await;
     response
 }
 
