@@ -45,6 +45,28 @@ pub struct AccessRecord {
     pub ip: Option<String>,
 }
 
+impl AccessRecord {
+    /// Cut to the columns' sizes (`path` is 512 characters), here where
+    /// every record passes: a longer value would fail its whole batch, and
+    /// the log, failing closed, would then stop every read for everyone.
+    fn fitted(mut self) -> Self {
+        fn cut(text: &mut String, max: usize) {
+            if let Some((at, _)) = text.char_indices().nth(max) {
+                text.truncate(at);
+            }
+        }
+        cut(&mut self.method, 8);
+        cut(&mut self.path, 512);
+        if let Some(id) = self.request_id.as_mut() {
+            cut(id, 64);
+        }
+        if let Some(ip) = self.ip.as_mut() {
+            cut(ip, 64);
+        }
+        self
+    }
+}
+
 /// The sending side, shared by every handler. Cheap to clone.
 #[derive(Clone)]
 pub struct AccessLog {
@@ -73,6 +95,7 @@ impl AccessLog {
 
     /// Queues `record`; waits only if the queue is full (the writer is behind).
     pub async fn record(&self, record: AccessRecord) {
+        let record = record.fitted();
         if self.sender.send(record).await.is_err() {
             tracing::error!("the access log writer has stopped; a record could not be queued");
         }
@@ -327,6 +350,15 @@ async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_are_cut_to_the_columns_on_a_character_boundary() {
+        let long = format!("/v2/fhir/Patient/?q={}", "é".repeat(2000));
+        let fitted = record(&long).fitted();
+        assert_eq!(fitted.path.chars().count(), 512);
+        assert!(long.starts_with(&fitted.path));
+        assert_eq!(record("/short").fitted().path, "/short");
+    }
 
     fn record(path: &str) -> AccessRecord {
         AccessRecord {
