@@ -195,12 +195,17 @@ pub fn router(state: AppState) -> Router {
 /// What every route runs inside, outermost last: security headers, the
 /// request id and its log span, a 500 instead of a dropped connection when a
 /// handler panics, the client's address, the cap on requests in flight, a
-/// deadline for each piece of a request body, and the CSRF check. Public so
+/// deadline for each piece of a request body, no NUL characters, and the
+/// CSRF check. Public so
 /// that tests can put a route that panics on purpose inside the same stack.
 pub fn with_common_layers(routes: Router, state: &AppState) -> Router {
     let limits = &state.settings.limits;
     routes
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.settings.max_body_bytes,
+            server::http::nul::refuse_nul,
+        ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             limits.body_idle_timeout,
         ))

@@ -535,6 +535,46 @@ async fn a_documented_enrollee_who_is_not_loaded_gets_a_clear_message(backend: B
     app.stop().await;
 }
 
+/// A claim deleted after the claim index was cached but before its page
+/// was rendered is left out of the page, and every other entry keeps its own
+/// fullUrl (they used to shift onto their neighbours' bodies).
+async fn a_claim_gone_between_the_index_and_the_page_shifts_no_full_url(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rich = enrollee_with_claims(8);
+    app.enrollees(rich..rich + 1).await;
+    let token = enrollee_token(&app, &synthetic::username(rich)).await;
+    // v2 caches the enrollee's claim index (10 s) and renders v2 bodies.
+    let (status, _, first) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/?_count=5").await;
+    assert_eq!(status, 200);
+    let ids: Vec<String> = entries(&first)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 5);
+    server::entities::claim::Entity::delete_many()
+        .filter(server::entities::claim::Column::ResourceId.eq(ids[1].as_str()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    // v1 bodies are not rendered yet, so the page reads the rows: one is gone.
+    let (status, _, page) = get(&app, &token, "/v1/fhir/ExplanationOfBenefit/?_count=5").await;
+    assert_eq!(status, 200);
+    let shown = page["entry"].as_array().unwrap();
+    assert_eq!(shown.len(), 4, "the deleted claim is left out");
+    for entry in shown {
+        let id = entry["resource"]["id"].as_str().unwrap();
+        assert_ne!(id, ids[1]);
+        assert!(
+            entry["fullUrl"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/{id}")),
+            "each entry keeps its own fullUrl: {entry}"
+        );
+    }
+    app.stop().await;
+}
+
 /// Waits (20 s at most) until `cond` holds.
 async fn eventually(what: &str, mut cond: impl AsyncFnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -596,6 +636,7 @@ async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
 }
 
 db_tests!(
+    a_claim_gone_between_the_index_and_the_page_shifts_no_full_url,
     reads_pause_while_the_access_log_cannot_be_written,
     the_sample_beneficiaries_csv_lists_the_richest_loaded_enrollees,
     a_documented_enrollee_who_is_not_loaded_gets_a_clear_message,

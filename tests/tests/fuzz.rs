@@ -1,9 +1,11 @@
 //! Fuzzing the surfaces anyone can reach (issue 19), against the real app:
 //! FHIR search parameters and ids, the OAuth authorize and token endpoints,
-//! and document uploads with mangled PDFs. Seeded, so a failure names the
-//! seed that reproduces it (`FUZZ_SEED=…`), and bounded (a few hundred
-//! requests each). Whatever comes in, the answer is never a 5xx and always
-//! in the documented shape; no redirect leaves for an unregistered address.
+//! and document uploads with mangled PDFs. Bounded (a few hundred requests
+//! each) and seeded: the suite runs one fixed seed, so CI is repeatable;
+//! `FUZZ_SEED=random` explores new input (and prints its seed), and
+//! `FUZZ_SEED=<n>` repeats a run. Whatever comes in, the answer is never a
+//! 5xx and always in the documented shape; no redirect leaves for an
+//! unregistered address.
 use portal_tests::{
     access::*,
     db_tests, fhir,
@@ -14,10 +16,12 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use server::ids::Role;
 
 fn seeded() -> (u64, StdRng) {
-    let seed = std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen());
+    let seed = match std::env::var("FUZZ_SEED").as_deref() {
+        Ok("random") => rand::thread_rng().gen(),
+        Ok(n) => n.parse().expect("FUZZ_SEED is a number or `random`"),
+        // Found the NUL in authorize (issue 19); kept as the suite's seed.
+        Err(_) => 7686196996551160837,
+    };
     eprintln!("fuzz seed {seed} (FUZZ_SEED={seed} repeats this run)");
     (seed, StdRng::seed_from_u64(seed))
 }

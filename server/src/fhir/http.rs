@@ -312,7 +312,7 @@ async fn rendered_claims(
     beneficiary: BeneficiaryId,
     patient_id: &str,
     claims: &[&ClaimRef],
-) -> Result<Vec<Arc<str>>, FhirError> {
+) -> Result<Vec<Option<Arc<str>>>, FhirError> {
     let key = |c: &ClaimRef| (version, c.row_id, c.last_updated.timestamp_millis());
     let mut out: Vec<Option<Arc<str>>> = claims
         .iter()
@@ -344,8 +344,10 @@ async fn rendered_claims(
             }
         }
     }
-    // A claim that vanished between the index and the read (deleted) is left out.
-    Ok(out.into_iter().flatten().collect())
+    // One slot per claim asked for, in order: `None` for a claim that
+    // vanished (or changed) between the index and the read, which the caller
+    // leaves out with its own fullUrl, so no entry gets another's.
+    Ok(out)
 }
 
 async fn answer(
@@ -507,7 +509,7 @@ async fn answer(
             let entries: Vec<(String, Arc<str>)> = shown
                 .iter()
                 .zip(rendered)
-                .map(|(c, text)| (full_url(&c.resource_id), text))
+                .filter_map(|(c, text)| Some((full_url(&c.resource_id), text?)))
                 .collect();
             let count = entries.len() as u64;
             Ok(Answer {

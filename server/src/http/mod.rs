@@ -3,6 +3,7 @@
 pub mod client_address;
 pub mod csrf;
 mod local_path;
+pub mod nul;
 pub mod overload;
 pub mod panics;
 pub mod rate_limit;

@@ -34,6 +34,19 @@ impl EdgeError {
         }
     }
 
+    /// 400: the request carries something we never accept.
+    pub fn bad_request(text: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            fhir_severity: "error",
+            fhir_code: "invalid",
+            api_error: "invalid_request",
+            title: "That request cannot be read",
+            text: text.into(),
+            retry_after: None,
+        }
+    }
+
     pub fn respond(self, path: &str) -> Response {
         let json = |body: serde_json::Value, kind: &'static str| {
             (

@@ -107,6 +107,11 @@ pub async fn find(
     environment: Environment,
     client_id: &str,
 ) -> Result<Option<ClientApp>, DbErr> {
+    // No client id has a NUL, and PostgreSQL refuses one in text: an
+    // error here would be a 500 for a made-up id (a Basic header can carry it).
+    if client_id.contains('\0') {
+        return Ok(None);
+    }
     Ok(application::Entity::find()
         .filter(application::Column::ClientId.eq(client_id))
         .filter(application::Column::Environment.eq(environment.as_str()))
