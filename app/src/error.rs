@@ -21,6 +21,11 @@ pub enum AppError {
     Forbidden,
     #[error("Something went wrong on our side and nothing was saved. Please try again.")]
     Internal,
+    /// The database could not be reached in time (overload or an outage).
+    #[error(
+        "The portal is very busy right now and nothing was saved. Please try again in a moment."
+    )]
+    Unavailable,
     /// The request never reached the function (network, encoding).
     #[error("We could not reach the server. Check your connection and try again.")]
     Transport(String),
@@ -60,6 +65,7 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::Internal => 500,
+            AppError::Unavailable => 503,
             AppError::Refused { error, .. } => error.status(),
         }
     }

@@ -177,6 +177,11 @@ pub fn router(state: AppState) -> Router {
         .merge(server::policy_changes::http::router())
         .with_state(state.clone())
         .layer(middleware::from_fn_with_state(
+            // A form posted here is not an upload: forms' limit.
+            state.settings.max_body_bytes,
+            server::http::nul::refuse_nul,
+        ))
+        .layer(middleware::from_fn_with_state(
             limits.upload_timeout,
             server::http::overload::deadline,
         ));
@@ -184,6 +189,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.settings.max_body_bytes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.settings.max_body_bytes,
+            server::http::nul::refuse_nul,
         ))
         .layer(middleware::from_fn_with_state(
             limits.request_timeout,
@@ -195,17 +204,13 @@ pub fn router(state: AppState) -> Router {
 /// What every route runs inside, outermost last: security headers, the
 /// request id and its log span, a 500 instead of a dropped connection when a
 /// handler panics, the client's address, the cap on requests in flight, a
-/// deadline for each piece of a request body, no NUL characters, and the
-/// CSRF check. Public so
+/// deadline for each piece of a request body, and the CSRF check (the
+/// routes carry their own deadline and NUL check inside it). Public so
 /// that tests can put a route that panics on purpose inside the same stack.
 pub fn with_common_layers(routes: Router, state: &AppState) -> Router {
     let limits = &state.settings.limits;
     routes
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
-        .layer(middleware::from_fn_with_state(
-            state.settings.max_body_bytes,
-            server::http::nul::refuse_nul,
-        ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             limits.body_idle_timeout,
         ))
@@ -252,6 +257,12 @@ async fn server_fn_error_status(
     if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
         if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
             parts.status = status;
+            if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+                parts.headers.insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("1"),
+                );
+            }
         }
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))

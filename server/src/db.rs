@@ -62,6 +62,14 @@ pub async fn connect_with(
     Database::connect(options).await
 }
 
+/// True when `error` says the database could not be reached in time (no
+/// connection free within the acquire timeout, or none could be opened),
+/// rather than that a statement failed: callers answer 503, try again,
+/// instead of 500.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    matches!(error, DbErr::ConnectionAcquire(_))
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

@@ -412,8 +412,8 @@ async fn slow_bodies_are_cut_off_by_their_deadlines(backend: Backend) {
     app.stop().await;
 }
 
-/// With every pooled connection taken, a FHIR read and `/readyz` answer 503
-/// within about the acquire timeout instead of queueing for half a minute,
+/// With every pooled connection taken, a FHIR read, `/readyz` and a server
+/// function answer 503 within about the acquire timeout instead of queueing for half a minute,
 /// and both recover without a restart when connections free up.
 async fn an_exhausted_pool_answers_503_at_once_and_recovers(backend: Backend) {
     let mut options = portal_tests::TestOptions::default();
@@ -445,6 +445,28 @@ async fn an_exhausted_pool_answers_503_at_once_and_recovers(backend: Backend) {
     drop(headers);
     let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
+    // A server function (signing in) answers 503 as well, with Retry-After
+    // and the error its form shows, not a 500 that pages someone.
+    let res = app
+        .client()
+        .post(app.url("/api/log_in"))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .form(&[
+            ("email", "dev@acme.example.com"),
+            ("password", "a-password-of-some-kind"),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["Refused"]["error"], "Unavailable",
+        "the form keeps what was typed: {body}"
+    );
 
     for txn in held {
         txn.rollback().await.unwrap();

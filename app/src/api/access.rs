@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 /// One question, with its saved answer.
@@ -177,7 +177,7 @@ fn access_error(error: server::access::AccessError) -> AppError {
         AccessError::Document(problem) => AppError::Message(problem.to_string()),
         AccessError::Illegal(e) => internal(e),
         AccessError::Storage(e) => internal(e),
-        AccessError::Db(e) => internal(e),
+        AccessError::Db(e) => database(e),
     }
 }
 

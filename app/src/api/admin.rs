@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,7 +202,7 @@ fn closure_error(error: server::calendar::closures::ClosureError) -> AppError {
     match error {
         ClosureError::Forbidden => AppError::Forbidden,
         ClosureError::Invalid(errors) => super::ssr::fields(errors),
-        ClosureError::Db(e) => internal(e),
+        ClosureError::Db(e) => database(e),
     }
 }
 

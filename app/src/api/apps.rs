@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 /// An app as its owner sees it (never its secret).
@@ -85,7 +85,7 @@ fn apps_error(error: server::apps::AppsError) -> AppError {
         AppsError::NotFound => AppError::Message("We could not find that app in your account.".into()),
         AppsError::HasApplication => AppError::Message("This app has a submitted production-access application, which is kept as a record, so the app cannot be deleted.".into()),
         AppsError::Logo(problem) => AppError::Message(problem.to_string()),
-        AppsError::Db(e) => internal(e),
+        AppsError::Db(e) => database(e),
     }
 }
 

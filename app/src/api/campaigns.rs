@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +77,7 @@ fn campaign_error(error: server::campaigns::CampaignError) -> AppError {
         E::Forbidden => AppError::Forbidden,
         E::NotFound => AppError::Message("That re-review does not exist or is not yours.".into()),
         E::Invalid(errors) => super::ssr::fields(errors),
-        E::Db(e) => internal(e),
+        E::Db(e) => database(e),
     }
 }
 

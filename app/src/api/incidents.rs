@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +42,7 @@ fn incident_error(error: server::incidents::IncidentError) -> AppError {
             AppError::Message("That app or suspension no longer exists; reload the page.".into())
         }
         IncidentError::Invalid(errors) => super::ssr::fields(errors),
-        IncidentError::Db(e) => internal(e),
+        IncidentError::Db(e) => database(e),
     }
 }
 

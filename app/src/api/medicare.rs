@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 /// The consent page's content.
@@ -113,7 +113,7 @@ pub async fn medicare_log_in(
                             .into(),
                     ),
                     SignInError::Busy => call.too_busy(),
-                    SignInError::Db(e) => internal(e),
+                    SignInError::Db(e) => database(e),
                 };
                 error.keeping(&[("username", &username)])
             })?;
@@ -161,7 +161,7 @@ pub async fn get_consent(id: String) -> Result<ConsentPage, AppError> {
     let request = server::oauth::authorize::pending(&call.state.db, id, call.now())
         .await
         .map_err(|e| match e {
-            ConsentError::Db(e) => internal(e),
+            ConsentError::Db(e) => database(e),
             ConsentError::NotFound => AppError::Message(
                 "We could not find this request for access. Go back to the app and start again.".into(),
             ),

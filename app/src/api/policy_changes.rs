@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::DocumentDto;
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,7 +104,7 @@ fn change_error(error: server::policy_changes::PolicyChangeError) -> AppError {
         E::Document(e) => AppError::Message(e.to_string()),
         E::Storage(e) => internal(e),
         E::Conflict(c) => AppError::Message(c.to_string()),
-        E::Db(e) => internal(e),
+        E::Db(e) => database(e),
     }
 }
 

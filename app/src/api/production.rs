@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +90,7 @@ fn production_error(error: server::production::ProductionError) -> AppError {
             "That is not possible while the application is {}; reload the page to see where it stands.",
             e.from.label().to_lowercase()
         )),
-        ProductionError::Db(e) => internal(e),
+        ProductionError::Db(e) => database(e),
     }
 }
 

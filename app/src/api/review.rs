@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{internal, Call};
+use super::ssr::{database, internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,7 +137,7 @@ fn review_error(error: server::review::ReviewError) -> AppError {
             e.from.label().to_lowercase()
         )),
         ReviewError::Conflict(c) => AppError::Message(c.to_string()),
-        ReviewError::Db(e) => internal(e),
+        ReviewError::Db(e) => database(e),
     }
 }
 

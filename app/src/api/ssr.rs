@@ -4,7 +4,7 @@
 //! under concurrent load, the reactive owner behind an SSR resource can be
 //! gone by the time the future resumes. So every server function starts with
 //! [`Call::capture`], which copies what it needs out of the context at once,
-//! and uses only that afterwards (tested in tests/tests/concurrency.rs).
+//! and uses only that afterwards (tested in tests/tests/api/concurrency.rs).
 use axum::http::{
     header::{ACCEPT, LOCATION, SET_COOKIE},
     request::Parts,
@@ -86,7 +86,7 @@ impl Call {
         };
         server::accounts::session_user(&self.state.db, &token, self.now())
             .await
-            .map_err(internal)
+            .map_err(database)
     }
 
     /// The enrollee signed in (through the identity provider) on this browser.
@@ -100,7 +100,7 @@ impl Call {
         };
         server::beneficiaries::session(&self.state.db, &token, self.now())
             .await
-            .map_err(internal)
+            .map_err(database)
     }
 
     /// The signed-in enrollee, or [`AppError::Unauthorized`].
@@ -202,6 +202,17 @@ pub fn internal(error: impl std::fmt::Display) -> AppError {
     AppError::Internal
 }
 
+/// A database error: 503 when the database could not be reached in time
+/// (the caller may try again), otherwise ours (500).
+pub fn database(error: server::sea_orm::DbErr) -> AppError {
+    if server::db::is_unavailable(&error) {
+        tracing::warn!(%error, "server function: database unavailable");
+        AppError::Unavailable
+    } else {
+        internal(error)
+    }
+}
+
 impl Call {
     /// A refusal because the password checks are all busy: 429 with
     /// `Retry-After`, so that scripts back off and people see why.
@@ -266,6 +277,6 @@ fn account_error(error: AccountError) -> AppError {
         ),
         AccountError::NotAllowed(why) => AppError::Message(why.into()),
         AccountError::Sealed(e) => internal(e),
-        AccountError::Db(e) => internal(e),
+        AccountError::Db(e) => database(e),
     }
 }

@@ -22,6 +22,8 @@ fn has_nul(raw: &[u8]) -> bool {
 }
 
 /// `max_body` is the body limit of the routes behind (forms are small).
+/// Runs inside the request's deadline, which therefore covers reading the
+/// form here as it would in the handler.
 pub async fn refuse_nul(State(max_body): State<usize>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let refused = || {
@@ -40,12 +42,29 @@ pub async fn refuse_nul(State(max_body): State<usize>, req: Request, next: Next)
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, max_body).await else {
-        return EdgeError {
-            status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            ..EdgeError::bad_request("The form is larger than the server accepts.")
+    let bytes = match axum::body::to_bytes(body, max_body).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            let (status, text) = if too_large {
+                (
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "The form is larger than the server accepts.",
+                )
+            } else {
+                // The body's idle deadline, or the client went away.
+                (
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    "The form stopped arriving before it was complete.",
+                )
+            };
+            return EdgeError {
+                status,
+                ..EdgeError::bad_request(text)
+            }
+            .respond(&path);
         }
-        .respond(&path);
     };
     if has_nul(&bytes) {
         return refused();
