@@ -360,8 +360,13 @@ async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         if last_retention.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
             last_retention = Some(std::time::Instant::now());
-            match server::retention::run(&state.db, &state.settings.retention, state.clock.now())
-                .await
+            match server::retention::run(
+                &state.db,
+                &state.blobs,
+                &state.settings.retention,
+                state.clock.now(),
+            )
+            .await
             {
                 Ok(Some(pruned)) if pruned.total() > 0 => {
                     tracing::info!(?pruned, "retention: deleted rows past their keep-by date")

@@ -23,6 +23,7 @@ mod m0017_outbox_one_time_links;
 mod m0018_unrequested_mail_cap;
 mod m0019_second_factor;
 mod m0020_outbox_delivery;
+mod m0021_stored_blobs;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_unrequested_mail_cap::Migration),
             Box::new(m0019_second_factor::Migration),
             Box::new(m0020_outbox_delivery::Migration),
+            Box::new(m0021_stored_blobs::Migration),
         ]
     }
 }

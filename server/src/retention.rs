@@ -10,7 +10,9 @@
 //!   ending its family;
 //! - the attachments of delivered mail after
 //!   [`RetentionPolicy::mail_attachments`] (the message row stays);
-//! - API access log rows older than [`RetentionPolicy::access_log`].
+//! - API access log rows older than [`RetentionPolicy::access_log`];
+//! - stored files no record refers to, a day after their last upload
+//!   (`blobs::collector`).
 //!
 //! Deletes go in bounded batches, so one run never holds a table for long,
 //! and on PostgreSQL a run is claimed with an advisory lock, so with several
@@ -23,6 +25,7 @@ use sea_orm::{
 
 use crate::{
     audit::{self, AuditContext, AuditRecord},
+    blobs::BlobStore,
     entities::{
         access_token, api_access, authorization_code, authorization_request, beneficiary_session,
         outbox_attachment, outbox_message, refresh_token, session,
@@ -59,6 +62,8 @@ pub struct Pruned {
     pub refresh_tokens: u64,
     pub mail_attachments: u64,
     pub access_log: u64,
+    pub blob_files: u64,
+    pub partial_blob_files: u64,
 }
 
 impl Pruned {
@@ -71,6 +76,8 @@ impl Pruned {
             + self.refresh_tokens
             + self.mail_attachments
             + self.access_log
+            + self.blob_files
+            + self.partial_blob_files
     }
 }
 
@@ -104,6 +111,7 @@ macro_rules! prune {
 /// the run.
 pub async fn run(
     db: &DatabaseConnection,
+    blobs: &BlobStore,
     policy: &RetentionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<Pruned>, DbErr> {
@@ -125,7 +133,7 @@ pub async fn run(
     }
     let expired = now - GRACE;
     let dead = now - policy.tokens;
-    let pruned = Pruned {
+    let mut pruned = Pruned {
         sessions: prune!(
             db,
             session,
@@ -180,7 +188,12 @@ pub async fn run(
             api_access,
             Condition::all().add(api_access::Column::OccurredAt.lt(now - policy.access_log))
         ),
+        blob_files: 0,
+        partial_blob_files: 0,
     };
+    let collected = crate::blobs::collector::collect(db, blobs, now).await?;
+    pruned.blob_files = collected.files;
+    pruned.partial_blob_files = collected.partial_files;
     if pruned.total() > 0 {
         audit::record(
             &claim,

@@ -851,7 +851,7 @@ pub async fn upload_document(
     if !state.applicant_may_edit() {
         return Err(AccessError::NotEditable(state));
     }
-    let stored = store_pdf(blobs, kind, bytes).await?;
+    let stored = store_pdf(db, blobs, kind, bytes, now).await?;
     let (pdf, analysis, sha256) = (&stored.pdf, &stored.analysis, &stored.sha256);
     let filename = display_filename(filename, kind);
     let recorded = async {
@@ -904,13 +904,8 @@ pub async fn upload_document(
         Ok::<_, AccessError>(doc)
     }
     .await;
-    match recorded {
-        Ok(doc) => Ok(DocumentView::from_row(doc.into())),
-        Err(error) => {
-            stored.discard(blobs).await;
-            Err(error)
-        }
-    }
+    // On failure the stored file stays for the collector (blobs::collector).
+    recorded.map(|doc| DocumentView::from_row(doc.into()))
 }
 
 /// A policy PDF that passed every check, analysed and put in the blob store,
@@ -919,39 +914,26 @@ pub(crate) struct StoredPdf {
     pub pdf: document::PolicyPdf,
     pub analysis: Analysis,
     pub sha256: String,
-    /// The blob was not there before this upload.
-    new_blob: bool,
-}
-
-impl StoredPdf {
-    /// Removes the blob again when recording the upload failed (unless
-    /// another document already had the same bytes).
-    pub(crate) async fn discard(&self, blobs: &BlobStore) {
-        if self.new_blob {
-            if let Err(e) = blobs.remove(&self.sha256).await {
-                tracing::warn!(error = %e, "could not remove the blob of a failed upload");
-            }
-        }
-    }
 }
 
 /// Checks `bytes` as a policy PDF (off the async runtime), analyses its text
 /// and stores it.
 pub(crate) async fn store_pdf(
+    db: &DatabaseConnection,
     blobs: &BlobStore,
     kind: DocumentKind,
     bytes: Vec<u8>,
+    now: DateTime<Utc>,
 ) -> Result<StoredPdf, AccessError> {
     let pdf = tokio::task::spawn_blocking(move || document::PolicyPdf::parse(bytes))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     let analysis = analysis::analyse(&pdf.text, kind == DocumentKind::PrivacyPolicy);
-    let (sha256, new_blob) = blobs.put(&pdf.bytes).await?;
+    let sha256 = blobs.put(db, &pdf.bytes, now).await?;
     Ok(StoredPdf {
         pdf,
         analysis,
         sha256,
-        new_blob,
     })
 }
 

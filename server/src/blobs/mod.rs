@@ -1,10 +1,15 @@
 //! Where uploaded files live: a content-addressed store (files named by their
 //! SHA-256), in a local directory by default or an S3-compatible bucket when
-//! configured. Their metadata is in the database.
+//! configured. Their metadata is in the database, and `stored_blobs`
+//! registers every file so that unreferenced ones can be collected safely
+//! (`collector`).
+pub mod collector;
 pub mod s3;
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 
 /// The configured store.
@@ -48,22 +53,29 @@ impl BlobStore {
         BlobStore::S3(s3::S3Bucket::new(config))
     }
 
-    /// Stores `bytes` and returns their SHA-256 and whether the blob is new
-    /// (so that a caller whose transaction fails can remove what it added).
-    pub async fn put(&self, bytes: &[u8]) -> std::io::Result<(String, bool)> {
+    /// Stores `bytes` (once: identical bytes share a file) and returns their
+    /// SHA-256. `db` must not be inside the caller's transaction: the claim
+    /// commits first, so the collector leaves the file alone while the
+    /// caller records it. A caller whose transaction then fails leaves the
+    /// file to the collector, never removes it itself: another upload of
+    /// the same bytes may be relying on it.
+    pub async fn put(
+        &self,
+        db: &impl ConnectionTrait,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> std::io::Result<String> {
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let new = match self {
+        collector::claim(db, &sha256, now).await?;
+        match self {
             BlobStore::Local(local) => local.put(&sha256, bytes).await?,
             BlobStore::S3(bucket) => {
-                if bucket.exists(&key(&sha256)).await? {
-                    false
-                } else {
+                if !bucket.exists(&key(&sha256)).await? {
                     bucket.put(&key(&sha256), bytes).await?;
-                    true
                 }
             }
-        };
-        Ok((sha256, new))
+        }
+        Ok(sha256)
     }
 
     pub async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
@@ -76,8 +88,8 @@ impl BlobStore {
         }
     }
 
-    /// Removes a blob that no record refers to.
-    pub async fn remove(&self, sha256: &str) -> std::io::Result<()> {
+    /// Removes a blob that no record refers to (only the collector does).
+    async fn remove(&self, sha256: &str) -> std::io::Result<()> {
         if !valid_name(sha256) {
             return Ok(());
         }
@@ -110,16 +122,68 @@ impl BlobStore {
     }
 }
 
+/// A file in a local store, for the collector.
+#[derive(Debug)]
+pub(crate) enum LocalEntry {
+    Whole {
+        sha256: String,
+    },
+    /// `.<sha256>.<uuid>.part`: a write in progress or cut off.
+    Partial {
+        sha256: String,
+        path: PathBuf,
+    },
+}
+
+impl LocalEntry {
+    pub(crate) fn sha256(&self) -> &str {
+        match self {
+            LocalEntry::Whole { sha256 } | LocalEntry::Partial { sha256, .. } => sha256,
+        }
+    }
+
+    fn from_path(path: PathBuf) -> Option<LocalEntry> {
+        let name = path.file_name()?.to_str()?;
+        if valid_name(name) {
+            return Some(LocalEntry::Whole {
+                sha256: name.to_string(),
+            });
+        }
+        let sha256 = name.strip_prefix('.')?.get(..64)?.to_string();
+        let partial = valid_name(&sha256) && name.ends_with(".part");
+        partial.then_some(LocalEntry::Partial { sha256, path })
+    }
+}
+
+impl BlobStore {
+    /// Every blob and `.part` file in a local store; `None` for a bucket.
+    pub(crate) async fn local_entries(&self) -> Option<Vec<LocalEntry>> {
+        let BlobStore::Local(_) = self else {
+            return None;
+        };
+        let store = self.clone();
+        let files = tokio::task::spawn_blocking(move || store.files())
+            .await
+            .unwrap_or_default();
+        Some(
+            files
+                .into_iter()
+                .filter_map(LocalEntry::from_path)
+                .collect(),
+        )
+    }
+}
+
 impl LocalDir {
     fn path(&self, sha256: &str) -> PathBuf {
         self.dir.join(key(sha256))
     }
 
     /// Written to a temporary file first and renamed, so a reader never sees half a file.
-    async fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<bool> {
+    async fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
         let path = self.path(sha256);
         if tokio::fs::try_exists(&path).await? {
-            return Ok(false);
+            return Ok(());
         }
         let parent = path.parent().expect("blob paths have a parent");
         tokio::fs::create_dir_all(parent).await?;
@@ -134,7 +198,7 @@ impl LocalDir {
             let _ = tokio::fs::remove_file(&temp).await;
             return Err(error);
         }
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -145,17 +209,26 @@ mod tests {
     #[tokio::test]
     async fn blobs_are_named_by_content_and_stored_once() {
         let dir = std::env::temp_dir().join(format!("blobs-{}", uuid::Uuid::new_v4()));
-        let store = BlobStore::new(&dir);
-        let (sha, new) = store.put(b"hello").await.unwrap();
+        let store = BlobStore::new(dir.join("blobs"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = crate::db::connect(&format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("db.sqlite").display()
+        ))
+        .await
+        .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let now = "2026-01-05T12:00:00Z".parse().unwrap();
+        let sha = store.put(&db, b"hello", now).await.unwrap();
         assert_eq!(
             sha,
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
         );
-        assert!(new);
-        assert_eq!(store.put(b"hello").await.unwrap(), (sha.clone(), false));
+        assert_eq!(store.put(&db, b"hello", now).await.unwrap(), sha);
         assert_eq!(store.get(&sha).await.unwrap(), b"hello");
         assert_eq!(store.files().len(), 1, "no temporary files stay behind");
         assert!(store.get("../../etc/passwd").await.is_err());
+        db.close().await.unwrap();
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

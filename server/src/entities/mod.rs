@@ -40,4 +40,5 @@ pub mod review_campaign;
 pub mod review_comment;
 pub mod review_evaluation;
 pub mod session;
+pub mod stored_blob;
 pub mod suspension;

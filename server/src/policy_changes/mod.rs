@@ -551,7 +551,7 @@ pub async fn upload(
     now: DateTime<Utc>,
 ) -> Result<(Uuid, DocumentView), PolicyChangeError> {
     let (change, _) = editable(db, owner, id).await?;
-    let stored = access::store_pdf(blobs, kind, bytes).await?;
+    let stored = access::store_pdf(db, blobs, kind, bytes, now).await?;
     let filename = access::display_filename(filename, kind);
     let recorded = async {
         let txn = crate::db::begin_write(db).await?;
@@ -590,26 +590,21 @@ pub async fn upload(
         Ok::<_, PolicyChangeError>(doc)
     }
     .await;
-    match recorded {
-        Ok(doc) => {
-            let view = DocumentView {
-                id: doc.id,
-                kind: doc.kind,
-                filename: doc.filename,
-                sha256: doc.sha256,
-                size_bytes: doc.size_bytes,
-                page_count: doc.page_count,
-                word_count: doc.word_count,
-                analysis: stored.analysis.clone(),
-                uploaded_at: doc.uploaded_at,
-            };
-            Ok((change.request_id, view))
-        }
-        Err(error) => {
-            stored.discard(blobs).await;
-            Err(error)
-        }
-    }
+    // On failure the stored file stays for the collector (blobs::collector).
+    recorded.map(|doc| {
+        let view = DocumentView {
+            id: doc.id,
+            kind: doc.kind,
+            filename: doc.filename,
+            sha256: doc.sha256,
+            size_bytes: doc.size_bytes,
+            page_count: doc.page_count,
+            word_count: doc.word_count,
+            analysis: stored.analysis.clone(),
+            uploaded_at: doc.uploaded_at,
+        };
+        (change.request_id, view)
+    })
 }
 
 /// A document's file name and bytes: a proposed one for its developer or a

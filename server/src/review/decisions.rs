@@ -120,8 +120,8 @@ async fn decide(
         .map(|s| s.answer("organization", "legal_name").to_string())
         .unwrap_or_default();
     let pdf = letter(&name, &organization, &decision, &reviewer.name, now);
-    let (sha256, new_blob) = blobs
-        .put(&pdf)
+    let sha256 = blobs
+        .put(db, &pdf, now)
         .await
         .map_err(|e| ReviewError::Db(sea_orm::DbErr::Custom(format!("storing the letter: {e}"))))?;
     let filename = format!("decision-{}.pdf", decision.as_str());
@@ -200,9 +200,7 @@ async fn decide(
         Ok::<_, ReviewError>(())
     }
     .await;
-    if written.is_err() && new_blob {
-        let _ = blobs.remove(&sha256).await;
-    }
+    // On failure the letter's file stays for the collector (blobs::collector).
     written
 }
 

@@ -710,6 +710,30 @@ async fn uploads_go_to_an_s3_compatible_bucket_when_one_is_configured() {
         back.bytes().await.unwrap().to_vec() == policy,
         "read back from the bucket byte for byte"
     );
+    // What a failed upload leaves in the bucket is collected a day later;
+    // the recorded file stays.
+    let (db, blobs) = (&app.state.db, &app.state.blobs);
+    let orphan = blobs
+        .put(db, b"%PDF-1.7 never recorded", app.state.clock.now())
+        .await
+        .unwrap();
+    assert!(s3.stored_files().iter().any(|f| f.contains(&orphan)));
+    app.state.clock.advance(chrono::Duration::hours(25));
+    let pruned = server::retention::run(
+        db,
+        blobs,
+        &app.state.settings.retention,
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(pruned.blob_files, 1);
+    let left = s3.stored_files();
+    assert!(
+        !left.iter().any(|f| f.contains(&orphan)) && left.iter().any(|f| f.contains(&sha)),
+        "{left:?}"
+    );
     app.stop().await;
 
     // With credentials the bucket refuses, the upload fails with a message

@@ -5,6 +5,7 @@ use server::{
     entities::{
         access_token, api_access, audit_event, authorization_code, authorization_request,
         beneficiary_session, outbox_attachment, outbox_message, refresh_token, session,
+        stored_blob,
     },
     ids::Role,
     mail::{Attachment, OutgoingEmail},
@@ -111,7 +112,9 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
             .unwrap();
         let later = app.state.clock.now() + chrono::Duration::days(3650);
         assert_eq!(
-            server::retention::run(db, &policy, later).await.unwrap(),
+            server::retention::run(db, &app.state.blobs, &policy, later)
+                .await
+                .unwrap(),
             None
         );
         other.rollback().await.unwrap();
@@ -120,10 +123,7 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
 
     // Nothing is due yet: everything stays.
     let now = app.state.clock.now();
-    let pruned = server::retention::run(db, &policy, now)
-        .await
-        .unwrap()
-        .unwrap();
+    let pruned = retention(&app, now).await;
     assert_eq!(pruned.total(), 0);
     assert_eq!(counts(db).await, start);
 
@@ -134,10 +134,7 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
         .clock
         .advance(chrono::Duration::days(31) + chrono::Duration::hours(2));
     let _today = sign_in(&app, "dev@acme.example.com").await;
-    let pruned = server::retention::run(db, &policy, app.state.clock.now())
-        .await
-        .unwrap()
-        .unwrap();
+    let pruned = retention(&app, app.state.clock.now()).await;
     let month = counts(db).await;
     assert_eq!(month.sessions, 1, "only today's session is left: {month:?}");
     assert_eq!(
@@ -176,10 +173,7 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
     // Three months on the attachment goes and its message stays; six years
     // on the access log row goes.
     app.state.clock.advance(chrono::Duration::days(60));
-    server::retention::run(db, &policy, app.state.clock.now())
-        .await
-        .unwrap()
-        .unwrap();
+    retention(&app, app.state.clock.now()).await;
     let later = counts(db).await;
     assert_eq!(later.mail_attachments, 0);
     assert_eq!(
@@ -193,12 +187,202 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
     );
     assert_eq!(later.access_log, start.access_log);
     app.state.clock.advance(chrono::Duration::days(6 * 366));
-    server::retention::run(db, &policy, app.state.clock.now())
-        .await
-        .unwrap()
-        .unwrap();
+    retention(&app, app.state.clock.now()).await;
     assert_eq!(counts(db).await.access_log, 0);
     app.stop().await;
 }
 
-db_tests!(expired_rows_are_deleted_on_schedule_and_live_ones_kept);
+db_tests!(
+    expired_rows_are_deleted_on_schedule_and_live_ones_kept,
+    unreferenced_files_are_collected_and_recorded_ones_never
+);
+
+/// Stored files that no record refers to go a day after their last upload;
+/// a recorded file never goes, and an upload of the same bytes as a file
+/// being collected waits for it and stores the file again.
+async fn unreferenced_files_are_collected_and_recorded_ones_never(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (db, blobs) = (&app.state.db, &app.state.blobs);
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    let recorded = policy_pdf();
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "privacy_policy",
+        "privacy.pdf",
+        recorded.clone(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let recorded_doc = body["document"]["id"].as_str().unwrap().to_string();
+
+    // What an upload whose transaction failed leaves: a file, no record.
+    let now = app.state.clock.now();
+    let orphan = blobs
+        .put(db, b"%PDF-1.7 never recorded", now)
+        .await
+        .unwrap();
+    // The terms, stored by an upload that failed, and uploaded again a day later.
+    let terms = terms_pdf();
+    let terms_sha = blobs.put(db, &terms, now).await.unwrap();
+    // A write that was cut off.
+    let dir = blobs.files()[0]
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let place = |sha: &str, name: String| {
+        let path = dir.join(&sha[..2]).join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"%PDF-1.7 bytes").unwrap();
+        path
+    };
+    let cut_sha = hex_sha256(b"cut off");
+    let cut = place(
+        &cut_sha,
+        format!(".{cut_sha}.{}.part", uuid::Uuid::new_v4()),
+    );
+    // The claim its upload made before writing.
+    server::sea_orm::ActiveModelTrait::insert(
+        stored_blob::ActiveModel {
+            sha256: server::sea_orm::Set(cut_sha.clone()),
+            claimed_at: server::sea_orm::Set(now),
+            collecting_since: server::sea_orm::Set(None),
+        },
+        db,
+    )
+    .await
+    .unwrap();
+    let file = |sha: &str| dir.join(&sha[..2]).join(sha);
+    let all = [
+        file(&hex_sha256(&recorded)),
+        file(&orphan),
+        file(&terms_sha),
+        cut.clone(),
+    ];
+
+    // Nothing is a day old yet.
+    let pruned = retention(&app, now).await;
+    assert_eq!((pruned.blob_files, pruned.partial_blob_files), (0, 0));
+    for path in &all {
+        assert!(path.exists(), "{} stays for now", path.display());
+    }
+    // A file from before the registry, put there later.
+    let legacy_sha = hex_sha256(b"from before");
+    let legacy = place(&legacy_sha, legacy_sha.clone());
+
+    // A day on: the terms are uploaded again, and recorded this time.
+    app.state.clock.advance(chrono::Duration::hours(25));
+    let dev = sign_in(&app, "dev@acme.example.com").await;
+    let res = upload(
+        &app,
+        &dev,
+        &id,
+        "terms_of_service",
+        "terms.pdf",
+        terms.clone(),
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let terms_doc = body["document"]["id"].as_str().unwrap().to_string();
+    let pruned = retention(&app, app.state.clock.now()).await;
+    assert_eq!(
+        (pruned.blob_files, pruned.partial_blob_files),
+        (1, 1),
+        "the unrecorded file and the cut-off write go"
+    );
+    assert!(!file(&orphan).exists() && !cut.exists());
+    assert!(
+        file(&terms_sha).exists(),
+        "the stale copy was claimed again and recorded"
+    );
+    assert!(
+        legacy.exists(),
+        "a file the registry did not know gets a day from when it is found"
+    );
+
+    app.state.clock.advance(chrono::Duration::hours(25));
+    let pruned = retention(&app, app.state.clock.now()).await;
+    assert_eq!(pruned.blob_files, 1);
+    assert!(!legacy.exists());
+    let dev = sign_in(&app, "dev@acme.example.com").await;
+    for (doc, bytes) in [(&recorded_doc, &recorded), (&terms_doc, &terms)] {
+        let back = dev
+            .get(app.url(&format!("/access/documents/{doc}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status(), 200);
+        assert!(
+            back.bytes().await.unwrap().to_vec() == *bytes,
+            "recorded files are whole"
+        );
+    }
+    let audited = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("retention.pruned"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 2, "each run that deleted files is audited");
+
+    // The handshake: while the collector is removing a file (its row marked,
+    // as step 2 does), an upload of the same bytes waits, and once the
+    // collector is done it stores the file anew.
+    let again = b"%PDF-1.7 collected while uploaded again".to_vec();
+    let sha = blobs.put(db, &again, app.state.clock.now()).await.unwrap();
+    stored_blob::Entity::update_many()
+        .col_expr(
+            stored_blob::Column::CollectingSince,
+            server::sea_orm::sea_query::Expr::value(app.state.clock.now()),
+        )
+        .filter(stored_blob::Column::Sha256.eq(sha.clone()))
+        .exec(db)
+        .await
+        .unwrap();
+    let upload_again = {
+        let (db, blobs, now) = (db.clone(), blobs.clone(), app.state.clock.now());
+        let again = again.clone();
+        tokio::spawn(async move { blobs.put(&db, &again, now).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(
+        !upload_again.is_finished(),
+        "the upload waits for the collector"
+    );
+    retention(&app, app.state.clock.now()).await;
+    assert_eq!(upload_again.await.unwrap().unwrap(), sha);
+    assert!(
+        blobs.get(&sha).await.unwrap() == again,
+        "the file is there after all"
+    );
+    app.stop().await;
+}
+
+/// One retention run at `now`. The app's own hourly run may hold the claim
+/// for a moment (it starts with the app), so a skipped run is tried again.
+async fn retention(app: &TestApp, now: chrono::DateTime<chrono::Utc>) -> server::retention::Pruned {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let run = server::retention::run(
+            &app.state.db,
+            &app.state.blobs,
+            &app.state.settings.retention,
+            now,
+        );
+        if let Some(pruned) = run.await.unwrap() {
+            return pruned;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the claim was free again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
