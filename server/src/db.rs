@@ -63,11 +63,30 @@ pub async fn connect_with(
 }
 
 /// True when `error` says the database could not be reached in time (no
-/// connection free within the acquire timeout, or none could be opened),
-/// rather than that a statement failed: callers answer 503, try again,
+/// connection free within the acquire timeout, none could be opened, or the
+/// one in use was cut), rather than that a statement was wrong: callers answer 503, try again,
 /// instead of 500.
 pub fn is_unavailable(error: &DbErr) -> bool {
-    matches!(error, DbErr::ConnectionAcquire(_))
+    use sea_orm::{RuntimeErr, SqlxError};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                // A pooled connection that the network or a restart cut.
+                SqlxError::Io(_)
+                | SqlxError::Tls(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed => true,
+                // PostgreSQL: statement timeout, shutting down, starting up.
+                SqlxError::Database(db) => {
+                    matches!(db.code().as_deref(), Some("57014" | "57P01" | "57P03"))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 /// Applies every pending migration.

@@ -5,6 +5,7 @@ pub mod access;
 pub mod browser;
 pub mod fhir;
 pub mod oauth;
+pub mod proxy;
 pub mod smtp;
 
 use std::time::Duration;
@@ -87,6 +88,9 @@ pub struct TestOptions {
     pub retry: RetryPolicy,
     /// Extra settings, as environment variables would give them.
     pub settings: Vec<(&'static str, String)>,
+    /// On PostgreSQL, the portal connects through this address (a
+    /// [`proxy::TcpProxy`] in front of the server) instead of directly.
+    pub database_through: Option<std::net::SocketAddr>,
 }
 
 impl Default for TestOptions {
@@ -98,6 +102,7 @@ impl Default for TestOptions {
                 give_up_after: Duration::from_secs(72 * 3600),
             },
             settings: Vec::new(),
+            database_through: None,
         }
     }
 }
@@ -133,6 +138,10 @@ impl TestApp {
                     .expect("create test database");
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
+                if let Some(through) = options.database_through {
+                    url.set_ip_host(through.ip()).expect("a host URL");
+                    url.set_port(Some(through.port())).expect("a host URL");
+                }
                 (url.to_string(), Some((admin_url, name)))
             }
         };

@@ -471,8 +471,21 @@ async fn an_exhausted_pool_answers_503_at_once_and_recovers(backend: Backend) {
     for txn in held {
         txn.rollback().await.unwrap();
     }
-    let (status, _, bundle) = fhir::get(&app, &token, "/v2/fhir/ExplanationOfBenefit/").await;
-    assert_eq!(status, 200, "{bundle}");
+    // If the access log could not write meanwhile, reads stay paused until
+    // its next attempt (at most 5 s later): fail closed, then recover.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, _, bundle) = fhir::get(&app, &token, "/v2/fhir/ExplanationOfBenefit/").await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "{bundle}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reads recover: {bundle}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     app.stop().await;
@@ -517,6 +530,110 @@ async fn shutdown_drains_requests_in_flight_within_its_deadline(backend: Backend
         reqwest::get(format!("{base}/healthz")).await.is_err(),
         "connections are refused once stopped"
     );
+}
+
+/// PostgreSQL out of reach for a few seconds (every connection dropped, new
+/// ones refused): FHIR reads, `/readyz` and server functions answer 503
+/// within about the acquire timeout instead of hanging, and once the
+/// database is back everything recovers without a restart, with the read
+/// served before the outage in the access log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_out_of_reach_answers_503_and_recovers_without_a_restart() {
+    let Some(Backend::Postgres(admin_url)) = Backend::postgres() else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let target = {
+        let url = url::Url::parse(&admin_url).unwrap();
+        let host = url.host_str().unwrap_or("127.0.0.1").to_string();
+        let port = url.port().unwrap_or(5432);
+        let found = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .unwrap()
+            .next();
+        found.unwrap()
+    };
+    let proxy = portal_tests::proxy::TcpProxy::start(target).await;
+    let mut options = portal_tests::TestOptions {
+        database_through: Some(proxy.addr),
+        ..Default::default()
+    };
+    options
+        .settings
+        .push(("DATABASE_ACQUIRE_TIMEOUT_MS", "1000".to_string()));
+    let app = TestApp::spawn_with(Backend::Postgres(admin_url), options).await;
+    app.enrollees(0..3).await;
+    let before = fhir::enrollee_token(&app, "BBUser00001").await;
+    let during = fhir::enrollee_token(&app, "BBUser00002").await;
+    let (status, _, _) = fhir::get(&app, &before, "/v2/fhir/Patient/").await;
+    assert_eq!(status, 200);
+
+    proxy.cut();
+    let began = std::time::Instant::now();
+    // A token nobody has used yet, so nothing about it is cached.
+    let (status, _, outcome) = fhir::get(&app, &during, "/v2/fhir/ExplanationOfBenefit/").await;
+    assert_eq!(status, 503, "{outcome}");
+    assert_eq!(outcome["issue"][0]["code"], "transient");
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(5),
+        "answered about when the acquire timeout ran out: {:?}",
+        began.elapsed()
+    );
+    let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let res = app
+        .client()
+        .post(app.url("/api/log_in"))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .form(&[
+            ("email", "dev@acme.example.com"),
+            ("password", "a-password-of-some-kind"),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    let healthz = app.client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(healthz.status(), 200, "the process itself is alive");
+
+    proxy.restore();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, _, _) = fhir::get(&app, &during, "/v2/fhir/ExplanationOfBenefit/").await;
+        let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+        if status == 200 && ready.status() == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "recovered once the database was back (last: {status}, readyz {})",
+            ready.status()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    use server::{
+        entities::api_access,
+        sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter},
+    };
+    let served = |path: &'static str| {
+        api_access::Entity::find()
+            .filter(api_access::Column::Path.eq(path))
+            .filter(api_access::Column::Status.eq(200))
+            .count(&app.state.db)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while served("/v2/fhir/Patient/").await.unwrap() < 1
+        || served("/v2/fhir/ExplanationOfBenefit/").await.unwrap() < 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the read before the outage and the one after are in the access log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.stop().await;
 }
 
 db_tests!(
