@@ -503,6 +503,12 @@ async fn the_listing_is_reviewed_listed_and_the_credentials_work_in_production_o
         logged.contains("/handoff/{token}"),
         "the handoff visit is logged, redacted"
     );
+    assert!(
+        logged.lines().any(|l| l.contains(" response ")
+            && l.contains("status=200")
+            && l.contains("latency_ms=")),
+        "each response is logged with its status and how long it took"
+    );
     assert!(!logged.contains(token), "the logs hold the handoff token");
     assert!(
         !logged.contains(&reset_token),

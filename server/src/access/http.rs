@@ -198,15 +198,18 @@ pub(crate) fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
 async fn download_letter(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    parts: Parts,
 ) -> Response {
     let Ok(id) = Uuid::parse_str(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Some(user) = signed_in(&state, &headers).await else {
+    let Some(user) = signed_in(&state, &parts.headers).await else {
         return Redirect::to("/login").into_response();
     };
-    match crate::review::decisions::letter_file(&state.db, &state.blobs, &user, id).await {
+    let ctx = user.audit(meta_from_parts(&parts));
+    let now = state.clock.now();
+    match crate::review::decisions::letter_file(&state.db, &state.blobs, &ctx, &user, id, now).await
+    {
         Ok((filename, bytes)) => pdf_response(&filename, bytes),
         Err(crate::review::ReviewError::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {
@@ -216,18 +219,16 @@ async fn download_letter(
     }
 }
 
-async fn download(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn download(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> Response {
     let Ok(id) = Uuid::parse_str(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Some(user) = signed_in(&state, &headers).await else {
+    let Some(user) = signed_in(&state, &parts.headers).await else {
         return Redirect::to("/login").into_response();
     };
-    match super::download_document(&state.db, &state.blobs, &user, id).await {
+    let ctx = user.audit(meta_from_parts(&parts));
+    let now = state.clock.now();
+    match super::download_document(&state.db, &state.blobs, &ctx, &user, id, now).await {
         Ok((filename, bytes)) => pdf_response(&filename, bytes),
         Err(AccessError::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {

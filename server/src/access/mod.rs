@@ -938,11 +938,14 @@ pub(crate) async fn store_pdf(
 }
 
 /// A document's file name and bytes, for its applicant or a reviewer.
+/// Audited: who read which file is part of the record.
 pub async fn download_document(
     db: &DatabaseConnection,
     blobs: &BlobStore,
+    ctx: &AuditContext,
     viewer: &CurrentUser,
     document: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<(String, Vec<u8>), AccessError> {
     let doc = access_document::Entity::find_by_id(document)
         .one(db)
@@ -953,6 +956,14 @@ pub async fn download_document(
         return Err(AccessError::NotFound);
     }
     let bytes = blobs.get(&doc.sha256).await?;
+    audit::record(
+        db,
+        ctx,
+        now,
+        AuditRecord::new("access_request.document_downloaded", "access_request", doc.request_id)
+            .after(serde_json::json!({ "document_id": doc.id, "filename": doc.filename, "sha256": doc.sha256 })),
+    )
+    .await?;
     Ok((doc.filename, bytes))
 }
 

@@ -37,8 +37,11 @@ pub async fn with_request_id(mut req: Request, next: Next) -> Response {
     let path = loggable_path(req.uri().path());
     let span =
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path);
+    // A duration, not a time of day: the monotonic clock, not the portal's.
+    let began = std::time::Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
-    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "response"));
+    let latency_ms = (began.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+    span.in_scope(|| tracing::info!(status = response.status().as_u16(), latency_ms, "response"));
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }

@@ -3,7 +3,7 @@
 //! reviewers, and the public download of each listed app's approved versions.
 use axum::{
     extract::{DefaultBodyLimit, Multipart, Path, State},
-    http::{request::Parts, HeaderMap, StatusCode},
+    http::{request::Parts, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
     Json, Router,
@@ -98,18 +98,16 @@ async fn upload(
     }
 }
 
-async fn download(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn download(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> Response {
     let Ok(id) = Uuid::parse_str(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Some(user) = signed_in(&state, &headers).await else {
+    let Some(user) = signed_in(&state, &parts.headers).await else {
         return Redirect::to("/login").into_response();
     };
-    match super::download(&state.db, &state.blobs, &user, id).await {
+    let ctx = user.audit(meta_from_parts(&parts));
+    let now = state.clock.now();
+    match super::download(&state.db, &state.blobs, &ctx, &user, id, now).await {
         Ok((filename, bytes)) => pdf_response(&filename, bytes),
         Err(PolicyChangeError::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {

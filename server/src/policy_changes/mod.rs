@@ -609,18 +609,30 @@ pub async fn upload(
 
 /// A document's file name and bytes: a proposed one for its developer or a
 /// reviewer; `None` when `viewer` may not see it.
+/// Audited, as the application's documents are.
 pub async fn download(
     db: &DatabaseConnection,
     blobs: &BlobStore,
+    ctx: &AuditContext,
     viewer: &CurrentUser,
     document: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<(String, Vec<u8>), PolicyChangeError> {
     let doc = policy_change_document::Entity::find_by_id(document)
         .one(db)
         .await?
         .ok_or(PolicyChangeError::NotFound)?;
     readable(db, viewer, doc.change_id).await?;
-    Ok((doc.filename, blobs.get(&doc.sha256).await?))
+    let bytes = blobs.get(&doc.sha256).await?;
+    audit::record(
+        db,
+        ctx,
+        now,
+        AuditRecord::new("policy_change.document_downloaded", "policy_change", doc.change_id)
+            .after(serde_json::json!({ "document_id": doc.id, "filename": doc.filename, "sha256": doc.sha256 })),
+    )
+    .await?;
+    Ok((doc.filename, bytes))
 }
 
 /// A published document of a listed app, for anyone: only the currently

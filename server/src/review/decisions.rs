@@ -295,11 +295,14 @@ pub async fn letters(
 }
 
 /// One letter's file name and bytes, for the applicant or a reviewer.
+/// Audited, as documents are.
 pub async fn letter_file(
     db: &DatabaseConnection,
     blobs: &BlobStore,
+    ctx: &AuditContext,
     viewer: &CurrentUser,
     letter: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<(String, Vec<u8>), ReviewError> {
     let row = decision_letter::Entity::find_by_id(letter)
         .one(db)
@@ -313,6 +316,14 @@ pub async fn letter_file(
         .get(&row.sha256)
         .await
         .map_err(|e| ReviewError::Db(sea_orm::DbErr::Custom(format!("reading the letter: {e}"))))?;
+    audit::record(
+        db,
+        ctx,
+        now,
+        AuditRecord::new("access_request.letter_downloaded", "access_request", row.request_id)
+            .after(serde_json::json!({ "letter_id": row.id, "filename": row.filename, "sha256": row.sha256 })),
+    )
+    .await?;
     Ok((row.filename, bytes))
 }
 

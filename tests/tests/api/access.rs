@@ -286,6 +286,23 @@ async fn only_the_applicant_and_reviewers_can_see_the_application_and_its_files(
         303,
         "anonymous visitors are sent to sign in"
     );
+    // Who read the file is on the record; refusals read nothing.
+    let downloads = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("access_request.document_downloaded"))
+        .filter(audit_event::Column::TargetId.eq(id.clone()))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(downloads.len(), 2, "{downloads:?}");
+    assert!(downloads
+        .iter()
+        .any(|d| d.actor_role.as_deref() == Some("developer")));
+    assert!(downloads
+        .iter()
+        .any(|d| d.actor_role.as_deref() == Some("reviewer")));
+    assert!(downloads
+        .iter()
+        .all(|d| d.after.as_deref().is_some_and(|a| a.contains(&doc))));
 
     let overview = page(&app, &other, &format!("/access/{id}")).await;
     assert!(overview.contains("We could not find that application"));

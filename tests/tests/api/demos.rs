@@ -313,6 +313,18 @@ async fn approval_needs_the_whole_checklist_and_a_passed_demo_and_sends_the_lett
     let mine = dev.get(app.url(link)).send().await.unwrap();
     assert_eq!(mine.status(), 200);
     portal_tests::assert_sandboxed_pdf(&mine);
+    {
+        use server::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let audited = server::entities::audit_event::Entity::find()
+            .filter(
+                server::entities::audit_event::Column::Action
+                    .eq("access_request.letter_downloaded"),
+            )
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(audited, 1, "the letter's download is on the record");
+    }
     assert_eq!(
         other.get(app.url(link)).send().await.unwrap().status(),
         404,

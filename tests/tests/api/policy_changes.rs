@@ -201,6 +201,21 @@ async fn a_change_is_compared_answered_and_published_only_on_approval(backend: B
     )
     .await;
     assert_eq!(status, 200);
+    {
+        use server::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let audited = server::entities::audit_event::Entity::find()
+            .filter(
+                server::entities::audit_event::Column::Action
+                    .eq("policy_change.document_downloaded"),
+            )
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            audited, 1,
+            "the developer's download is on the record, the stranger's refusal is not"
+        );
+    }
     let (status, _) = get(
         &app,
         &anyone,
