@@ -5,6 +5,7 @@ pub mod access;
 pub mod browser;
 pub mod fhir;
 pub mod oauth;
+pub mod process;
 pub mod proxy;
 pub mod smtp;
 

@@ -636,7 +636,217 @@ async fn postgres_out_of_reach_answers_503_and_recovers_without_a_restart() {
     app.stop().await;
 }
 
+/// Sends `bytes` as the `file` of an upload to `base` (another server on
+/// the same database), as the page's script does.
+async fn upload_at(
+    base: &str,
+    client: &reqwest::Client,
+    id: &str,
+    kind: &str,
+    bytes: Vec<u8>,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name("document.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    client
+        .post(format!("{base}/access/{id}/documents/{kind}"))
+        .header("origin", base)
+        .header("accept", "application/json")
+        .multipart(form)
+        .send()
+        .await
+}
+
+/// Every recorded document's file is in the store, byte for byte.
+async fn every_recorded_file_is_whole(app: &TestApp) {
+    use server::sea_orm::EntityTrait;
+    let docs = server::entities::access_document::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    for doc in docs {
+        let bytes =
+            app.state.blobs.get(&doc.sha256).await.unwrap_or_else(|e| {
+                panic!("{} is recorded but its file is gone: {e}", doc.filename)
+            });
+        assert_eq!(hex_sha256(&bytes), doc.sha256, "{} is whole", doc.filename);
+    }
+}
+
+/// kill -9 of the real `portal` binary in the middle of uploads and of a
+/// submission, at points spread over each request's life, then a restart:
+/// each time, either the whole change is there (with its file, its events,
+/// its audit row and its mail) or none of it is, and a later collection
+/// leaves every recorded file in place.
+async fn a_server_killed_mid_request_leaves_nothing_half_written(backend: Backend) {
+    use portal_tests::process::PortalProcess;
+    use server::{
+        entities::{
+            access_document, access_request, access_request_version, audit_event, outbox_message,
+        },
+        sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter},
+    };
+    let app = TestApp::spawn(backend).await;
+    let db = &app.state.db;
+    account(&app, "reviewer@cms.example.gov", Role::Reviewer).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    complete(&app, &dev, &id).await;
+    let uploads = || {
+        access_document::Entity::find()
+            .filter(access_document::Column::Kind.eq("terms_of_service"))
+            .count(db)
+    };
+    let audited = |action: &'static str| {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq(action))
+            .count(db)
+    };
+
+    // Uploads of the terms (6 pages of text to check and analyse).
+    let mut recorded = 0;
+    for delay_ms in [0u64, 5, 10, 20, 30, 45, 60, 90, 150, 300] {
+        let portal = PortalProcess::start(&app).await;
+        let before = (
+            uploads().await.unwrap(),
+            audited("access_request.document_uploaded").await.unwrap(),
+        );
+        let sending = {
+            let (base, dev, id) = (portal.base.clone(), dev.clone(), id.clone());
+            tokio::spawn(async move {
+                upload_at(&base, &dev, &id, "terms_of_service", terms_pdf()).await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        portal.kill();
+        let answered = sending.await.unwrap().map(|r| r.status().as_u16()).ok();
+        let after = (
+            uploads().await.unwrap(),
+            audited("access_request.document_uploaded").await.unwrap(),
+        );
+        if after == before {
+            assert_ne!(
+                answered,
+                Some(200),
+                "an upload answered 200 was lost ({delay_ms} ms)"
+            );
+        } else {
+            assert_eq!(
+                after,
+                (before.0 + 1, before.1 + 1),
+                "recorded whole with its audit row ({delay_ms} ms)"
+            );
+            recorded += 1;
+        }
+        every_recorded_file_is_whole(&app).await;
+    }
+    eprintln!("uploads recorded before the kill: {recorded} of 10");
+
+    // The submission: one transaction (state, version, events, audit, mail).
+    let outbox = || outbox_message::Entity::find().count(db);
+    let mut submitted_at = None;
+    for delay_ms in [0u64, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 150, 250, 400, 800] {
+        let portal = PortalProcess::start(&app).await;
+        let mail_before = outbox().await.unwrap();
+        let sending = {
+            let (base, dev, id) = (portal.base.clone(), dev.clone(), id.clone());
+            tokio::spawn(async move {
+                dev.post(format!("{base}/api/access/submit"))
+                    .header("origin", &base)
+                    .header("accept", "application/json")
+                    .form(&[
+                        ("id", id.as_str()),
+                        ("version", "0"),
+                        ("attest_name", "Pat Applicant"),
+                        ("attest_title", "Chief Privacy Officer"),
+                        ("attest_terms", "yes"),
+                    ])
+                    .send()
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        portal.kill();
+        let answered = sending.await.unwrap().map(|r| r.status().as_u16()).ok();
+        let request = access_request::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let versions = access_request_version::Entity::find()
+            .filter(access_request_version::Column::RequestId.eq(request.id))
+            .count(db)
+            .await
+            .unwrap();
+        let audits = audited("access_request.submitted").await.unwrap();
+        let mail = outbox().await.unwrap() - mail_before;
+        if request.state == "draft" {
+            assert_eq!(
+                (versions, audits, mail),
+                (0, 0, 0),
+                "nothing of a submission that did not commit ({delay_ms} ms)"
+            );
+            assert_ne!(
+                answered,
+                Some(200),
+                "a submission answered as done was lost ({delay_ms} ms)"
+            );
+        } else {
+            assert_eq!(request.state, "submitted");
+            assert_eq!(
+                (versions, audits),
+                (1, 1),
+                "the whole submission ({delay_ms} ms)"
+            );
+            assert!(mail > 0, "with its mail queued ({delay_ms} ms)");
+            submitted_at = Some(delay_ms);
+            break;
+        }
+    }
+    eprintln!("the submission committed when killed after {submitted_at:?} ms");
+    if submitted_at.is_none() {
+        let res = submit(&app, &dev, &id, "0").await;
+        assert_eq!(
+            location(&res),
+            format!("/access/{id}?submitted=1"),
+            "it can still be submitted"
+        );
+    }
+
+    // A day on, the collector keeps every recorded file.
+    app.state.clock.advance(chrono::Duration::hours(25));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server::retention::run(
+        db,
+        &app.state.blobs,
+        &app.state.settings.retention,
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap()
+    .is_none()
+    {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    every_recorded_file_is_whole(&app).await;
+    assert!(
+        app.state
+            .blobs
+            .files()
+            .iter()
+            .all(|f| !f.to_string_lossy().ends_with(".part")),
+        "no partial file is left"
+    );
+    app.stop().await;
+}
+
 db_tests!(
+    a_server_killed_mid_request_leaves_nothing_half_written,
     inputs_that_used_to_panic_get_a_clear_answer,
     server_functions_answer_with_the_status_of_their_error,
     requests_in_flight_are_capped_per_address_and_overall,
