@@ -455,6 +455,30 @@ pub async fn approved(
     email: &str,
     name: &str,
 ) -> (reqwest::Client, String) {
+    let (dev, id) = ready_for_decision(app, reviewer, email, name).await;
+    let res = app
+        .post_form(
+            reviewer,
+            "review/approve",
+            &[("id", &id), ("data_access_type", "13-month")],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/review/{id}?decided=1#decision"),
+        "approved"
+    );
+    (dev, id)
+}
+
+/// An application submitted, demoed (passed) and evaluated (every item
+/// passes) by `reviewer`: the next step is the decision.
+pub async fn ready_for_decision(
+    app: &TestApp,
+    reviewer: &reqwest::Client,
+    email: &str,
+    name: &str,
+) -> (reqwest::Client, String) {
     let dev = account(app, email, Role::Developer).await;
     let id = start_application(app, &dev, name).await;
     complete(app, &dev, &id).await;
@@ -502,18 +526,6 @@ pub async fn approved(
     );
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     app.post_form(reviewer, "review/evaluate", &pairs).await;
-    let res = app
-        .post_form(
-            reviewer,
-            "review/approve",
-            &[("id", &id), ("data_access_type", "13-month")],
-        )
-        .await;
-    assert_eq!(
-        location(&res),
-        format!("/review/{id}?decided=1#decision"),
-        "approved"
-    );
     (dev, id)
 }
 

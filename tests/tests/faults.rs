@@ -661,19 +661,32 @@ async fn upload_at(
         .await
 }
 
-/// Every recorded document's file is in the store, byte for byte.
+/// Every recorded document's and letter's file is in the store, byte for byte.
 async fn every_recorded_file_is_whole(app: &TestApp) {
-    use server::sea_orm::EntityTrait;
-    let docs = server::entities::access_document::Entity::find()
+    use server::{
+        entities::{access_document, decision_letter},
+        sea_orm::EntityTrait,
+    };
+    let documents = access_document::Entity::find()
         .all(&app.state.db)
         .await
         .unwrap();
-    for doc in docs {
-        let bytes =
-            app.state.blobs.get(&doc.sha256).await.unwrap_or_else(|e| {
-                panic!("{} is recorded but its file is gone: {e}", doc.filename)
-            });
-        assert_eq!(hex_sha256(&bytes), doc.sha256, "{} is whole", doc.filename);
+    let letters = decision_letter::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let files = documents
+        .into_iter()
+        .map(|d| (d.filename, d.sha256))
+        .chain(letters.into_iter().map(|l| (l.filename, l.sha256)));
+    for (filename, sha256) in files {
+        let bytes = app
+            .state
+            .blobs
+            .get(&sha256)
+            .await
+            .unwrap_or_else(|e| panic!("{filename} is recorded but its file is gone: {e}"));
+        assert_eq!(hex_sha256(&bytes), sha256, "{filename} is whole");
     }
 }
 
@@ -749,7 +762,9 @@ async fn a_server_killed_mid_request_leaves_nothing_half_written(backend: Backen
     // The submission: one transaction (state, version, events, audit, mail).
     let outbox = || outbox_message::Entity::find().count(db);
     let mut submitted_at = None;
-    for delay_ms in [0u64, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 150, 250, 400, 800] {
+    for delay_ms in [
+        0u64, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 150, 250, 400, 800,
+    ] {
         let portal = PortalProcess::start(&app).await;
         let mail_before = outbox().await.unwrap();
         let sending = {
@@ -816,6 +831,82 @@ async fn a_server_killed_mid_request_leaves_nothing_half_written(backend: Backen
             "it can still be submitted"
         );
     }
+
+    // The decision: the letter's PDF is stored, then one transaction records
+    // the state, the letter, the audit row and the mail with the letter.
+    let reviewer = account(&app, "rae@cms.example.gov", Role::Reviewer).await;
+    let (_, decided) =
+        ready_for_decision(&app, &reviewer, "second@acme.example.com", "Acme Second").await;
+    let decided_id = uuid::Uuid::parse_str(&decided).unwrap();
+    let state_before = access_request::Entity::find_by_id(decided_id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .state;
+    let mut approved_at = None;
+    for delay_ms in [0u64, 5, 10, 20, 40, 80, 160, 320, 640] {
+        let portal = PortalProcess::start(&app).await;
+        let mail_before = outbox().await.unwrap();
+        let sending = {
+            let (base, reviewer, id) = (portal.base.clone(), reviewer.clone(), decided.clone());
+            tokio::spawn(async move {
+                reviewer
+                    .post(format!("{base}/api/review/approve"))
+                    .header("origin", &base)
+                    .header("accept", "application/json")
+                    .form(&[("id", id.as_str()), ("data_access_type", "13-month")])
+                    .send()
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        portal.kill();
+        let answered = sending.await.unwrap().map(|r| r.status().as_u16()).ok();
+        let state = access_request::Entity::find_by_id(decided_id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        let letters = server::entities::decision_letter::Entity::find()
+            .filter(server::entities::decision_letter::Column::RequestId.eq(decided_id))
+            .all(db)
+            .await
+            .unwrap();
+        let audits = audited("access_request.approved").await.unwrap();
+        let mail = outbox().await.unwrap() - mail_before;
+        if state == state_before {
+            assert_eq!(
+                (letters.len(), audits, mail),
+                (0, 0, 0),
+                "nothing of a decision that did not commit ({delay_ms} ms)"
+            );
+            assert_ne!(
+                answered,
+                Some(200),
+                "a decision answered as made was lost ({delay_ms} ms)"
+            );
+        } else {
+            assert_eq!(state, "approved");
+            assert_eq!(
+                (letters.len(), audits),
+                (1, 1),
+                "the whole decision ({delay_ms} ms)"
+            );
+            assert!(mail > 0, "with the letter's mail queued ({delay_ms} ms)");
+            let file = app
+                .state
+                .blobs
+                .get(&letters[0].sha256)
+                .await
+                .expect("the letter's file");
+            assert_eq!(hex_sha256(&file), letters[0].sha256);
+            approved_at = Some(delay_ms);
+            break;
+        }
+    }
+    eprintln!("the decision committed when killed after {approved_at:?} ms");
 
     // A day on, the collector keeps every recorded file.
     app.state.clock.advance(chrono::Duration::hours(25));
