@@ -115,6 +115,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
         mail_wake: Arc::new(Notify::new()),
         clock: Clock::default(),
         draining: Default::default(),
+        metrics: Default::default(),
     })
 }
 
@@ -211,6 +212,10 @@ pub fn with_common_layers(routes: Router, state: &AppState) -> Router {
     let limits = &state.settings.limits;
     routes
         .layer(middleware::from_fn(server::http::csrf::require_same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            server::http::metrics::count,
+        ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             limits.body_idle_timeout,
         ))
@@ -360,14 +365,15 @@ async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         if last_retention.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
             last_retention = Some(std::time::Instant::now());
-            match server::retention::run(
+            let run = server::retention::run(
                 &state.db,
                 &state.blobs,
                 &state.settings.retention,
                 state.clock.now(),
             )
-            .await
-            {
+            .await;
+            state.metrics.job_ran("retention", run.is_ok());
+            match run {
                 Ok(Some(pruned)) if pruned.total() > 0 => {
                     tracing::info!(?pruned, "retention: deleted rows past their keep-by date")
                 }
@@ -389,6 +395,7 @@ async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
             ("re-review", campaign_reminders),
             ("re-review deadline", deadlines),
         ] {
+            state.metrics.job_ran(what, result.is_ok());
             match result {
                 Ok(0) => {}
                 Ok(_) => state.mail_wake.notify_one(),

@@ -93,6 +93,11 @@ impl AccessLog {
         self.writing.load(Ordering::SeqCst)
     }
 
+    /// Records queued and not yet written.
+    pub fn queue_depth(&self) -> usize {
+        QUEUE - self.sender.capacity()
+    }
+
     /// Queues `record`; waits only if the queue is full (the writer is behind).
     pub async fn record(&self, record: AccessRecord) {
         let record = record.fitted();

@@ -43,6 +43,24 @@ pub struct ApiCaches {
     pub rendered: TtlCache<(crate::fhir::FhirVersion, i64, i64), std::sync::Arc<str>>,
 }
 
+impl ApiCaches {
+    /// Each cache's name, hits and misses, for `/metrics`.
+    pub fn counts(&self) -> Vec<(&'static str, u64, u64)> {
+        [
+            ("access", self.access.counts()),
+            ("refused_tokens", self.refused_tokens.counts()),
+            ("beneficiaries", self.beneficiaries.counts()),
+            ("coverages", self.coverages.counts()),
+            ("claim_index", self.claim_index.counts()),
+            ("patients", self.patients.counts()),
+            ("rendered", self.rendered.counts()),
+        ]
+        .into_iter()
+        .map(|(name, (hits, misses))| (name, hits, misses))
+        .collect()
+    }
+}
+
 impl Default for ApiCaches {
     fn default() -> Self {
         const MB: usize = 1024 * 1024;
@@ -90,6 +108,8 @@ pub struct TtlCache<K, V> {
     generation: &'static Generation,
     max_bytes: usize,
     bytes: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
@@ -101,6 +121,8 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
             generation,
             max_bytes,
             bytes: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -111,9 +133,25 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     pub fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().expect("cache lock");
-        let entry = entries.get(key)?;
-        (entry.generation == self.generation.current() && entry.stored.elapsed() < self.ttl)
-            .then(|| entry.value.clone())
+        let found = entries.get(key).and_then(|entry| {
+            (entry.generation == self.generation.current() && entry.stored.elapsed() < self.ttl)
+                .then(|| entry.value.clone())
+        });
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Lookups that found a live entry, and those that did not.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// Stores `value`, read from the database while `generation` was current; `bytes` is its size.

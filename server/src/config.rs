@@ -21,6 +21,9 @@ pub struct Settings {
     pub s3: Option<crate::blobs::s3::S3Config>,
     /// `SMTP_URL` (e.g. `smtp://user:pass@host:587?tls=required`); unset → `.eml` files.
     pub smtp_url: Option<String>,
+    /// `METRICS_TOKEN`: the bearer token a Prometheus scraper sends to
+    /// `/metrics`; unset, there is no `/metrics`.
+    pub metrics_token: Option<String>,
     /// `MAIL_FROM`.
     pub mail_from: String,
     /// `SITE_ROOT`: built browser assets (wasm, css, public files).
@@ -98,6 +101,10 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &without_password(&self.database_url))
             .field("bind_addr", &self.bind_addr)
             .field("public_url", &self.public_url)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "(set)"),
+            )
             .field("data_dir", &self.data_dir)
             .field("blob_dir", &self.blob_dir)
             .field("s3", &self.s3)
@@ -172,6 +179,7 @@ impl Settings {
                 .to_string(),
             bind_addr,
             smtp_url: lookup("SMTP_URL"),
+            metrics_token: lookup("METRICS_TOKEN").filter(|t| !t.is_empty()),
             mail_from: lookup("MAIL_FROM")
                 .unwrap_or_else(|| "Blue Button Portal <no-reply@bluebutton.example>".into()),
             site_root: PathBuf::from(lookup("SITE_ROOT").unwrap_or_else(|| "target/site".into())),

@@ -89,6 +89,29 @@ pub fn is_unavailable(error: &DbErr) -> bool {
     }
 }
 
+/// The pool's open connections, the idle ones among them, and its limit.
+pub fn pool_levels(db: &DatabaseConnection) -> (u32, u32, u32) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle() as u32,
+                pool.options().get_max_connections(),
+            )
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle() as u32,
+                pool.options().get_max_connections(),
+            )
+        }
+        _ => (0, 0, 0),
+    }
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

@@ -21,6 +21,7 @@ pub mod ids;
 pub mod incidents;
 pub mod mail;
 pub mod medicare;
+pub mod metrics;
 pub mod oauth;
 pub mod passwords;
 pub mod pdf;
@@ -64,6 +65,8 @@ pub struct AppState {
     /// Set when shutdown begins: `/readyz` answers 503 so that the load
     /// balancer stops sending new requests while those in flight finish.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Requests and background jobs counted for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {

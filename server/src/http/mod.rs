@@ -3,6 +3,7 @@
 pub mod client_address;
 pub mod csrf;
 mod local_path;
+pub mod metrics;
 pub mod nul;
 pub mod overload;
 pub mod panics;
@@ -23,6 +24,7 @@ pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::scrape))
         .merge(crate::oauth::http::router(Environment::Sandbox))
         .merge(crate::oauth::http::router(Environment::Production))
         .merge(crate::oauth::http::shared_router())

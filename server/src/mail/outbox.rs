@@ -26,6 +26,32 @@ pub struct Undelivered {
     pub oldest_waiting: Option<DateTime<Utc>>,
 }
 
+/// The queue's levels, for `/metrics`.
+pub struct Backlog {
+    pub pending: u64,
+    pub failed: u64,
+    /// How long the oldest pending message has waited; 0 when none.
+    pub oldest_waiting_seconds: i64,
+}
+
+pub async fn backlog(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Backlog, DbErr> {
+    let count = |status: &'static str| {
+        outbox_message::Entity::find()
+            .filter(outbox_message::Column::Status.eq(status))
+            .count(db)
+    };
+    let oldest = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Status.eq(PENDING))
+        .order_by_asc(outbox_message::Column::CreatedAt)
+        .one(db)
+        .await?;
+    Ok(Backlog {
+        pending: count(PENDING).await?,
+        failed: count(FAILED).await?,
+        oldest_waiting_seconds: oldest.map_or(0, |m| (now - m.created_at).num_seconds().max(0)),
+    })
+}
+
 /// Messages that need an admin's eye: still pending after a failure, failed,
 /// or sent with some addresses rejected.
 fn needing_attention() -> Condition {

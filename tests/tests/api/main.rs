@@ -18,6 +18,7 @@ mod fhir;
 mod fhir_resources;
 mod identity;
 mod incidents;
+mod metrics;
 mod oauth;
 mod outbox;
 mod policy_changes;
