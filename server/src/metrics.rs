@@ -77,6 +77,12 @@ impl Metrics {
         }
     }
 
+    /// How many times `job` has run.
+    pub fn job_runs(&self, job: &str) -> u64 {
+        let jobs = self.jobs.lock().expect("metrics lock");
+        jobs.get(job).map_or(0, |counts| counts.runs)
+    }
+
     /// Everything, with `gauges` read just now, in the text exposition format.
     pub fn render(&self, gauges: &[Gauge]) -> String {
         let mut out = String::new();

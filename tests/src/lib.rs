@@ -178,6 +178,18 @@ impl TestApp {
         let running = app::serve::start_on(listener, state.clone(), options.retry)
             .await
             .expect("start portal");
+        // The retention run at start-up reads the clock when it begins; a
+        // test that then sets the clock years back would have its fresh
+        // sessions deleted as long expired by a run still going. So tests
+        // begin once it is done.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while state.metrics.job_runs("retention") == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the start-up retention run finished"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         Self {
             base: format!("http://{addr}"),
             state,
