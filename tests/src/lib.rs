@@ -301,6 +301,23 @@ impl TestApp {
     }
 
     /// Sets the portal's clock to `at` (it keeps running from there).
+    /// One retention run (rows and stored files) at `now`. `spawn` waited
+    /// for the start-up run, so the claim is free.
+    pub async fn run_retention(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> server::retention::Pruned {
+        server::retention::run(
+            &self.state.db,
+            &self.state.blobs,
+            &self.state.settings.retention,
+            now,
+        )
+        .await
+        .expect("retention run")
+        .expect("no other run holds the claim")
+    }
+
     pub fn set_clock(&self, at: chrono::DateTime<chrono::Utc>) {
         self.state.clock.set(at);
     }

@@ -448,18 +448,16 @@ async fn an_exhausted_pool_answers_503_at_once_and_recovers(backend: Backend) {
     // A server function (signing in) answers 503 as well, with Retry-After
     // and the error its form shows, not a 500 that pages someone.
     let res = app
-        .client()
-        .post(app.url("/api/log_in"))
-        .header("origin", &app.base)
-        .header("accept", "application/json")
-        .form(&[
-            ("email", "dev@acme.example.com"),
-            ("password", "a-password-of-some-kind"),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app.client(),
+            "log_in",
+            &[
+                ("email", "dev@acme.example.com"),
+                ("password", "a-password-of-some-kind"),
+                ("next", ""),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "1");
     let body: serde_json::Value = res.json().await.unwrap();
@@ -582,18 +580,16 @@ async fn postgres_out_of_reach_answers_503_and_recovers_without_a_restart() {
     let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     let res = app
-        .client()
-        .post(app.url("/api/log_in"))
-        .header("origin", &app.base)
-        .header("accept", "application/json")
-        .form(&[
-            ("email", "dev@acme.example.com"),
-            ("password", "a-password-of-some-kind"),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app.client(),
+            "log_in",
+            &[
+                ("email", "dev@acme.example.com"),
+                ("password", "a-password-of-some-kind"),
+                ("next", ""),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 503);
     let healthz = app.client().get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(healthz.status(), 200, "the process itself is alive");
@@ -908,7 +904,8 @@ async fn a_server_killed_mid_request_leaves_nothing_half_written(backend: Backen
     }
     eprintln!("the decision committed when killed after {approved_at:?} ms");
 
-    // A day on, the collector keeps every recorded file.
+    // A day on, the collector keeps every recorded file. (A killed
+    // process's claim lasts until PostgreSQL notices it gone: retried.)
     app.state.clock.advance(chrono::Duration::hours(25));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while server::retention::run(

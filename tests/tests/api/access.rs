@@ -736,15 +736,7 @@ async fn uploads_go_to_an_s3_compatible_bucket_when_one_is_configured() {
         .unwrap();
     assert!(s3.stored_files().iter().any(|f| f.contains(&orphan)));
     app.state.clock.advance(chrono::Duration::hours(25));
-    let pruned = server::retention::run(
-        db,
-        blobs,
-        &app.state.settings.retention,
-        app.state.clock.now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let pruned = app.run_retention(app.state.clock.now()).await;
     assert_eq!(pruned.blob_files, 1);
     let left = s3.stored_files();
     assert!(

@@ -123,7 +123,7 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
 
     // Nothing is due yet: everything stays.
     let now = app.state.clock.now();
-    let pruned = retention(&app, now).await;
+    let pruned = app.run_retention(now).await;
     assert_eq!(pruned.total(), 0);
     assert_eq!(counts(db).await, start);
 
@@ -134,7 +134,7 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
         .clock
         .advance(chrono::Duration::days(31) + chrono::Duration::hours(2));
     let _today = sign_in(&app, "dev@acme.example.com").await;
-    let pruned = retention(&app, app.state.clock.now()).await;
+    let pruned = app.run_retention(app.state.clock.now()).await;
     let month = counts(db).await;
     assert_eq!(month.sessions, 1, "only today's session is left: {month:?}");
     assert_eq!(
@@ -173,7 +173,7 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
     // Three months on the attachment goes and its message stays; six years
     // on the access log row goes.
     app.state.clock.advance(chrono::Duration::days(60));
-    retention(&app, app.state.clock.now()).await;
+    app.run_retention(app.state.clock.now()).await;
     let later = counts(db).await;
     assert_eq!(later.mail_attachments, 0);
     assert_eq!(
@@ -187,7 +187,7 @@ async fn expired_rows_are_deleted_on_schedule_and_live_ones_kept(backend: Backen
     );
     assert_eq!(later.access_log, start.access_log);
     app.state.clock.advance(chrono::Duration::days(6 * 366));
-    retention(&app, app.state.clock.now()).await;
+    app.run_retention(app.state.clock.now()).await;
     assert_eq!(counts(db).await.access_log, 0);
     app.stop().await;
 }
@@ -267,7 +267,7 @@ async fn unreferenced_files_are_collected_and_recorded_ones_never(backend: Backe
     ];
 
     // Nothing is a day old yet.
-    let pruned = retention(&app, now).await;
+    let pruned = app.run_retention(now).await;
     assert_eq!((pruned.blob_files, pruned.partial_blob_files), (0, 0));
     for path in &all {
         assert!(path.exists(), "{} stays for now", path.display());
@@ -292,7 +292,7 @@ async fn unreferenced_files_are_collected_and_recorded_ones_never(backend: Backe
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     let terms_doc = body["document"]["id"].as_str().unwrap().to_string();
-    let pruned = retention(&app, app.state.clock.now()).await;
+    let pruned = app.run_retention(app.state.clock.now()).await;
     assert_eq!(
         (pruned.blob_files, pruned.partial_blob_files),
         (1, 1),
@@ -309,7 +309,7 @@ async fn unreferenced_files_are_collected_and_recorded_ones_never(backend: Backe
     );
 
     app.state.clock.advance(chrono::Duration::hours(25));
-    let pruned = retention(&app, app.state.clock.now()).await;
+    let pruned = app.run_retention(app.state.clock.now()).await;
     assert_eq!(pruned.blob_files, 1);
     assert!(!legacy.exists());
     let dev = sign_in(&app, "dev@acme.example.com").await;
@@ -356,33 +356,11 @@ async fn unreferenced_files_are_collected_and_recorded_ones_never(backend: Backe
         !upload_again.is_finished(),
         "the upload waits for the collector"
     );
-    retention(&app, app.state.clock.now()).await;
+    app.run_retention(app.state.clock.now()).await;
     assert_eq!(upload_again.await.unwrap().unwrap(), sha);
     assert!(
         blobs.get(&sha).await.unwrap() == again,
         "the file is there after all"
     );
     app.stop().await;
-}
-
-/// One retention run at `now`. The app's own hourly run may hold the claim
-/// for a moment (it starts with the app), so a skipped run is tried again.
-async fn retention(app: &TestApp, now: chrono::DateTime<chrono::Utc>) -> server::retention::Pruned {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let run = server::retention::run(
-            &app.state.db,
-            &app.state.blobs,
-            &app.state.settings.retention,
-            now,
-        );
-        if let Some(pruned) = run.await.unwrap() {
-            return pruned;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the claim was free again"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
