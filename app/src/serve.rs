@@ -361,18 +361,23 @@ pub async fn start_on(
 /// changes one business day from due or overdue. Once an hour, deletes rows
 /// past their keep-by date (`server::retention`).
 async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    use server::telemetry::task_span;
+    use tracing::Instrument;
     let mut last_retention: Option<std::time::Instant> = None;
     loop {
         if last_retention.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
             last_retention = Some(std::time::Instant::now());
+            let span = task_span("retention");
             let run = server::retention::run(
                 &state.db,
                 &state.blobs,
                 &state.settings.retention,
                 state.clock.now(),
             )
+            .instrument(span.clone())
             .await;
             state.metrics.job_ran("retention", run.is_ok());
+            let _in_span = span.enter();
             match run {
                 Ok(Some(pruned)) if pruned.total() > 0 => {
                     tracing::info!(?pruned, "retention: deleted rows past their keep-by date")
@@ -383,31 +388,63 @@ async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
         let now = state.clock.now();
         let url = &state.settings.public_url;
-        let demos = server::review::demos::send_reminders(&state.db, url, now).await;
-        let renewals = server::production::renewal::send_reminders(&state.db, url, now).await;
-        let escalations = server::policy_changes::send_escalations(&state.db, url, now).await;
-        let campaign_reminders = server::campaigns::send_reminders(&state.db, url, now).await;
-        let deadlines = server::campaigns::enforce_deadlines(&state.db, now).await;
-        for (what, result) in [
-            ("demo", demos),
-            ("renewal", renewals),
-            ("policy-change escalation", escalations),
-            ("re-review", campaign_reminders),
-            ("re-review deadline", deadlines),
-        ] {
-            state.metrics.job_ran(what, result.is_ok());
-            match result {
-                Ok(0) => {}
-                Ok(_) => state.mail_wake.notify_one(),
-                Err(error) => {
-                    tracing::warn!(%error, "{what} reminders failed; retrying in a minute")
-                }
-            }
-        }
+        let (db, state) = (&state.db, &state);
+        job(
+            state,
+            "demo",
+            server::review::demos::send_reminders(db, url, now),
+        )
+        .await;
+        job(
+            state,
+            "renewal",
+            server::production::renewal::send_reminders(db, url, now),
+        )
+        .await;
+        job(
+            state,
+            "policy-change escalation",
+            server::policy_changes::send_escalations(db, url, now),
+        )
+        .await;
+        job(
+            state,
+            "re-review",
+            server::campaigns::send_reminders(db, url, now),
+        )
+        .await;
+        job(
+            state,
+            "re-review deadline",
+            server::campaigns::enforce_deadlines(db, now),
+        )
+        .await;
         tokio::select! {
             _ = shutdown.wait_for(|stop| *stop) => return,
             _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
         }
+    }
+}
+
+/// Runs one reminder job in a task span of its own, counts it for
+/// `/metrics`, and wakes the mail worker when it queued anything.
+async fn job(
+    state: &AppState,
+    what: &'static str,
+    run: impl std::future::Future<Output = Result<usize, server::sea_orm::DbErr>>,
+) {
+    use tracing::Instrument;
+    let span = server::telemetry::task_span(what);
+    let result = run.instrument(span.clone()).await;
+    state.metrics.job_ran(what, result.is_ok());
+    let _in_span = span.enter();
+    match result {
+        Ok(0) => {}
+        Ok(queued) => {
+            tracing::info!(count = queued, "{what} job done");
+            state.mail_wake.notify_one();
+        }
+        Err(error) => tracing::warn!(%error, "{what} job failed; retrying in a minute"),
     }
 }
 

@@ -14,3 +14,11 @@ pub fn init(json: bool) {
         registry.with(fmt::layer().with_target(false)).try_init()
     };
 }
+
+/// The span of one run of a background task (a mail pass, a reminder job,
+/// the retention run, the access-log writer): its log lines carry the task's
+/// name and an id of their own, as a request's lines carry its request id,
+/// so that one run can be followed through the log.
+pub fn task_span(task: &'static str) -> tracing::Span {
+    tracing::info_span!("task", task, task_id = %uuid::Uuid::new_v4())
+}

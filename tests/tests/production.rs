@@ -758,6 +758,17 @@ async fn renewal_reminders_go_out_30_and_7_days_ahead_once_each(backend: Backend
     app.smtp
         .wait_for("dev@acme.example.com", "up for renewal in 7 days")
         .await;
+    // The mail worker's lines name their pass and message, as a request's
+    // name their request: one delivery can be followed through the log.
+    let logged = String::from_utf8_lossy(&captured_logs().lock().unwrap()).to_string();
+    assert!(
+        logged
+            .lines()
+            .any(|line| line.contains("task{task=\"outbox\" task_id=")
+                && line.contains("message{message_id=")
+                && line.contains("email sent")),
+        "a delivery logged within its task span"
+    );
     app.stop().await;
 }
 

@@ -15,6 +15,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use tokio::sync::{watch, Notify};
+use tracing::Instrument;
 use uuid::Uuid;
 
 pub use super::policy::RetryPolicy;
@@ -148,7 +149,10 @@ impl OutboxWorker {
     /// woken by a new message or `poll` elapses.
     pub async fn run(self, poll: Duration, mut shutdown: watch::Receiver<bool>) {
         loop {
-            match self.deliver_due().await {
+            let pass = self
+                .deliver_due()
+                .instrument(crate::telemetry::task_span("outbox"));
+            match pass.await {
                 Ok(sent) if sent > 0 => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "outbox pass failed"),
@@ -179,7 +183,8 @@ impl OutboxWorker {
         let mut sent = 0;
         for message in due {
             if let Some(lease) = self.claim(&message, now).await? {
-                sent += usize::from(self.attempt(message, lease).await?);
+                let span = tracing::info_span!("message", message_id = %message.id);
+                sent += usize::from(self.attempt(message, lease).instrument(span).await?);
             }
         }
         Ok(sent)
@@ -261,6 +266,7 @@ impl OutboxWorker {
             row.failing_since = Set(None);
             row.last_error = Set(outcomes.rejection_summary());
             if outcomes.delivered() > 0 {
+                tracing::info!(attempts, recipients = outcomes.delivered(), "email sent");
                 row.status = Set(SENT.into());
                 row.sent_at = Set(Some(now));
                 if let Some((text, html)) = delivered_copy {
