@@ -1,14 +1,21 @@
 //! The data API's access log: one row per FHIR or userinfo response (token,
-//! app, beneficiary, resource, result count, status). Handlers hand records to
-//! a bounded queue; a background task writes them in batches, so reads never
-//! wait on a database write. On shutdown the task writes whatever is queued.
+//! app, beneficiary, resource, result count, status), so that every read of
+//! an enrollee's data can be accounted for.
 //!
-//! It fails closed: a batch that cannot be written is kept and retried until
-//! it is, never dropped, and while it cannot be, [`AccessLog::is_writing`]
-//! is false, so the API answers 503 instead of serving reads nobody could
-//! account for, and `/readyz` sends traffic elsewhere (issue 19). What is
-//! still lost is what sits in memory if the process is killed outright: at
-//! most the records of the last few dozen milliseconds.
+//! A read is served only after its record is committed (issue 19): the
+//! handler hands the record to a background writer and waits
+//! ([`AccessLog::record_before_serving`]). The writer commits whatever has
+//! queued while the previous write ran as one transaction (group commit), so
+//! under load a write carries many records and each response waits for about
+//! one commit, and a process killed outright (SIGKILL, OOM) has served no read
+//! that is not in the table. The bench measures what the wait costs.
+//!
+//! It fails closed. When a write fails, its readers answer 503 instead of
+//! serving, [`AccessLog::is_writing`] turns false (so handlers refuse at once
+//! and `/readyz` sends traffic elsewhere), and the records are kept, marked
+//! with the 503 their requests got, and retried until they are in. Refusals
+//! (a bad token, a rate limit, these 503s) carry no enrollee data, so they are
+//! queued without waiting ([`AccessLog::record`]).
 use std::{
     borrow::Cow,
     sync::{
@@ -20,13 +27,13 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
-use tokio::sync::{mpsc, watch, Mutex};
+use tokio::sync::{mpsc, oneshot, watch, Mutex};
+use tracing::Instrument;
 use uuid::Uuid;
 
 const QUEUE: usize = 20_000;
+/// Most records in one write; also the most kept while writes fail.
 const BATCH: usize = 2_000;
-/// How long the writer gathers records after the first of a batch arrives.
-const GATHER: Duration = Duration::from_millis(50);
 
 /// One API response to record.
 #[derive(Clone, Debug)]
@@ -65,13 +72,30 @@ impl AccessRecord {
         }
         self
     }
+
+    /// What the request got instead of its data once the write failed.
+    fn refused(mut self) -> Self {
+        self.status = 503;
+        self.result_count = None;
+        self
+    }
+}
+
+/// The record of a read could not be committed: answer 503, serve nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotRecorded;
+
+/// A queued record, with whoever waits for its commit.
+struct Queued {
+    record: AccessRecord,
+    committed: Option<oneshot::Sender<Result<(), NotRecorded>>>,
 }
 
 /// The sending side, shared by every handler. Cheap to clone.
 #[derive(Clone)]
 pub struct AccessLog {
-    sender: mpsc::Sender<AccessRecord>,
-    receiver: Arc<Mutex<Option<mpsc::Receiver<AccessRecord>>>>,
+    sender: mpsc::Sender<Queued>,
+    receiver: Arc<Mutex<Option<mpsc::Receiver<Queued>>>>,
     /// False from a failed write until the next one succeeds.
     writing: Arc<AtomicBool>,
 }
@@ -88,7 +112,7 @@ impl Default for AccessLog {
 }
 
 impl AccessLog {
-    /// Whether records reach the database: false while a batch is failing.
+    /// Whether records reach the database: false while a write is failing.
     pub fn is_writing(&self) -> bool {
         self.writing.load(Ordering::SeqCst)
     }
@@ -98,54 +122,200 @@ impl AccessLog {
         QUEUE - self.sender.capacity()
     }
 
-    /// Queues `record`; waits only if the queue is full (the writer is behind).
+    /// Queues the record of a response that carries no enrollee data (a
+    /// refusal) without waiting for its commit; waits only while the queue
+    /// is full, so a flood of refusals slows itself down.
     pub async fn record(&self, record: AccessRecord) {
-        let record = record.fitted();
-        if self.sender.send(record).await.is_err() {
+        let queued = Queued {
+            record: record.fitted(),
+            committed: None,
+        };
+        if self.sender.send(queued).await.is_err() {
             tracing::error!("the access log writer has stopped; a record could not be queued");
         }
     }
 
-    /// Starts the writer (once); it stops after `shutdown` turns true and the queue is written.
+    /// Queues the record of a read and waits until it is committed. On
+    /// `Err` the caller must not serve the read: answer 503 instead (the
+    /// record is kept, as a 503, and written once the log can be).
+    pub async fn record_before_serving(&self, record: AccessRecord) -> Result<(), NotRecorded> {
+        let (committed, written) = oneshot::channel();
+        let queued = Queued {
+            record: record.fitted(),
+            committed: Some(committed),
+        };
+        if self.sender.send(queued).await.is_err() {
+            tracing::error!("the access log writer has stopped; a read was refused");
+            return Err(NotRecorded);
+        }
+        written.await.unwrap_or(Err(NotRecorded))
+    }
+
+    /// Starts the writer (once); it stops after `shutdown` turns true and
+    /// everything queued is written.
     pub async fn spawn_writer(
         &self,
         db: DatabaseConnection,
-        mut shutdown: watch::Receiver<bool>,
+        shutdown: watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         let receiver = self.receiver.lock().await.take();
         let writing = self.writing.clone();
         tokio::spawn(async move {
-            let Some(mut receiver) = receiver else { return };
-            let mut batch = Vec::with_capacity(BATCH);
-            loop {
-                tokio::select! {
-                    received = receiver.recv() => match received {
-                        Some(record) => batch.push(record),
-                        None => break,
-                    },
-                    _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => {
-                        receiver.close();
-                        while let Some(record) = receiver.recv().await {
-                            batch.push(record);
-                        }
-                        write(&db, &mut batch, &writing, true).await;
+            let Some(receiver) = receiver else { return };
+            Writer {
+                db,
+                receiver,
+                writing,
+                shutdown,
+                records: Vec::with_capacity(BATCH),
+                waiting: Vec::new(),
+                dropped: 0,
+            }
+            .run()
+            .instrument(crate::telemetry::task_span("access log"))
+            .await;
+        })
+    }
+}
+
+/// The background side: one write at a time, each taking everything queued.
+struct Writer {
+    db: DatabaseConnection,
+    receiver: mpsc::Receiver<Queued>,
+    writing: Arc<AtomicBool>,
+    shutdown: watch::Receiver<bool>,
+    /// The next write: records already answered (kept after a failure) and
+    /// those whose readers wait, each in `waiting` with its index here.
+    records: Vec<AccessRecord>,
+    waiting: Vec<(usize, oneshot::Sender<Result<(), NotRecorded>>)>,
+    /// Refusal records let go while writes failed and `records` was full.
+    dropped: u64,
+}
+
+impl Writer {
+    async fn run(mut self) {
+        let mut failures = 0u64;
+        loop {
+            if failures > 0 {
+                self.back_off(failures).await;
+            } else if !*self.shutdown.borrow() {
+                let received = tokio::select! {
+                    received = self.receiver.recv() => Some(received),
+                    _ = self.shutdown.wait_for(|stop| *stop) => None,
+                };
+                match received {
+                    Some(Some(queued)) => self.take(queued),
+                    Some(None) => return,
+                    None => {}
+                }
+            }
+            if *self.shutdown.borrow() {
+                // The server has stopped, so nothing new can arrive: take
+                // the rest, write it, and stop.
+                self.receiver.close();
+            }
+            while self.records.len() < BATCH {
+                match self.receiver.try_recv() {
+                    Ok(queued) => self.take(queued),
+                    Err(_) => break,
+                }
+            }
+            if self.records.is_empty() {
+                if self.receiver.is_closed() {
+                    return;
+                }
+                continue;
+            }
+            match insert(&self.db, &self.records).await {
+                Ok(()) => {
+                    if failures > 0 {
+                        tracing::info!(
+                            attempts = failures + 1,
+                            "the access log is written again; API reads resume"
+                        );
+                    }
+                    failures = 0;
+                    self.writing.store(true, Ordering::SeqCst);
+                    self.records.clear();
+                    for (_, reader) in self.waiting.drain(..) {
+                        let _ = reader.send(Ok(()));
+                    }
+                }
+                Err(error) => {
+                    failures += 1;
+                    if self.writing.swap(false, Ordering::SeqCst) {
+                        tracing::error!(%error, "the access log cannot be written; API reads answer 503 until it can");
+                    } else {
+                        tracing::warn!(%error, attempt = failures, "writing the access log failed again; retrying");
+                    }
+                    // Its readers answer 503, and their records say so.
+                    for (at, reader) in self.waiting.drain(..) {
+                        self.records[at] = self.records[at].clone().refused();
+                        let _ = reader.send(Err(NotRecorded));
+                    }
+                    if self.receiver.is_closed() && failures >= 5 {
+                        tracing::error!(
+                            records = self.records.len(),
+                            "shutting down with access-log records that could not be written"
+                        );
                         return;
                     }
                 }
-                // Gather what else arrives shortly: fewer, larger transactions
-                // cost far less than one per record under load.
-                let deadline = tokio::time::Instant::now() + GATHER;
-                while batch.len() < BATCH {
-                    match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                        Ok(Some(record)) => batch.push(record),
-                        Ok(None) | Err(_) => break,
-                    }
-                }
-                let stopping = *shutdown.borrow();
-                write(&db, &mut batch, &writing, stopping).await;
             }
-            write(&db, &mut batch, &writing, true).await;
-        })
+        }
+    }
+
+    fn take(&mut self, queued: Queued) {
+        let failing = !self.writing.load(Ordering::SeqCst);
+        match queued.committed {
+            Some(reader) if failing => {
+                // Nobody waits on a log that is down: the read is refused now.
+                let _ = reader.send(Err(NotRecorded));
+                self.keep(queued.record.refused(), failing);
+            }
+            Some(reader) => {
+                self.waiting.push((self.records.len(), reader));
+                self.records.push(queued.record);
+            }
+            None => self.keep(queued.record, failing),
+        }
+    }
+
+    /// Keeps an answered record, unless writes are failing and `BATCH` are
+    /// already kept: then it is counted and let go. Only refusals arrive
+    /// then, and a flood of them must not grow memory without bound.
+    fn keep(&mut self, record: AccessRecord, failing: bool) {
+        if failing && self.records.len() >= BATCH {
+            self.dropped += 1;
+            if self.dropped.is_power_of_two() {
+                tracing::error!(
+                    dropped = self.dropped,
+                    "access-log records of refused requests let go while the log cannot be written"
+                );
+            }
+            return;
+        }
+        self.records.push(record);
+    }
+
+    /// Waits before retrying (growing, at most 5 s apart), refusing the
+    /// reads that arrive meanwhile at once.
+    async fn back_off(&mut self, failures: u64) {
+        let until =
+            tokio::time::Instant::now() + Duration::from_millis((200 * failures).min(5_000));
+        loop {
+            let received = tokio::select! {
+                _ = tokio::time::sleep_until(until) => return,
+                received = self.receiver.recv() => received,
+            };
+            match received {
+                Some(queued) => self.take(queued),
+                None => {
+                    tokio::time::sleep_until(until).await;
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -306,50 +476,6 @@ async fn insert(db: &DatabaseConnection, batch: &[AccessRecord]) -> Result<(), s
         sea_orm::DbBackend::Postgres => copy_postgres(db, batch).await,
         _ => insert_sqlite(db, batch).await,
     }
-}
-
-/// Writes `batch`, retrying with growing delays (at most 5 s apart) until it
-/// is in; `writing` is false meanwhile. Only when `stopping` does it give up,
-/// after 5 attempts, since shutdown has a deadline.
-async fn write(
-    db: &DatabaseConnection,
-    batch: &mut Vec<AccessRecord>,
-    writing: &AtomicBool,
-    stopping: bool,
-) {
-    if batch.is_empty() {
-        return;
-    }
-    for records in batch.chunks(BATCH) {
-        let mut attempt = 0u64;
-        loop {
-            attempt += 1;
-            match insert(db, records).await {
-                Ok(()) => {
-                    if !writing.swap(true, Ordering::SeqCst) {
-                        tracing::info!(
-                            attempt,
-                            "the access log is written again; API reads resume"
-                        );
-                    }
-                    break;
-                }
-                Err(error) if stopping && attempt >= 5 => {
-                    tracing::error!(%error, records = records.len(), "shutting down with access-log records that could not be written");
-                    break;
-                }
-                Err(error) => {
-                    if writing.swap(false, Ordering::SeqCst) {
-                        tracing::error!(%error, "the access log cannot be written; API reads answer 503 until it can");
-                    } else {
-                        tracing::warn!(%error, attempt, "writing the access log failed again; retrying");
-                    }
-                    tokio::time::sleep(Duration::from_millis((200 * attempt).min(5_000))).await;
-                }
-            }
-        }
-    }
-    batch.clear();
 }
 
 #[cfg(test)]

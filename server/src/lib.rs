@@ -94,7 +94,14 @@ pub struct RateLimits {
     /// Per app: failed client authentications written to the audit trail
     /// ([`AUDITED_CLIENT_FAILURES_PER_MINUTE`]); the rest are only logged.
     pub audited_client_failures: http::rate_limit::RateLimiter<uuid::Uuid>,
+    /// Per access token: its 429s written to the access log
+    /// ([`LOGGED_THROTTLES_PER_MINUTE`]); the rest only to the request log.
+    pub logged_throttles: http::rate_limit::RateLimiter<uuid::Uuid>,
 }
+
+/// Enough to show that a token hit its limit and how hard it kept trying,
+/// while its refusals grow the access log by at most this per minute.
+pub const LOGGED_THROTTLES_PER_MINUTE: u32 = 10;
 
 /// Enough to show an app's owner that someone is guessing its secret,
 /// while the audit trail grows by at most this per app and minute.
@@ -113,6 +120,7 @@ impl RateLimits {
             bad_token_per_ip: RateLimiter::new(settings.bad_tokens_per_ip_per_minute, KEYS),
             account_per_ip: RateLimiter::new(settings.account_requests_per_ip_per_minute, KEYS),
             audited_client_failures: RateLimiter::new(AUDITED_CLIENT_FAILURES_PER_MINUTE, KEYS),
+            logged_throttles: RateLimiter::new(LOGGED_THROTTLES_PER_MINUTE, KEYS),
         }
     }
 }

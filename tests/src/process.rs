@@ -48,6 +48,7 @@ impl PortalProcess {
             .env("SMTP_URL", app.smtp.url())
             .env("SITE_ROOT", &settings.site_root)
             .env("RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE", "100000")
+            .env("RATE_LIMIT_API_PER_MINUTE", "100000")
             .env("MAX_CONCURRENT_REQUESTS_PER_IP", "100000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

@@ -632,6 +632,80 @@ async fn postgres_out_of_reach_answers_503_and_recovers_without_a_restart() {
     app.stop().await;
 }
 
+/// kill -9 while reads are being answered: every read a client received
+/// whole is in the access log, because none is sent before its record is
+/// committed. (With records written up to 50 ms after their responses, as
+/// before, each kill lost the last few dozen.)
+async fn a_killed_server_logged_every_read_it_served(backend: Backend) {
+    use portal_tests::process::PortalProcess;
+    use server::{
+        entities::api_access,
+        sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
+    };
+    let app = TestApp::spawn(backend).await;
+    app.enrollees(0..4).await;
+    let mut tokens = Vec::new();
+    for n in 0..4 {
+        tokens.push(fhir::enrollee_token(&app, &format!("BBUser{n:05}")).await);
+    }
+    let mut served = Vec::new();
+    for delay_ms in [150u64, 400, 700] {
+        let portal = PortalProcess::start(&app).await;
+        let mut readers = tokio::task::JoinSet::new();
+        for reader in 0..16 {
+            let (base, token) = (portal.base.clone(), tokens[reader % 4].clone());
+            readers.spawn(async move {
+                let client = reqwest::Client::new();
+                let mut served = Vec::new();
+                // Until the process is gone and the connection fails.
+                while let Ok(res) = client
+                    .get(format!("{base}/v2/fhir/ExplanationOfBenefit/?_count=5"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                {
+                    let id = res
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    if res.status() == 200 && res.bytes().await.is_ok() {
+                        served.push(id.expect("every response has its request id"));
+                    }
+                }
+                served
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        portal.kill();
+        while let Some(found) = readers.join_next().await {
+            served.extend(found.unwrap());
+        }
+    }
+    assert!(
+        served.len() >= 30,
+        "reads were served before the kills: {}",
+        served.len()
+    );
+    let logged: std::collections::HashSet<String> = api_access::Entity::find()
+        .filter(api_access::Column::Status.eq(200))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| r.request_id)
+        .collect();
+    let missing: Vec<&String> = served.iter().filter(|id| !logged.contains(*id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} reads were served but are not in the access log, such as {:?}",
+        missing.len(),
+        served.len(),
+        &missing[..missing.len().min(5)]
+    );
+    app.stop().await;
+}
+
 /// Sends `bytes` as the `file` of an upload to `base` (another server on
 /// the same database), as the page's script does.
 async fn upload_at(
@@ -935,6 +1009,7 @@ async fn a_server_killed_mid_request_leaves_nothing_half_written(backend: Backen
 
 db_tests!(
     a_server_killed_mid_request_leaves_nothing_half_written,
+    a_killed_server_logged_every_read_it_served,
     inputs_that_used_to_panic_get_a_clear_answer,
     server_functions_answer_with_the_status_of_their_error,
     requests_in_flight_are_capped_per_address_and_overall,

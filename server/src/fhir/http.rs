@@ -18,16 +18,15 @@ use super::{
     Query, SearchContext,
 };
 use crate::{
-    access_log::AccessRecord,
     apps::Environment,
     beneficiaries,
     entities::beneficiary as beneficiary_row,
-    http::{client_address::ForwardedOrigin, rate_limit::Verdict, request::meta_from_parts},
+    http::{client_address::ForwardedOrigin, rate_limit::Verdict},
     ids::BeneficiaryId,
     medicare::{self, ClaimRef, StoredCoverage},
     oauth::{
         access::AccessContext,
-        http::{protect, Refusal},
+        http::{access_record, protect, Refusal},
         scopes::Scope,
         ApiVersion,
     },
@@ -203,14 +202,19 @@ async fn handle(
         };
     // Fail closed: no enrollee's data goes out unless its reading can be
     // accounted for.
+    let interaction = if id.is_some() { "read" } else { "search" };
     if !state.access_log.is_writing() {
-        return error_response(&FhirError {
-            status: 503,
-            code: "transient",
-            diagnostics:
-                "Reads are paused because they cannot be recorded right now. Try again shortly."
-                    .into(),
-        });
+        let record = access_record(
+            &state,
+            &parts,
+            Some(&access),
+            kind.name(),
+            interaction,
+            503,
+            None,
+        );
+        state.access_log.record(record).await;
+        return error_response(&FhirError::not_recorded());
     }
     let result = if access.allows(kind.scope()) {
         answer(&state, &parts, &access, version, kind, id.as_deref()).await
@@ -227,25 +231,24 @@ async fn handle(
         }
         Err(error) => (error_response(&error), None),
     };
-    verdict.write_headers(response.headers_mut());
-    let meta = meta_from_parts(&parts);
-    state
+    let record = access_record(
+        &state,
+        &parts,
+        Some(&access),
+        kind.name(),
+        interaction,
+        response.status().as_u16(),
+        count,
+    );
+    if state
         .access_log
-        .record(AccessRecord {
-            at: state.clock.now(),
-            token_id: Some(access.token_id),
-            application_id: Some(access.application.0),
-            beneficiary_id: Some(access.beneficiary.0),
-            method: parts.method.to_string(),
-            path: parts.uri.to_string(),
-            resource: kind.name(),
-            interaction: if id.is_some() { "read" } else { "search" },
-            status: response.status().as_u16(),
-            result_count: count,
-            request_id: meta.request_id,
-            ip: meta.ip,
-        })
-        .await;
+        .record_before_serving(record)
+        .await
+        .is_err()
+    {
+        return error_response(&FhirError::not_recorded());
+    }
+    verdict.write_headers(response.headers_mut());
     response
 }
 

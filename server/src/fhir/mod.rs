@@ -89,6 +89,17 @@ impl FhirError {
         }
     }
 
+    /// The read's access-log record could not be written, so it is not served.
+    pub fn not_recorded() -> Self {
+        Self {
+            status: 503,
+            code: "transient",
+            diagnostics:
+                "Reads are paused because they cannot be recorded right now. Try again shortly."
+                    .into(),
+        }
+    }
+
     pub fn outcome(&self) -> Value {
         operation_outcome(self.code, &self.diagnostics)
     }

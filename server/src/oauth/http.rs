@@ -628,9 +628,56 @@ pub async fn protect(
     };
     let verdict = state.limits.api.check(&context.token_id);
     if !verdict.allowed {
+        if state
+            .limits
+            .logged_throttles
+            .check(&context.token_id)
+            .allowed
+        {
+            let record = access_record(
+                state,
+                parts,
+                Some(&context),
+                resource,
+                "throttled",
+                429,
+                None,
+            );
+            state.access_log.record(record).await;
+        } else {
+            tracing::info!(resource, "refused a token over its rate limit");
+        }
         return Err(Refusal::RateLimited(verdict));
     }
     Ok((context, verdict))
+}
+
+/// The access-log record of a response to `parts`: the token's own ids when
+/// it was valid, none when it was not (it named nothing we could trust).
+pub fn access_record(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    token: Option<&AccessContext>,
+    resource: &'static str,
+    interaction: &'static str,
+    status: u16,
+    result_count: Option<u64>,
+) -> crate::access_log::AccessRecord {
+    let meta = meta_from_parts(parts);
+    crate::access_log::AccessRecord {
+        at: state.clock.now(),
+        token_id: token.map(|t| t.token_id),
+        application_id: token.map(|t| t.application.0),
+        beneficiary_id: token.map(|t| t.beneficiary.0),
+        method: parts.method.to_string(),
+        path: parts.uri.to_string(),
+        resource,
+        interaction,
+        status,
+        result_count,
+        request_id: meta.request_id,
+        ip: meta.ip,
+    }
 }
 
 /// Writes a refused token to the access log (no token, app or enrollee: the
@@ -641,26 +688,18 @@ async fn record_refusal(
     resource: &'static str,
     error: &AccessError,
 ) {
-    let meta = meta_from_parts(parts);
     let (status, _) = Refusal::Access(error.clone()).status_and_challenge("bluebutton");
     tracing::info!(resource, %error, "refused a bearer token");
-    state
-        .access_log
-        .record(crate::access_log::AccessRecord {
-            at: state.clock.now(),
-            token_id: None,
-            application_id: None,
-            beneficiary_id: None,
-            method: parts.method.to_string(),
-            path: parts.uri.path().chars().take(512).collect(),
-            resource,
-            interaction: "refused",
-            status: status.as_u16(),
-            result_count: None,
-            request_id: meta.request_id,
-            ip: meta.ip,
-        })
-        .await;
+    let record = access_record(
+        state,
+        parts,
+        None,
+        resource,
+        "refused",
+        status.as_u16(),
+        None,
+    );
+    state.access_log.record(record).await;
 }
 
 fn json_refusal(refusal: Refusal) -> Response {
@@ -696,6 +735,16 @@ async fn userinfo(
     };
     // Demographics are data too: none go out unless the read can be recorded.
     if !state.access_log.is_writing() {
+        let record = access_record(
+            &state,
+            &parts,
+            Some(&context),
+            "userinfo",
+            "read",
+            503,
+            None,
+        );
+        state.access_log.record(record).await;
         return json_refusal(Refusal::Access(AccessError::Unavailable));
     }
     let mut response = if !context.allows(Scope::Profile) {
@@ -726,25 +775,25 @@ async fn userinfo(
             }
         }
     };
-    verdict.write_headers(response.headers_mut());
-    let meta = meta_from_parts(&parts);
-    state
+    let status = response.status().as_u16();
+    let record = access_record(
+        &state,
+        &parts,
+        Some(&context),
+        "userinfo",
+        "read",
+        status,
+        response.status().is_success().then_some(1),
+    );
+    if state
         .access_log
-        .record(crate::access_log::AccessRecord {
-            at: state.clock.now(),
-            token_id: Some(context.token_id),
-            application_id: Some(context.application.0),
-            beneficiary_id: Some(context.beneficiary.0),
-            method: parts.method.to_string(),
-            path: parts.uri.path().chars().take(512).collect(),
-            resource: "userinfo",
-            interaction: "read",
-            status: response.status().as_u16(),
-            result_count: response.status().is_success().then_some(1),
-            request_id: meta.request_id,
-            ip: meta.ip,
-        })
-        .await;
+        .record_before_serving(record)
+        .await
+        .is_err()
+    {
+        return json_refusal(Refusal::Access(AccessError::Unavailable));
+    }
+    verdict.write_headers(response.headers_mut());
     response
 }
 

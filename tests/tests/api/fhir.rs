@@ -585,9 +585,10 @@ async fn eventually(what: &str, mut cond: impl AsyncFnMut() -> bool) {
 }
 
 /// When the access log cannot be written, reads (FHIR and userinfo) answer
-/// 503 instead of serving data nobody could account for, `/readyz` sends
-/// traffic elsewhere, and nothing is lost: once the table is back, every
-/// read that was served is in it, and reads resume by themselves.
+/// 503 instead of serving data nobody could account for: the read whose
+/// record fails, and every read after it, at once. `/readyz` sends traffic
+/// elsewhere, and nothing is lost: once the table is back, every answer,
+/// served or refused, is in it, and reads resume by themselves.
 async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
     use server::sea_orm::ConnectionTrait;
     let app = TestApp::spawn(backend).await;
@@ -605,12 +606,11 @@ async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
     db.execute_unprepared("ALTER TABLE api_access_log RENAME TO api_access_log_away")
         .await
         .unwrap();
-    // Served before the failure is known: its record waits, it is not dropped.
-    assert_eq!(get(&app, &token, "/v2/fhir/Coverage/").await.0, 200);
-    eventually("the writer notices", async || {
-        !app.state.access_log.is_writing()
-    })
-    .await;
+    // Read before the failure is known: its record cannot be committed, so
+    // the data is not sent.
+    let (status, _, outcome) = get(&app, &token, "/v2/fhir/Coverage/").await;
+    assert_eq!(status, 503, "{outcome}");
+    assert!(!app.state.access_log.is_writing());
     let (status, _, outcome) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/").await;
     assert_eq!(status, 503, "{outcome}");
     assert_eq!(outcome["issue"][0]["code"], "transient");
@@ -623,14 +623,23 @@ async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
         .unwrap();
     eventually("reads resume", async || app.state.access_log.is_writing()).await;
     assert_eq!(get(&app, &token, "/v2/connect/userinfo").await.0, 200);
-    eventually("every served read is logged", async || logged().await == 3).await;
+    eventually("every answer is logged", async || logged().await == 5).await;
     let rows = api_access::Entity::find().all(&db).await.unwrap();
-    let mut resources: Vec<&str> = rows.iter().map(|r| r.resource.as_str()).collect();
-    resources.sort();
+    let mut answers: Vec<(&str, i32)> = rows
+        .iter()
+        .map(|r| (r.resource.as_str(), r.status))
+        .collect();
+    answers.sort();
     assert_eq!(
-        resources,
-        ["Coverage", "Patient", "userinfo"],
-        "the 503s served nothing"
+        answers,
+        [
+            ("Coverage", 503),
+            ("ExplanationOfBenefit", 503),
+            ("Patient", 200),
+            ("userinfo", 200),
+            ("userinfo", 503),
+        ],
+        "served reads as 200, the refused ones as what they got"
     );
     app.stop().await;
 }

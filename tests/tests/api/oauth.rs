@@ -11,7 +11,7 @@ use portal_tests::{
     Backend, TestApp, TestOptions,
 };
 use server::{
-    entities::{access_token, audit_event, refresh_token},
+    entities::{access_token, api_access, audit_event, refresh_token},
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
 };
 
@@ -1087,8 +1087,22 @@ async fn tokens_in_query_strings_are_refused_and_limits_are_announced(backend: B
         .settings
         .push(("RATE_LIMIT_API_PER_MINUTE", "2".into()));
     let app = TestApp::spawn_with(backend, options).await;
-    app.enrollees(0..1).await;
+    app.enrollees(0..2).await;
     let web = app.register(AppSpec::confidential("Busy App")).await;
+    let code = fresh_code(&app, &web, &[], "BBUser00001").await;
+    let (_, issued) = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code_verifier", PKCE_VERIFIER),
+            ("code", &code),
+            ("redirect_uri", &web.redirect_uri),
+            ("client_id", &web.client_id),
+            ("client_secret", &web.client_secret),
+        ],
+    )
+    .await;
+    let other = issued["access_token"].as_str().unwrap().to_string();
     let code = fresh_code(&app, &web, &[], "BBUser00000").await;
     let (status, issued) = token_request(
         &app,
@@ -1125,6 +1139,42 @@ async fn tokens_in_query_strings_are_refused_and_limits_are_announced(backend: B
             .parse::<u64>()
             .unwrap()
             >= 1
+    );
+    // The token's 429s are in the access log, up to the budget per token.
+    for _ in 0..15 {
+        assert_eq!(userinfo(&app, access).await.status(), 429);
+    }
+    // Records are written in order and a read is answered only once its own
+    // is in, so after this one every refusal before it is in too.
+    assert_eq!(userinfo(&app, &other).await.status(), 200);
+    let logged = api_access::Entity::find().all(&app.state.db).await.unwrap();
+    let throttled: Vec<_> = logged
+        .iter()
+        .filter(|r| r.interaction == "throttled")
+        .collect();
+    assert_eq!(
+        throttled.len(),
+        server::LOGGED_THROTTLES_PER_MINUTE as usize,
+        "16 refusals, as many as the budget logged"
+    );
+    assert!(throttled.iter().all(|r| r.status == 429
+        && r.resource == "userinfo"
+        && r.token_id.is_some()
+        && r.token_id == throttled[0].token_id
+        && r.beneficiary_id.is_some()));
+    assert_eq!(
+        logged
+            .iter()
+            .filter(|r| r.status == 200 && r.token_id == throttled[0].token_id)
+            .count(),
+        2,
+        "the same token's two served reads"
+    );
+    assert!(
+        logged
+            .iter()
+            .any(|r| r.status == 200 && r.token_id != throttled[0].token_id),
+        "the other token's read"
     );
 
     for _ in 0..2 {
