@@ -287,8 +287,340 @@ async fn mangled_pdf_uploads_are_refused_with_a_reason(backend: Backend) {
     app.stop().await;
 }
 
+/// A multipart body as a careless or hostile client sends it: a real form
+/// with its boundary, then cut, spliced, re-bounded or replaced by junk.
+/// Returns the Content-Type to send with it.
+fn mangled_multipart(rng: &mut StdRng, field: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "XyZ-boundary-42";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"f.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut content_type = format!("multipart/form-data; boundary={boundary}");
+    match rng.gen_range(0..9) {
+        0 => body.truncate(rng.gen_range(0..body.len())),
+        1 => content_type = "multipart/form-data".into(),
+        2 => content_type = format!("multipart/form-data; boundary=\"{}\"", nasty(rng)),
+        3 => {
+            content_type = format!(
+                "multipart/form-data; boundary={}",
+                "b".repeat(rng.gen_range(71..5000))
+            )
+        }
+        4 => {
+            let header = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\nX-Long: {}\r\n\r\nv\r\n",
+                nasty(rng),
+                "h".repeat(rng.gen_range(0..20_000))
+            );
+            body.splice(0..0, header.into_bytes());
+        }
+        5 => {
+            // The same field twice, and a part with no name at all.
+            let again = body.clone();
+            let nameless = format!("--{boundary}\r\nContent-Disposition: form-data\r\n\r\nx\r\n");
+            body = [nameless.into_bytes(), again.clone(), again].concat();
+        }
+        6 => {
+            for _ in 0..rng.gen_range(1..40) {
+                let at = rng.gen_range(0..body.len());
+                body[at] = rng.gen();
+            }
+        }
+        7 => body = (0..rng.gen_range(0..3000)).map(|_| rng.gen()).collect(),
+        _ => {
+            let at = rng.gen_range(0..body.len());
+            body.splice(at..at, format!("\r\n--{boundary}\r\n").into_bytes());
+        }
+    }
+    (content_type, body)
+}
+
+/// Mangled multipart bodies to every route that reads one: the token
+/// endpoint (the Python SDK posts multipart) answers an OAuth error, a
+/// document upload its JSON refusal, a logo upload its redirect back with
+/// the reason. Never a 5xx, never a dropped connection.
+async fn mangled_multipart_bodies_get_the_routes_own_refusal(backend: Backend) {
+    let (seed, mut rng) = seeded();
+    let app = TestApp::spawn(backend).await;
+    let dev = account(&app, "dev@acme.example.com", Role::Developer).await;
+    let id = start_application(&app, &dev, "Acme Claims Viewer").await;
+    let logo_app = app.register(AppSpec::confidential("Logo App")).await;
+    let owner = sign_in(&app, &logo_app.owner_email).await;
+    let pdf = policy_pdf();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for round in 0..60 {
+        let (content_type, body) = mangled_multipart(&mut rng, "grant_type", b"client_credentials");
+        let res = client
+            .post(app.url("/v2/o/token/"))
+            .header("Content-Type", content_type.as_str())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let answer: serde_json::Value = res.json().await.unwrap_or_default();
+        assert!(
+            (400..500).contains(&status) && answer["error"].is_string(),
+            "seed {seed}, round {round}: token with {content_type} → {status} {answer}"
+        );
+
+        let (content_type, body) = mangled_multipart(&mut rng, "file", &pdf[..pdf.len().min(4000)]);
+        let res = dev
+            .post(app.url(&format!("/access/{id}/documents/privacy_policy")))
+            .header("Origin", &app.base)
+            .header("Accept", "application/json")
+            .header("Content-Type", content_type.as_str())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let answer: serde_json::Value = res.json().await.unwrap_or_default();
+        assert!(
+            (status == 200 && answer["document"].is_object())
+                || ((400..500).contains(&status) && answer["error"].is_string()),
+            "seed {seed}, round {round}: upload with {content_type} → {status} {answer}"
+        );
+
+        let (content_type, body) = mangled_multipart(&mut rng, "logo", &[0x89, b'P', b'N', b'G']);
+        let res = owner
+            .post(app.url(&format!("/apps/{}/logo", logo_app.id)))
+            .header("Origin", &app.base)
+            .header("Content-Type", content_type.as_str())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let back = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            status == 303 && back.contains("logo_error="),
+            "seed {seed}, round {round}: logo with {content_type} → {status} {back}"
+        );
+    }
+    app.stop().await;
+}
+
+/// The redirect-URI parser on its own, on tens of thousands of addresses
+/// built from the parts that fool parsers. It never panics, and what it
+/// accepts keeps its promises: exact and whole, no fragment, no wildcard,
+/// no credentials, a real host for web addresses, https only in
+/// production, and the same answer when parsed again.
+#[test]
+fn the_redirect_uri_parser_accepts_only_what_it_promises() {
+    use server::apps::{redirect_uri::parse_list, Environment, RedirectUri};
+    let (seed, mut rng) = seeded();
+    const SCHEMES: &[&str] = &[
+        "https",
+        "http",
+        "HTTPS",
+        "Http",
+        "com.example.app",
+        "com.example",
+        "example",
+        "javascript",
+        "data",
+        "file",
+        "",
+        "a.b",
+        "Com.Example",
+        "x-y.z1",
+        "1a.b",
+        "a..b",
+        "com.example.app ",
+        "\u{0}",
+    ];
+    const AFTER: &[&str] = &["://", ":", ":/", ":///", "//", ":\\\\", "://\\", ""];
+    const HOSTS: &[&str] = &[
+        "app.example.com",
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
+        "[::1",
+        "user:pw@evil.com",
+        "good.com@evil.com",
+        "evil.com%2F@good.com",
+        "",
+        "xn--bcher-kva.example",
+        "é.example",
+        "a.example:443",
+        "a.example:99999",
+        "a.example:-1",
+        "%00",
+        "evil.com\\.good.com",
+        " app.example.com",
+        "app.example.com.",
+        "*.example.com",
+    ];
+    const TAILS: &[&str] = &[
+        "",
+        "/",
+        "/cb",
+        "/a b",
+        "/%00",
+        "/../..",
+        "?q=1",
+        "#frag",
+        "/*",
+        "/cb?x=1&y=2",
+        "/\u{7f}",
+        "\r\n",
+        "/é",
+        "//evil.com",
+        "/?next=https://evil.com",
+    ];
+    let pick = |rng: &mut StdRng, from: &[&'static str]| from[rng.gen_range(0..from.len())];
+    let mut accepted = 0;
+    for round in 0..20_000 {
+        let mut raw = format!(
+            "{}{}{}{}",
+            pick(&mut rng, SCHEMES),
+            pick(&mut rng, AFTER),
+            pick(&mut rng, HOSTS),
+            pick(&mut rng, TAILS)
+        );
+        match rng.gen_range(0..6) {
+            0 => raw.push_str(&nasty(&mut rng)),
+            1 => raw = raw.repeat(rng.gen_range(1..200)),
+            2 => {
+                let at = rng.gen_range(0..=raw.len());
+                if raw.is_char_boundary(at) {
+                    raw.insert(at, char::from_u32(rng.gen_range(0..0x3000)).unwrap_or('x'));
+                }
+            }
+            _ => {}
+        }
+        for environment in [Environment::Sandbox, Environment::Production] {
+            let Ok(uri) = RedirectUri::parse(&raw, environment) else {
+                continue;
+            };
+            accepted += 1;
+            let text = uri.as_str();
+            let why = format!("seed {seed}, round {round}: {raw:?} accepted as {text:?}");
+            assert!(text.len() <= 2048, "{why}");
+            assert!(!text.contains('#') && !text.contains('*'), "{why}");
+            assert!(
+                !text.chars().any(|c| c.is_whitespace() || c.is_control()),
+                "{why}"
+            );
+            assert!(
+                uri.matches(text) && !uri.matches(&format!("{text}x")),
+                "{why}"
+            );
+            assert_eq!(
+                RedirectUri::parse(text, environment).as_ref(),
+                Ok(&uri),
+                "{why}"
+            );
+            if text.starts_with("http:") || text.starts_with("https:") {
+                let url = url::Url::parse(text).expect(&why);
+                assert!(url.host_str().is_some_and(|h| !h.is_empty()), "{why}");
+                assert!(
+                    url.username().is_empty() && url.password().is_none(),
+                    "{why}"
+                );
+                assert!(
+                    environment == Environment::Sandbox || url.scheme() == "https",
+                    "{why}"
+                );
+                assert!(uri.matches(text) && !uri.is_native(), "{why}");
+            } else {
+                assert!(uri.is_native(), "{why}");
+            }
+        }
+        // A list is accepted only if each of its entries is.
+        let list = format!("{raw}\n{}", pick(&mut rng, HOSTS));
+        if let Ok(parsed) = parse_list(&list, Environment::Sandbox) {
+            for uri in parsed {
+                assert!(RedirectUri::parse(uri.as_str(), Environment::Sandbox).is_ok());
+            }
+        }
+    }
+    assert!(
+        accepted > 100,
+        "the inputs include valid addresses: {accepted}"
+    );
+}
+
+/// Logo checks on mangled PNG and JPEG headers and on junk: no panic, and
+/// what passes is an image of the allowed size and format.
+#[test]
+fn logo_checks_never_panic_and_pass_only_allowed_images() {
+    use server::apps::logo::{Logo, LogoFormat, MAX_BYTES, MAX_SIDE};
+    let (seed, mut rng) = seeded();
+    let png = |w: u32, h: u32| {
+        let mut bytes = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+        bytes.extend_from_slice(&w.to_be_bytes());
+        bytes.extend_from_slice(&h.to_be_bytes());
+        bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        bytes
+    };
+    let jpeg = |w: u16, h: u16| {
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08]);
+        bytes.extend_from_slice(&h.to_be_bytes());
+        bytes.extend_from_slice(&w.to_be_bytes());
+        bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        bytes
+    };
+    const SIDES: &[u32] = &[0, 1, 2, 511, 512, 513, 65535, 65536, u32::MAX];
+    let mut passed = 0;
+    for round in 0..20_000 {
+        let w = SIDES[rng.gen_range(0..SIDES.len())];
+        let h = SIDES[rng.gen_range(0..SIDES.len())];
+        let mut bytes = match rng.gen_range(0..3) {
+            0 => png(w, h),
+            1 => jpeg(w.min(65535) as u16, h.min(65535) as u16),
+            _ => (0..rng.gen_range(0..64)).map(|_| rng.gen()).collect(),
+        };
+        match rng.gen_range(0..5) {
+            0 if !bytes.is_empty() => bytes.truncate(rng.gen_range(0..bytes.len())),
+            1 if !bytes.is_empty() => {
+                let at = rng.gen_range(0..bytes.len());
+                bytes[at] = rng.gen();
+            }
+            2 => {
+                // Segments whose lengths point past the end, or at themselves.
+                let at = rng.gen_range(0..=bytes.len());
+                bytes.splice(at..at, [0xFF, rng.gen(), rng.gen(), rng.gen()]);
+            }
+            3 => bytes.resize(MAX_BYTES + rng.gen_range(0..2), 0),
+            _ => {}
+        }
+        let size = bytes.len();
+        if let Ok(logo) = Logo::parse(bytes) {
+            passed += 1;
+            let why = format!("seed {seed}, round {round}: {w}×{h}, {size} bytes");
+            assert!((1..=MAX_SIDE).contains(&logo.width), "{why}");
+            assert!((1..=MAX_SIDE).contains(&logo.height), "{why}");
+            assert!(
+                logo.bytes.len() <= MAX_BYTES && !logo.bytes.is_empty(),
+                "{why}"
+            );
+            match logo.format {
+                LogoFormat::Png => assert!(logo.bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{why}"),
+                LogoFormat::Jpeg => assert!(logo.bytes.starts_with(&[0xFF, 0xD8]), "{why}"),
+            }
+        }
+    }
+    assert!(passed > 100, "the inputs include valid logos: {passed}");
+}
+
 db_tests!(
     fhir_searches_and_reads_never_fail_on_our_side,
     oauth_endpoints_never_fail_on_our_side_or_redirect_off_site,
     mangled_pdf_uploads_are_refused_with_a_reason,
+    mangled_multipart_bodies_get_the_routes_own_refusal,
 );

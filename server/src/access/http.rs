@@ -3,7 +3,7 @@
 //! page's script sends the same form with `Accept: application/json` to show
 //! progress and gets JSON back.
 use axum::{
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    extract::{multipart::MultipartRejection, DefaultBodyLimit, Multipart, Path, State},
     http::{header, request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -71,7 +71,14 @@ pub(crate) fn upload_refused(
     }
 }
 
-pub(crate) async fn read_file(form: &mut Multipart) -> Result<(String, Vec<u8>), DocumentError> {
+/// A body that is not multipart at all, or has no boundary, is refused like
+/// a form without a file.
+pub(crate) async fn read_file(
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(String, Vec<u8>), DocumentError> {
+    let Ok(mut form) = form else {
+        return Err(DocumentError::Empty);
+    };
     let mut found = None;
     while let Ok(Some(mut field)) = form.next_field().await {
         if field.name() != Some("file") {
@@ -106,7 +113,7 @@ async fn upload(
     State(state): State<AppState>,
     Path((id, kind)): Path<(String, String)>,
     parts: Parts,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let (Ok(id), Some(kind)) = (Uuid::parse_str(&id), DocumentKind::parse(&kind)) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -125,7 +132,7 @@ async fn upload(
     };
     let back = format!("/access/{id}/policies");
     let refused = |message: String, code: &str| upload_refused(json, &back, kind, message, code);
-    let (filename, bytes) = match read_file(&mut form).await {
+    let (filename, bytes) = match read_file(form).await {
         Ok(file) => file,
         Err(problem) => return refused(problem.to_string(), problem.code()),
     };

@@ -1,7 +1,7 @@
 //! App endpoints that are not pages: logo upload (a plain multipart form, so
 //! it works without JavaScript) and logo images.
 use axum::{
-    extract::{Multipart, Path, State},
+    extract::{multipart::MultipartRejection, Multipart, Path, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -30,7 +30,7 @@ async fn upload_logo(
     State(state): State<AppState>,
     Path(id): Path<String>,
     parts: axum::http::request::Parts,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let Ok(app) = Uuid::parse_str(&id) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -45,6 +45,9 @@ async fn upload_logo(
     };
     let Some(user) = user else {
         return Redirect::to(&format!("/login?next=/apps/{app}")).into_response();
+    };
+    let Ok(mut form) = form else {
+        return back_to(app, "logo_error=unreadable");
     };
     let mut bytes = Vec::new();
     loop {

@@ -2,7 +2,7 @@
 //! the page's script, as for the application), download for the developer and
 //! reviewers, and the public download of each listed app's approved versions.
 use axum::{
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    extract::{multipart::MultipartRejection, DefaultBodyLimit, Multipart, Path, State},
     http::{request::Parts, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -33,7 +33,7 @@ async fn upload(
     State(state): State<AppState>,
     Path((id, kind)): Path<(String, String)>,
     parts: Parts,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let (Ok(id), Some(kind)) = (Uuid::parse_str(&id), DocumentKind::parse(&kind)) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -56,7 +56,7 @@ async fn upload(
         Err(_) => return StatusCode::NOT_FOUND.into_response(),
     };
     let refused = |message: String, code: &str| upload_refused(json, &back, kind, message, code);
-    let (filename, bytes) = match read_file(&mut form).await {
+    let (filename, bytes) = match read_file(form).await {
         Ok(file) => file,
         Err(problem) => return refused(problem.to_string(), problem.code()),
     };
