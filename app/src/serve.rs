@@ -342,7 +342,11 @@ pub async fn start_on(
     let (access_log_stop, access_log_stopped) = watch::channel(false);
     let access_log = state
         .access_log
-        .spawn_writer(state.db.clone(), access_log_stopped)
+        .spawn_writer(
+            state.db.clone(),
+            &state.settings.data_dir,
+            access_log_stopped,
+        )
         .await;
     Ok(Running {
         addr,

@@ -24,6 +24,7 @@ mod m0018_unrequested_mail_cap;
 mod m0019_second_factor;
 mod m0020_outbox_delivery;
 mod m0021_stored_blobs;
+mod m0022_access_log_spools;
 
 /// All migrations in the order they apply.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_second_factor::Migration),
             Box::new(m0020_outbox_delivery::Migration),
             Box::new(m0021_stored_blobs::Migration),
+            Box::new(m0022_access_log_spools::Migration),
         ]
     }
 }

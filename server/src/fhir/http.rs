@@ -213,7 +213,7 @@ async fn handle(
             503,
             None,
         );
-        state.access_log.record(record).await;
+        state.access_log.record_refusal(record);
         return error_response(&FhirError::not_recorded());
     }
     let result = if access.allows(kind.scope()) {
@@ -240,14 +240,7 @@ async fn handle(
         response.status().as_u16(),
         count,
     );
-    if state
-        .access_log
-        .record_before_serving(record)
-        .await
-        .is_err()
-    {
-        return error_response(&FhirError::not_recorded());
-    }
+    state.access_log.record(record).await;
     verdict.write_headers(response.headers_mut());
     response
 }

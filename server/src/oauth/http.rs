@@ -620,7 +620,7 @@ pub async fn protect(
                     if let Some(address) = address {
                         state.limits.bad_token_per_ip.check(&address);
                     }
-                    record_refusal(state, parts, resource, &error).await;
+                    record_refusal(state, parts, resource, &error);
                     return Err(Refusal::Access(error));
                 }
             }
@@ -643,7 +643,7 @@ pub async fn protect(
                 429,
                 None,
             );
-            state.access_log.record(record).await;
+            state.access_log.record_refusal(record);
         } else {
             tracing::info!(resource, "refused a token over its rate limit");
         }
@@ -671,8 +671,8 @@ pub fn access_record(
         beneficiary_id: token.map(|t| t.beneficiary.0),
         method: parts.method.to_string(),
         path: parts.uri.to_string(),
-        resource,
-        interaction,
+        resource: resource.into(),
+        interaction: interaction.into(),
         status,
         result_count,
         request_id: meta.request_id,
@@ -682,7 +682,7 @@ pub fn access_record(
 
 /// Writes a refused token to the access log (no token, app or enrollee: the
 /// token named none that we could trust).
-async fn record_refusal(
+fn record_refusal(
     state: &AppState,
     parts: &axum::http::request::Parts,
     resource: &'static str,
@@ -699,7 +699,7 @@ async fn record_refusal(
         status.as_u16(),
         None,
     );
-    state.access_log.record(record).await;
+    state.access_log.record_refusal(record);
 }
 
 fn json_refusal(refusal: Refusal) -> Response {
@@ -744,7 +744,7 @@ async fn userinfo(
             503,
             None,
         );
-        state.access_log.record(record).await;
+        state.access_log.record_refusal(record);
         return json_refusal(Refusal::Access(AccessError::Unavailable));
     }
     let mut response = if !context.allows(Scope::Profile) {
@@ -785,14 +785,7 @@ async fn userinfo(
         status,
         response.status().is_success().then_some(1),
     );
-    if state
-        .access_log
-        .record_before_serving(record)
-        .await
-        .is_err()
-    {
-        return json_refusal(Refusal::Access(AccessError::Unavailable));
-    }
+    state.access_log.record(record).await;
     verdict.write_headers(response.headers_mut());
     response
 }

@@ -1144,10 +1144,21 @@ async fn tokens_in_query_strings_are_refused_and_limits_are_announced(backend: B
     for _ in 0..15 {
         assert_eq!(userinfo(&app, access).await.status(), 429);
     }
-    // Records are written in order and a read is answered only once its own
-    // is in, so after this one every refusal before it is in too.
-    assert_eq!(userinfo(&app, &other).await.status(), 200);
-    let logged = api_access::Entity::find().all(&app.state.db).await.unwrap();
+    // Records are queued before their responses go out and written in queue
+    // order, so once this read's record is in, every refusal before it is.
+    let read = userinfo(&app, &other).await;
+    assert_eq!(read.status(), 200);
+    let read_id = read.headers()["x-request-id"].to_str().unwrap().to_string();
+    let logged = loop {
+        let logged = api_access::Entity::find().all(&app.state.db).await.unwrap();
+        if logged
+            .iter()
+            .any(|r| r.request_id.as_deref() == Some(read_id.as_str()))
+        {
+            break logged;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     let throttled: Vec<_> = logged
         .iter()
         .filter(|r| r.interaction == "throttled")
