@@ -333,11 +333,11 @@ pub async fn start_on(
             }
         });
     }
-    let reminders = tokio::spawn(reminders(state.clone(), shutdown_rx.clone()));
+    let jobs = tokio::spawn(server::jobs::run(state.clone(), shutdown_rx.clone()));
     let poll = state.settings.outbox_poll;
     let worker = tokio::spawn(async move {
         worker.run(poll, shutdown_rx).await;
-        let _ = reminders.await;
+        let _ = jobs.await;
     });
     let (access_log_stop, access_log_stopped) = watch::channel(false);
     let access_log = state
@@ -358,98 +358,6 @@ pub async fn start_on(
         access_log_stop,
         access_log,
     })
-}
-
-/// Once a minute, emails the reminders that are due: demos that start within
-/// a day, production access up for renewal within 30 or 7 days, policy
-/// changes one business day from due or overdue. Once an hour, deletes rows
-/// past their keep-by date (`server::retention`).
-async fn reminders(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    use server::telemetry::task_span;
-    use tracing::Instrument;
-    let mut last_retention: Option<std::time::Instant> = None;
-    loop {
-        if last_retention.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
-            last_retention = Some(std::time::Instant::now());
-            let span = task_span("retention");
-            let run = server::retention::run(
-                &state.db,
-                &state.blobs,
-                &state.settings.retention,
-                state.clock.now(),
-            )
-            .instrument(span.clone())
-            .await;
-            state.metrics.job_ran("retention", run.is_ok());
-            let _in_span = span.enter();
-            match run {
-                Ok(Some(pruned)) if pruned.total() > 0 => {
-                    tracing::info!(?pruned, "retention: deleted rows past their keep-by date")
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "retention run failed; retrying in an hour"),
-            }
-        }
-        let now = state.clock.now();
-        let url = &state.settings.public_url;
-        let (db, state) = (&state.db, &state);
-        job(
-            state,
-            "demo",
-            server::review::demos::send_reminders(db, url, now),
-        )
-        .await;
-        job(
-            state,
-            "renewal",
-            server::production::renewal::send_reminders(db, url, now),
-        )
-        .await;
-        job(
-            state,
-            "policy-change escalation",
-            server::policy_changes::send_escalations(db, url, now),
-        )
-        .await;
-        job(
-            state,
-            "re-review",
-            server::campaigns::send_reminders(db, url, now),
-        )
-        .await;
-        job(
-            state,
-            "re-review deadline",
-            server::campaigns::enforce_deadlines(db, now),
-        )
-        .await;
-        tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => return,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
-        }
-    }
-}
-
-/// Runs one reminder job in a task span of its own, counts it for
-/// `/metrics`, and wakes the mail worker when it queued anything.
-async fn job(
-    state: &AppState,
-    what: &'static str,
-    run: impl std::future::Future<Output = Result<usize, server::sea_orm::DbErr>>,
-) {
-    use tracing::Instrument;
-    let span = server::telemetry::task_span(what);
-    let result = run.instrument(span.clone()).await;
-    state.metrics.job_ran(what, result.is_ok());
-    let _in_span = span.enter();
-    match result {
-        Ok(0) => {}
-        Ok(queued) => {
-            tracing::info!(count = queued, "{what} job done");
-            state.mail_wake.notify_one();
-        }
-        Err(error) => tracing::warn!(%error, "{what} job failed; retrying in a minute"),
-    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -19,6 +19,7 @@ pub mod fhir;
 pub mod http;
 pub mod ids;
 pub mod incidents;
+pub mod jobs;
 pub mod mail;
 pub mod medicare;
 pub mod metrics;
