@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod apps;
+mod architecture;
 mod calendar;
 mod campaigns;
 mod clock;
