@@ -25,18 +25,18 @@ use server::{
 
 use super::{backends, drive_for, Figures, CONNECTION_COUNTS};
 
-const FIRST_LOAD: u32 = 1_000;
+pub(crate) const FIRST_LOAD: u32 = 1_000;
 const REDIRECT: &str = "http://localhost:8080/bench/callback";
 
 /// A database for one run: a SQLite file, or a fresh PostgreSQL database.
-struct Target {
+pub(crate) struct Target {
     dir: tempfile::TempDir,
-    url: String,
+    pub(crate) url: String,
     drop: Option<(String, String)>,
 }
 
 impl Target {
-    async fn create(backend: &Backend) -> Self {
+    pub(crate) async fn create(backend: &Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => {
@@ -72,7 +72,7 @@ impl Target {
 
     /// After a load: the database writes its dirty pages and the kernel its
     /// page cache back now, so the next measurements do not pay for them.
-    async fn settle(&self) {
+    pub(crate) async fn settle(&self) {
         if self.drop.is_some() {
             use server::sea_orm::ConnectionTrait;
             let db = server::sea_orm::Database::connect(&self.url)
@@ -87,7 +87,7 @@ impl Target {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
 
-    async fn remove(self) {
+    pub(crate) async fn remove(self) {
         if let Some((admin, name)) = self.drop {
             use server::sea_orm::ConnectionTrait;
             if let Ok(db) = server::sea_orm::Database::connect(&admin).await {
@@ -120,12 +120,13 @@ fn portal(target: &Target, port: u16) -> Command {
         .env("RATE_LIMIT_TOKEN_PER_IP_PER_MINUTE", "1000000000")
         // The load comes from one address; the per-address cap is for the internet.
         .env("MAX_CONCURRENT_REQUESTS_PER_IP", "100000")
+        .env("RATE_LIMIT_ACCOUNT_PER_IP_PER_MINUTE", "100000")
         .env("RUST_LOG", "warn")
         .env_remove("SMTP_URL");
     command
 }
 
-fn load(target: &Target, args: &[&str]) {
+pub(crate) fn load(target: &Target, args: &[&str]) {
     let started = std::time::Instant::now();
     let output = portal(target, 0)
         .args(["beneficiaries", "load"])
@@ -163,7 +164,7 @@ async fn wait_until_up(base: &str) {
 }
 
 /// Peak resident memory of a process, in MB.
-fn peak_rss_mb(pid: u32) -> f64 {
+pub(crate) fn peak_rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -176,6 +177,20 @@ fn peak_rss_mb(pid: u32) -> f64 {
 
 /// Access tokens for `numbers`, issued through the real authorization code path.
 async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
+    grants_for(url, numbers).await.access
+}
+
+/// What [`grants_for`] issued: one app, and a token pair per enrollee.
+pub(crate) struct Grants {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) access: Vec<String>,
+    pub(crate) refresh: Vec<String>,
+}
+
+/// Access and refresh tokens for `numbers`, each through the real
+/// authorization code path, for one new confidential app.
+pub(crate) async fn grants_for(url: &str, numbers: &[u32]) -> Grants {
     let db = server::db::connect(url).await.expect("connect");
     let now = server::Clock::default().now();
     let ctx = AuditContext::default();
@@ -216,7 +231,7 @@ async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
     let client = clients::authenticate(&db, &ctx, Environment::Sandbox, &presented, now, |_| true)
         .await
         .expect("the bench app authenticates");
-    let mut out = Vec::new();
+    let (mut access, mut refresh) = (Vec::new(), Vec::new());
     for n in numbers {
         let who = beneficiaries::sign_in(
             &db,
@@ -265,10 +280,16 @@ async fn tokens_for(url: &str, numbers: &[u32]) -> Vec<String> {
         )
         .await
         .expect("token");
-        out.push(issued.access_token);
+        access.push(issued.access_token);
+        refresh.push(issued.refresh_token.expect("a refresh token"));
     }
     db.close().await.ok();
-    out
+    Grants {
+        client_id: app.app.client_id.clone(),
+        client_secret: app.client_secret.expose().to_string(),
+        access,
+        refresh,
+    }
 }
 
 type PathOf = Arc<dyn Fn(usize) -> String + Send + Sync>;
@@ -339,7 +360,7 @@ pub async fn serve_ceiling() {
     axum::serve(listener, app).await.expect("serve");
 }
 
-struct Kill(Child);
+pub(crate) struct Kill(pub(crate) Child);
 
 /// Starts `portal serve` on `target`; returns the process and its base URL.
 async fn serve(target: &Target) -> (Kill, String) {
@@ -347,7 +368,7 @@ async fn serve(target: &Target) -> (Kill, String) {
 }
 
 /// [`serve`] with extra settings.
-async fn serve_with(target: &Target, settings: &[(&str, &str)]) -> (Kill, String) {
+pub(crate) async fn serve_with(target: &Target, settings: &[(&str, &str)]) -> (Kill, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = Kill(
@@ -481,14 +502,21 @@ async fn run_backend(backend: Backend, label: &str) {
         &eob_tokens,
         &eob_path,
     );
-    // BENCH_QUICK=1: Patient read at 16 connections only, for quick comparisons while tuning.
+    // BENCH_QUICK=1: only the throughput rows (Patient and the EOB page
+    // against their ceilings at 16 and 64 connections), for comparisons
+    // while tuning; no 30,000-enrollee database.
     if std::env::var("BENCH_QUICK").as_deref() == Ok("1") {
-        let [ceiling, patient] = alternate([&ceiling_patient, &patient], 16).await;
-        println!(
-            "  => {:.0}% of the ceiling; peak memory {:.0} MB",
-            100.0 * patient.requests_per_second() / ceiling.requests_per_second(),
-            peak_rss_mb(server.0.id())
-        );
+        for connections in CONNECTION_COUNTS {
+            let [ceiling_patient, patient] =
+                alternate([&ceiling_patient, &patient], connections).await;
+            let [ceiling_eob, eob] = alternate([&ceiling_eob, &eob], connections).await;
+            println!(
+                "  => at {connections} conn: Patient at {:.0}% of its ceiling, EOB page at {:.0}%\n",
+                100.0 * patient.requests_per_second() / ceiling_patient.requests_per_second(),
+                100.0 * eob.requests_per_second() / ceiling_eob.requests_per_second()
+            );
+        }
+        println!("  => peak memory {:.0} MB", peak_rss_mb(server.0.id()));
         drop(server);
         target.remove().await;
         return;

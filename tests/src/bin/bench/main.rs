@@ -5,6 +5,7 @@
 //! cargo run --release -p portal-tests --bin bench -- refresh
 //! cargo build --release --bin portal --bin bench && target/release/bench fhir
 //! target/release/bench flood
+//! target/release/bench mixed
 //! ```
 //!
 //! Each runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set,
@@ -12,8 +13,10 @@
 //! process; `fhir` runs the `portal` binary as its own process (so its memory
 //! can be read) next to a second process that serves the same bytes from
 //! memory (the ceiling). `flood` measures Patient reads while sign-in
-//! attempts arrive, against the same `portal` binary.
+//! attempts arrive, and `mixed` 60 s of reads, refreshes and form posts
+//! together, against the same `portal` binary.
 mod fhir;
+mod mixed;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -55,6 +58,21 @@ impl Figures {
             elapsed: Duration::ZERO,
             latencies: Vec::new(),
         }
+    }
+
+    /// Counts one request of a run whose length is set afterwards.
+    pub fn add(&mut self, latency: Duration, ok: bool) {
+        self.requests += 1;
+        self.errors += usize::from(!ok);
+        self.latencies.push(latency);
+    }
+
+    pub fn set_elapsed(&mut self, elapsed: Duration) {
+        self.elapsed = elapsed;
+    }
+
+    pub fn errors(&self) -> usize {
+        self.errors
     }
 
     /// Pools another run's requests and latencies with these.
@@ -286,9 +304,10 @@ fn main() {
             }
             "fhir" => fhir::run().await,
             "flood" => fhir::run_flood().await,
+            "mixed" => mixed::run().await,
             "ceiling" => fhir::serve_ceiling().await,
             _ => {
-                eprintln!("usage: bench refresh | bench fhir | bench flood");
+                eprintln!("usage: bench refresh | bench fhir | bench flood | bench mixed");
                 std::process::exit(2);
             }
         }
