@@ -2,6 +2,7 @@
 mod access;
 mod account;
 mod admin;
+mod application_parts;
 mod apps;
 mod auth;
 mod campaigns;

@@ -5,7 +5,7 @@ use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
-use super::access::{server_upload_problem, DocumentAnalysis, DocumentUpload};
+use super::application_parts::{server_upload_problem, DocumentAnalysis, DocumentUpload};
 use crate::{
     api::{
         access::DocumentDto,

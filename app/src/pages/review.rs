@@ -8,7 +8,7 @@ use leptos::{
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
-use super::access::{AnswersSummary, DocumentAnalysis};
+use super::application_parts::{AnswersSummary, Changes, DocumentAnalysis};
 use crate::{
     api::{
         access::get_access_request,
@@ -282,7 +282,7 @@ fn Review() -> impl IntoView {
                             <button type="submit" class="button">{start_label}</button>
                         </ActionForm>
                     })}
-                    {(!a.changes.is_empty()).then(|| view! { <super::access::Changes changes=a.changes.clone()/> })}
+                    {(!a.changes.is_empty()).then(|| view! { <Changes changes=a.changes.clone()/> })}
                     <Checklist review=r.clone()/>
                     {r.can_request_changes.then(|| view! {
                         <section class="narrow" aria-labelledby="request-heading">

@@ -142,27 +142,47 @@ fn paths_in(text: &str, before: &[String], out: &mut Vec<Vec<String>>) {
     }
 }
 
-/// The modules of `krate` that `code` names: through `crate::…` paths and
-/// `use` trees, and, in a file directly under `src`, `super::…`.
-fn references(krate: &str, code: &str, top_level_file: bool) -> BTreeSet<String> {
-    let mut paths = Vec::new();
-    let mut prefixes = vec!["crate::"];
-    if top_level_file {
-        prefixes.push("super::");
+/// The module path of a file: `oauth::tokens` for `oauth/tokens.rs`,
+/// `oauth` for `oauth/mod.rs`.
+fn module_path(relative: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = relative
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
     }
-    for prefix in prefixes {
+    parts
+}
+
+/// The modules of `krate` that `code` (the file of module `path`) names:
+/// through `crate::…` paths and use trees, and `super::…` ones, which name
+/// a sibling of the file's module.
+fn references(krate: &str, code: &str, path: &[String]) -> BTreeSet<String> {
+    let mut paths = Vec::new();
+    let parent = &path[..path.len().saturating_sub(1)];
+    for (prefix, base) in [("crate::", &[][..]), ("super::", parent)] {
         let mut rest = code;
         while let Some(at) = rest.find(prefix) {
             let before = rest[..at].chars().next_back();
             rest = &rest[at + prefix.len()..];
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                continue; // `mycrate::`, not `crate::`
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue; // `mycrate::`, or `super::super::` seen from its second half
             }
-            paths_in(rest, &[], &mut paths);
+            let mut found = Vec::new();
+            paths_in(rest, &[], &mut found);
+            for mut segments in found {
+                let mut full = base.to_vec();
+                full.append(&mut segments);
+                full.truncate(2);
+                paths.push(full);
+            }
         }
     }
     paths
         .into_iter()
+        .filter(|segments| !segments.is_empty())
         .map(|segments| {
             let first = &segments[0];
             match segments.get(1) {
@@ -205,9 +225,8 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
                 continue;
             };
             let code = code_of(&std::fs::read_to_string(&file).expect("readable"));
-            let top_level_file = relative.components().count() == 1;
             let targets = graph.entry(from.clone()).or_default();
-            for to in references(krate, &code, top_level_file) {
+            for to in references(krate, &code, &module_path(relative)) {
                 // `app::pages` (its mod.rs) holds the router that names
                 // every page: that is the tree, not a dependency back.
                 let parent_of =
@@ -357,7 +376,7 @@ fn the_reader_finds_paths_the_way_rust_writes_them() {
     let code = code_of(
         "use crate::{oauth::{grants, scopes}, cache};\n// crate::mail is a comment\nlet s = \"crate::audit\";\nfn f() { crate::review::contacts::of(); mycrate::other(); }\n#[cfg(test)]\nmod tests { use crate::apps; }",
     );
-    let found = references("server", &code, false);
+    let found = references("server", &code, &["access".to_string()]);
     let expected: BTreeSet<String> = ["server::cache", "server::oauth", "server::review"]
         .into_iter()
         .map(String::from)
@@ -366,12 +385,19 @@ fn the_reader_finds_paths_the_way_rust_writes_them() {
     let app = references(
         "app",
         "use crate::pages::{review::Review, access};\nuse crate::api::AppError;",
-        false,
+        &["components".to_string()],
     );
     assert!(
         app.contains("app::pages::review") && app.contains("app::api"),
         "{app:?}"
     );
+    // `super::` in a page names a sibling page.
+    let sibling = references(
+        "app",
+        "let f = super::review::access_feedback(id);",
+        &["pages".to_string(), "access".to_string()],
+    );
+    assert_eq!(sibling, BTreeSet::from(["app::pages::review".to_string()]));
     let mut graph = BTreeMap::new();
     for (from, to) in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")] {
         graph
