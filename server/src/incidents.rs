@@ -153,7 +153,7 @@ async fn move_application(
         .one(db)
         .await?
     {
-        let from = access::state_of(&request);
+        let from = access::state_of(&request)?;
         if let Ok(to) = from.apply(transition) {
             access_request::Entity::update_many()
                 .col_expr(access_request::Column::State, Expr::value(to.as_str()))
@@ -432,6 +432,7 @@ pub async fn production_apps(
             .one(db)
             .await?
             .map(|r| access::state_of(&r))
+            .transpose()?
             .unwrap_or(AccessState::Live);
         out.push((app.id, app.name, state));
     }

@@ -336,8 +336,16 @@ async fn owned(
     }
 }
 
-pub(crate) fn state_of(request: &access_request::Model) -> AccessState {
-    AccessState::parse(&request.state).unwrap_or(AccessState::Draft)
+/// The stored state, parsed strictly: a value this code does not know (a
+/// newer version's, or a damaged row) is an error, never `Draft`, the one
+/// state in which the applicant may edit (issue 20).
+pub(crate) fn state_of(request: &access_request::Model) -> Result<AccessState, DbErr> {
+    AccessState::parse(&request.state).ok_or_else(|| {
+        DbErr::Custom(format!(
+            "access request {} has a state this version does not know: {:?}",
+            request.id, request.state
+        ))
+    })
 }
 
 pub(crate) async fn event(
@@ -590,7 +598,7 @@ pub async fn list_for_owner(
             id: r.id,
             application_id: r.application_id,
             app_name,
-            state: state_of(&r),
+            state: state_of(&r)?,
             current_version: r.current_version,
             updated_at: r.updated_at,
         });
@@ -715,7 +723,7 @@ pub async fn get(
         application_id: request.application_id,
         app_name,
         owner_id: request.owner_id,
-        state: state_of(&request),
+        state: state_of(&request)?,
         current_version: request.current_version,
         sections,
         documents: documents.into_iter().map(DocumentView::from_row).collect(),
@@ -745,7 +753,7 @@ pub async fn save_section(
     let json = serde_json::to_string(&answers).expect("strings serialize");
     let txn = crate::db::begin_write(db).await?;
     let request = owned(&txn, owner, id).await?;
-    let state = state_of(&request);
+    let state = state_of(&request)?;
     if !state.applicant_may_edit() {
         return Err(AccessError::NotEditable(state));
     }
@@ -847,7 +855,7 @@ pub async fn upload_document(
     now: DateTime<Utc>,
 ) -> Result<DocumentView, AccessError> {
     let request = owned(db, owner, id).await?;
-    let state = state_of(&request);
+    let state = state_of(&request)?;
     if !state.applicant_may_edit() {
         return Err(AccessError::NotEditable(state));
     }
@@ -857,7 +865,7 @@ pub async fn upload_document(
     let recorded = async {
         let txn = crate::db::begin_write(db).await?;
         let request = owned(&txn, owner, id).await?;
-        let state = state_of(&request);
+        let state = state_of(&request)?;
         if !state.applicant_may_edit() {
             return Err(AccessError::NotEditable(state));
         }
@@ -1006,7 +1014,7 @@ pub async fn submit(
     if request.current_version != expected_version {
         return Err(AccessError::AlreadySubmitted);
     }
-    let state = state_of(&request);
+    let state = state_of(&request)?;
     let next = state.apply(Transition::Submit).map_err(|_| {
         if state == AccessState::Submitted {
             AccessError::AlreadySubmitted
@@ -1177,7 +1185,7 @@ pub async fn status(
             .and_then(|answers| answers.get("data_access_type").cloned())
             .unwrap_or_else(|| "13-month".into());
     Ok(Status {
-        state: state_of(&request),
+        state: state_of(&request)?,
         current_version: request.current_version,
         demo_invited: request.demo_invited_at.is_some(),
         requested_access,
@@ -1232,6 +1240,39 @@ pub async fn timeline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_stored_state_is_an_error_not_an_editable_draft() {
+        let at = DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let stored = |state: &str| access_request::Model {
+            id: Uuid::from_u128(1),
+            application_id: Uuid::from_u128(2),
+            owner_id: Uuid::from_u128(3),
+            state: state.into(),
+            current_version: 1,
+            created_at: at,
+            updated_at: at,
+            submitted_at: None,
+            assignee_id: None,
+            first_response_due_at: None,
+            first_response_at: None,
+            demo_invited_at: None,
+            approved_data_access_type: None,
+            decided_at: None,
+            decision_reason: None,
+            production_app_id: None,
+            listing_approved_at: None,
+        };
+        for state in AccessState::ALL {
+            assert_eq!(state_of(&stored(state.as_str())), Ok(state));
+        }
+        for unknown in ["", "draft ", "Draft", "archived", "in-review"] {
+            let error = state_of(&stored(unknown)).unwrap_err();
+            assert!(error.to_string().contains("does not know"), "{error}");
+        }
+    }
 
     fn snapshot(version: i32, legal_name: &str, policy_sha: &str) -> Snapshot {
         let mut answers = BTreeMap::new();

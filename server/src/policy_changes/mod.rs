@@ -143,8 +143,14 @@ impl ChangeState {
     }
 }
 
-fn state_of(change: &policy_change::Model) -> ChangeState {
-    ChangeState::parse(&change.state).unwrap_or(ChangeState::Draft)
+/// The stored state, parsed strictly, as `access::state_of` does.
+fn state_of(change: &policy_change::Model) -> Result<ChangeState, DbErr> {
+    ChangeState::parse(&change.state).ok_or_else(|| {
+        DbErr::Custom(format!(
+            "policy change {} has a state this version does not know: {:?}",
+            change.id, change.state
+        ))
+    })
 }
 
 /// One submission and its answer.
@@ -323,7 +329,7 @@ async fn editable(
 ) -> Result<(policy_change::Model, access_request::Model), PolicyChangeError> {
     let change = find_change(db, id).await?;
     let request = owned_request(db, owner, change.request_id).await?;
-    let state = state_of(&change);
+    let state = state_of(&change)?;
     if !state.developer_may_edit() {
         return Err(PolicyChangeError::NotEditable(state));
     }
@@ -387,7 +393,7 @@ async fn view_of(
         proposed: proposed_documents(db, change.id).await?,
         app_name: crate::review::app_name(db, request).await?,
         owner_id: request.owner_id,
-        state: state_of(&change),
+        state: state_of(&change)?,
         id: change.id,
         request_id: change.request_id,
         enrollee_notice: change.enrollee_notice,
@@ -465,7 +471,7 @@ pub async fn for_app(
     Ok(AppChanges {
         request_id,
         app_name: crate::review::app_name(db, &request).await?,
-        live: access::state_of(&request) == AccessState::Live,
+        live: access::state_of(&request)? == AccessState::Live,
         approved: approved_documents(db, request_id).await?,
         changes,
     })
@@ -481,7 +487,7 @@ pub async fn start(
 ) -> Result<Uuid, PolicyChangeError> {
     let txn = crate::db::begin_write(db).await?;
     let request = owned_request(&txn, owner, request_id).await?;
-    if access::state_of(&request) != AccessState::Live {
+    if access::state_of(&request)? != AccessState::Live {
         return Err(PolicyChangeError::NotLive);
     }
     // A double click starts two of these at once. On PostgreSQL the second
@@ -717,7 +723,7 @@ pub async fn submit(
         );
     }
     errors.into_result().map_err(PolicyChangeError::Invalid)?;
-    let from = state_of(&change);
+    let from = state_of(&change)?;
     let moved = policy_change::Entity::update_many()
         .col_expr(
             policy_change::Column::State,
@@ -826,7 +832,7 @@ pub async fn withdraw(
     let txn = crate::db::begin_write(db).await?;
     let change = find_change(&txn, id).await?;
     owned_request(&txn, owner, change.request_id).await?;
-    let from = state_of(&change);
+    let from = state_of(&change)?;
     if !from.is_open() {
         return Err(PolicyChangeError::NotEditable(from));
     }
@@ -911,7 +917,7 @@ pub async fn review(
 ) -> Result<ReviewView, PolicyChangeError> {
     require_reviewer(reviewer)?;
     let (change, request) = readable(db, reviewer, id).await?;
-    if state_of(&change) == ChangeState::Draft {
+    if state_of(&change)? == ChangeState::Draft {
         return Err(PolicyChangeError::NotFound);
     }
     let change = view_of(db, change, &request).await?;
@@ -1026,7 +1032,7 @@ pub async fn decide(
         Err(crate::review::ReviewError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(PolicyChangeError::NotFound),
     }
-    let from = state_of(&change);
+    let from = state_of(&change)?;
     if from != ChangeState::Submitted {
         return Err(PolicyChangeError::NotEditable(from));
     }

@@ -103,7 +103,7 @@ pub async fn start(
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     if state != AccessState::PostApprovalSubmitted || request.listing_approved_at.is_none() {
         return Err(ProductionError::Refused(
             "Production credentials are handed over after the directory listing is approved."
@@ -340,7 +340,7 @@ pub async fn reissue(
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     let app_id = match (state, request.production_app_id) {
         (AccessState::CredentialsIssued | AccessState::Live, Some(app)) => app,
         _ => {
@@ -523,7 +523,7 @@ pub async fn reveal(
     row.updated_at = Set(now);
     row.update(&txn).await?;
     let request = access::find(&txn, link.request_id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     if state == AccessState::CredentialsIssued {
         listing::move_state(
             &txn,

@@ -171,7 +171,7 @@ pub(crate) async fn view(
     db: &impl ConnectionTrait,
     request: &access_request::Model,
 ) -> Result<ListingView, ProductionError> {
-    let state = access::state_of(request);
+    let state = access::state_of(request)?;
     if !has_listing(state) {
         return Err(ProductionError::Refused(
             "The directory listing comes after your application is approved.".into(),
@@ -333,7 +333,7 @@ pub async fn save(
     if request.owner_id != owner.id.0 {
         return Err(ProductionError::NotFound);
     }
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     if state != AccessState::Approved {
         return Err(ProductionError::Refused(format!(
             "The listing cannot be changed now: the application is {}.",

@@ -86,7 +86,7 @@ async fn decide(
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     let request = access::find(db, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     let transition = match decision {
         Decision::Approved { .. } => Transition::Approve,
         Decision::Denied { .. } => Transition::Deny,

@@ -238,7 +238,7 @@ pub async fn invite(
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     state.apply(Transition::ScheduleDemo)?;
     access_request::Entity::update_many()
         .col_expr(access_request::Column::DemoInvitedAt, Expr::value(now))
@@ -424,7 +424,7 @@ pub async fn book(
     if request.owner_id != owner.id.0 {
         return Err(ReviewError::NotFound.into());
     }
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     let existing = active_booking(&txn, id).await?;
     let re_review =
         state == AccessState::Live && crate::campaigns::demo_requested(&txn, id).await?;
@@ -558,7 +558,7 @@ pub async fn cancel(
     if !access::may_read(&request, actor) {
         return Err(ReviewError::NotFound);
     }
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     let next = after_demo(state, Transition::CancelDemo)?;
     let booking = active_booking(&txn, id)
         .await?
@@ -654,7 +654,7 @@ pub async fn record_outcome(
     let shared: Vec<&String> = notes.keys().filter(|k| shared.contains(*k)).collect();
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     let next = after_demo(state, Transition::RecordDemo)?;
     let booking = active_booking(&txn, id)
         .await?

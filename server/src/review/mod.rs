@@ -165,7 +165,7 @@ pub(crate) async fn latest_snapshot(
 
 /// Waiting for a response means submitted and not yet picked up.
 fn awaiting_response(r: &access_request::Model) -> bool {
-    r.first_response_at.is_none() && access::state_of(r) == AccessState::Submitted
+    r.first_response_at.is_none() && access::state_of(r).is_ok_and(|s| s == AccessState::Submitted)
 }
 
 /// The queue: every submitted application, filtered, sorted and paged.
@@ -204,7 +204,7 @@ pub async fn queue(
             id: r.id,
             app_name,
             organization,
-            state: access::state_of(&r),
+            state: access::state_of(&r)?,
             version: r.current_version,
             submitted_at: r.submitted_at,
             assignee: r.assignee_id.and_then(|id| names.get(&id).cloned()),
@@ -375,7 +375,7 @@ async fn assign(
 ) -> Result<AccessState, ReviewError> {
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     if state == AccessState::Draft {
         return Err(ReviewError::NotFound);
     }
@@ -501,7 +501,7 @@ pub async fn evaluate(
     errors.into_result().map_err(ReviewError::Invalid)?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     if !reviewable(state) {
         return Err(IllegalTransition {
             from: state,
@@ -585,7 +585,7 @@ pub async fn request_changes(
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request);
+    let state = access::state_of(&request)?;
     let next = state.apply(Transition::RequestChanges)?;
     let needed: Vec<ItemVerdict> = verdicts(&txn, id)
         .await?
@@ -699,7 +699,7 @@ pub async fn comment(
     let txn = crate::db::begin_write(db).await?;
     let request = access::find(&txn, id).await?;
     let is_reviewer = author.role.can_review();
-    if !access::may_read(&request, author) || access::state_of(&request) == AccessState::Draft {
+    if !access::may_read(&request, author) || access::state_of(&request)? == AccessState::Draft {
         return Err(ReviewError::NotFound);
     }
     if internal && !is_reviewer {
@@ -839,7 +839,7 @@ pub async fn requested_changes(
     if !access::may_read(&request, viewer) {
         return Err(ReviewError::NotFound);
     }
-    if access::state_of(&request) != AccessState::ChangesRequested {
+    if access::state_of(&request)? != AccessState::ChangesRequested {
         return Ok(vec![]);
     }
     Ok(verdicts(db, id)
@@ -883,7 +883,7 @@ pub async fn review_state(
 ) -> Result<ReviewState, ReviewError> {
     require_reviewer(reviewer)?;
     let request = access::find(db, id).await?;
-    if access::state_of(&request) == AccessState::Draft {
+    if access::state_of(&request)? == AccessState::Draft {
         return Err(ReviewError::NotFound);
     }
     let conflict =
@@ -929,7 +929,7 @@ pub async fn review_state(
             .map(|c| c.occurred_at),
     };
     Ok(ReviewState {
-        state: access::state_of(&request),
+        state: access::state_of(&request)?,
         assigned_to_viewer: request.assignee_id == Some(reviewer.id.0),
         assignee,
         overdue: due_at.is_some_and(|d| d < now),
