@@ -102,7 +102,7 @@ impl Running {
 
 /// Connects, migrates, and returns the shared state.
 pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
-    let db = server::db::connect_with(&settings.database_url, &settings.limits).await?;
+    let db = server::db::connect_with(&settings.database_url, &settings.limits.db).await?;
     server::db::migrate(&db).await?;
     Ok(AppState {
         db,

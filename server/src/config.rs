@@ -79,14 +79,12 @@ pub struct Limits {
     /// `MAX_CONCURRENT_REQUESTS_PER_IP`: in flight at once from one client
     /// address; default 32.
     pub max_in_flight_per_address: u32,
-    /// `DATABASE_MAX_CONNECTIONS`; default 8 on SQLite, 20 on PostgreSQL.
-    pub db_max_connections: Option<u32>,
+    /// `DATABASE_MAX_CONNECTIONS` (default 8 on SQLite, 20 on PostgreSQL),
     /// `DATABASE_ACQUIRE_TIMEOUT_MS`: the longest wait for a pooled
-    /// connection before a request is answered 503; default 2000.
-    pub db_acquire_timeout: Duration,
+    /// connection before a request is answered 503 (default 2000), and
     /// `DATABASE_STATEMENT_TIMEOUT_SECS` (PostgreSQL): the longest one
-    /// statement may run; 0 for none; default 30.
-    pub db_statement_timeout: Duration,
+    /// statement may run, 0 for none (default 30).
+    pub db: crate::db::PoolLimits,
     /// `SHUTDOWN_DELAY_MS`: after SIGTERM, how long `/readyz` answers 503
     /// while requests are still served, for the load balancer to notice; default 5000.
     pub shutdown_delay: Duration,
@@ -167,6 +165,7 @@ impl Settings {
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let pool_defaults = crate::db::PoolLimits::default();
         let bind_addr: SocketAddr = parse(&lookup, "PORTAL_ADDR", "127.0.0.1:3000")?;
         let database_url = lookup("DATABASE_URL").unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("portal.db").display())
@@ -226,20 +225,22 @@ impl Settings {
                 )?),
                 max_in_flight: parse(&lookup, "MAX_CONCURRENT_REQUESTS", "512")?,
                 max_in_flight_per_address: parse(&lookup, "MAX_CONCURRENT_REQUESTS_PER_IP", "32")?,
-                db_max_connections: match lookup("DATABASE_MAX_CONNECTIONS") {
-                    Some(_) => Some(parse(&lookup, "DATABASE_MAX_CONNECTIONS", "")?),
-                    None => None,
+                db: crate::db::PoolLimits {
+                    max_connections: match lookup("DATABASE_MAX_CONNECTIONS") {
+                        Some(_) => Some(parse(&lookup, "DATABASE_MAX_CONNECTIONS", "")?),
+                        None => None,
+                    },
+                    acquire_timeout: Duration::from_millis(parse(
+                        &lookup,
+                        "DATABASE_ACQUIRE_TIMEOUT_MS",
+                        &pool_defaults.acquire_timeout.as_millis().to_string(),
+                    )?),
+                    statement_timeout: Duration::from_secs(parse(
+                        &lookup,
+                        "DATABASE_STATEMENT_TIMEOUT_SECS",
+                        &pool_defaults.statement_timeout.as_secs().to_string(),
+                    )?),
                 },
-                db_acquire_timeout: Duration::from_millis(parse(
-                    &lookup,
-                    "DATABASE_ACQUIRE_TIMEOUT_MS",
-                    "2000",
-                )?),
-                db_statement_timeout: Duration::from_secs(parse(
-                    &lookup,
-                    "DATABASE_STATEMENT_TIMEOUT_SECS",
-                    "30",
-                )?),
                 shutdown_delay: Duration::from_millis(parse(&lookup, "SHUTDOWN_DELAY_MS", "5000")?),
                 shutdown_deadline: Duration::from_secs(parse(
                     &lookup,

@@ -8,21 +8,37 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-/// Opens a pool for `url` (`sqlite://…` or `postgres://…`) with the default limits.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let defaults = crate::Settings::from_lookup(|_| None)
-        .expect("the defaults are valid")
-        .limits;
-    connect_with(url, &defaults).await
+/// How big a pool is and how long its callers wait: set from `Settings`
+/// (`DATABASE_*`), defined here so that the database layer depends on no
+/// configuration module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolLimits {
+    /// Connections at most; `None` for 8 on SQLite, 20 on PostgreSQL.
+    pub max_connections: Option<u32>,
+    /// How long a request waits for a connection before it is answered 503
+    /// rather than queued for half a minute.
+    pub acquire_timeout: Duration,
+    /// On PostgreSQL, how long one statement may run (zero: no limit).
+    pub statement_timeout: Duration,
 }
 
-/// Opens a pool for `url` with `limits`: its size, how long a request waits
-/// for a connection (then it is answered 503 rather than queued for half a
-/// minute), and on PostgreSQL how long one statement may run.
-pub async fn connect_with(
-    url: &str,
-    limits: &crate::config::Limits,
-) -> Result<DatabaseConnection, DbErr> {
+impl Default for PoolLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            acquire_timeout: Duration::from_millis(2000),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Opens a pool for `url` (`sqlite://…` or `postgres://…`) with the default limits.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, &PoolLimits::default()).await
+}
+
+/// Opens a pool for `url` with `limits`.
+pub async fn connect_with(url: &str, limits: &PoolLimits) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or_default();
         if let Some(dir) = std::path::Path::new(file)
@@ -34,15 +50,15 @@ pub async fn connect_with(
         }
     }
     let mut options = ConnectOptions::new(url);
-    let statement_timeout = limits.db_statement_timeout.as_millis();
+    let statement_timeout = limits.statement_timeout.as_millis();
     options
         .max_connections(
             limits
-                .db_max_connections
+                .max_connections
                 .unwrap_or(if url.starts_with("sqlite") { 8 } else { 20 }),
         )
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(limits.db_acquire_timeout)
+        .acquire_timeout(limits.acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_postgres_opts(move |o| {
             if statement_timeout > 0 {
