@@ -18,8 +18,8 @@ use crate::{
     ids::{AccountId, Email, Role},
     mail::{self, templates},
     passwords,
-    second_factor::{self, SignInStage},
     secrets::Secret,
+    sign_in_stage::{self, SignInStage},
     validation::FieldErrors,
 };
 
@@ -374,7 +374,7 @@ async fn start_session(
     Ok(NewSession {
         token,
         expires_at,
-        stage: second_factor::stage_of(account, second_factor),
+        stage: sign_in_stage::stage_of(account, second_factor),
         user: CurrentUser::from_model(account),
     })
 }
@@ -719,7 +719,7 @@ pub async fn session_user(
     Ok(session_with_account(db, token, now)
         .await?
         .filter(|(session, account)| {
-            second_factor::stage_of(account, session.second_factor_at.is_some())
+            sign_in_stage::stage_of(account, session.second_factor_at.is_some())
                 == SignInStage::SignedIn
         })
         .map(|(_, account)| CurrentUser::from_model(&account)))

@@ -32,6 +32,7 @@ pub mod retention;
 pub mod review;
 pub mod second_factor;
 pub mod secrets;
+pub mod sign_in_stage;
 pub mod synthetic;
 pub mod telemetry;
 pub mod totp;

@@ -3,7 +3,8 @@
 //!
 //! Reviewers and admins must have it: their first sign-in sets it up, and a
 //! staff session that has not presented it is not signed in at all. For
-//! developers it is optional. The rule lives in [`stage`], and
+//! developers it is optional. The rule lives in [`stage`] (in
+//! [`crate::sign_in_stage`], below both this module and `accounts`), and
 //! [`crate::accounts::session_user`] accepts only [`SignInStage::SignedIn`]
 //! sessions, so no page or action can forget to check.
 //!
@@ -33,41 +34,14 @@ use crate::{
     validation::FieldErrors,
 };
 
+pub use crate::sign_in_stage::{stage, stage_of, SignInStage};
+
 /// Recovery codes issued at enrolment; each works once.
 pub const RECOVERY_CODES: usize = 10;
 /// How long a sign-in may wait at the second step before starting over.
 pub const SECOND_STEP_TTL: Duration = Duration::minutes(10);
 /// The issuer shown in authenticator apps.
 const ISSUER: &str = "Blue Button 2.0 API portal";
-
-/// Where a session stands between the password and being signed in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SignInStage {
-    SignedIn,
-    /// The account has an authenticator; the session must present a code.
-    NeedsCode,
-    /// Staff without an authenticator: the session must set one up.
-    NeedsEnrolment,
-}
-
-/// The rule, in one place.
-pub fn stage(role: Role, enrolled: bool, presented: bool) -> SignInStage {
-    match (presented, enrolled, role.can_review()) {
-        (true, _, _) => SignInStage::SignedIn,
-        (false, true, _) => SignInStage::NeedsCode,
-        (false, false, true) => SignInStage::NeedsEnrolment,
-        (false, false, false) => SignInStage::SignedIn,
-    }
-}
-
-/// [`stage`] for an account row and whether its session presented a factor.
-pub fn stage_of(account: &account::Model, presented: bool) -> SignInStage {
-    stage(
-        Role::parse(&account.role).unwrap_or(Role::Developer),
-        account.totp_enabled_at.is_some(),
-        presented,
-    )
-}
 
 /// A session part-way through signing in.
 #[derive(Clone, Debug)]
