@@ -278,6 +278,22 @@ async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16, serde_json
     (status, res.json().await.unwrap_or_default())
 }
 
+/// The authorization-code exchange of a confidential client, with PKCE.
+async fn exchange(app: &TestApp, web: &RegisteredApp, code: &str) -> (u16, serde_json::Value) {
+    token_request(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code_verifier", PKCE_VERIFIER),
+            ("code", code),
+            ("redirect_uri", &web.redirect_uri),
+            ("client_id", &web.client_id),
+            ("client_secret", &web.client_secret),
+        ],
+    )
+    .await
+}
+
 async fn fresh_code(
     app: &TestApp,
     registered: &RegisteredApp,
@@ -911,18 +927,7 @@ async fn revoking_on_the_connected_apps_page_ends_access_at_once(backend: Backen
     app.enrollees(0..2).await;
     let web = app.register(AppSpec::confidential("Revocable App")).await;
     let code = fresh_code(&app, &web, &[], "BBUser00001").await;
-    let (_, issued) = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code_verifier", PKCE_VERIFIER),
-            ("code", &code),
-            ("redirect_uri", &web.redirect_uri),
-            ("client_id", &web.client_id),
-            ("client_secret", &web.client_secret),
-        ],
-    )
-    .await;
+    let (_, issued) = exchange(&app, &web, &code).await;
     let access = issued["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&app, access).await.status(), 200);
 
@@ -1090,32 +1095,10 @@ async fn tokens_in_query_strings_are_refused_and_limits_are_announced(backend: B
     app.enrollees(0..2).await;
     let web = app.register(AppSpec::confidential("Busy App")).await;
     let code = fresh_code(&app, &web, &[], "BBUser00001").await;
-    let (_, issued) = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code_verifier", PKCE_VERIFIER),
-            ("code", &code),
-            ("redirect_uri", &web.redirect_uri),
-            ("client_id", &web.client_id),
-            ("client_secret", &web.client_secret),
-        ],
-    )
-    .await;
+    let (_, issued) = exchange(&app, &web, &code).await;
     let other = issued["access_token"].as_str().unwrap().to_string();
     let code = fresh_code(&app, &web, &[], "BBUser00000").await;
-    let (status, issued) = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code_verifier", PKCE_VERIFIER),
-            ("code", &code),
-            ("redirect_uri", &web.redirect_uri),
-            ("client_id", &web.client_id),
-            ("client_secret", &web.client_secret),
-        ],
-    )
-    .await;
+    let (status, issued) = exchange(&app, &web, &code).await;
     assert_eq!(status, 200);
     let access = issued["access_token"].as_str().unwrap();
 

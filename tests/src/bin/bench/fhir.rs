@@ -165,10 +165,15 @@ async fn wait_until_up(base: &str) {
 
 /// Peak resident memory of a process, in MB.
 pub(crate) fn peak_rss_mb(pid: u32) -> f64 {
+    memory_mb(pid, "VmHWM:")
+}
+
+/// A memory figure of `/proc/<pid>/status` (`VmHWM:`, `VmRSS:`), in MB.
+pub(crate) fn memory_mb(pid: u32, key: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(key))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)

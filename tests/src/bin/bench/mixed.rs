@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 
 use super::{
     backends,
-    fhir::{grants_for, load, peak_rss_mb, serve_with, Target, FIRST_LOAD},
+    fhir::{grants_for, load, memory_mb, peak_rss_mb, serve_with, Target, FIRST_LOAD},
     Figures,
 };
 
@@ -147,7 +147,7 @@ async fn run_backend(backend: Backend, label: &str) {
         "  => errors {} (target 0); p99 {:.1} ms; server memory now {:.0} MB, peak {:.0} MB",
         all.errors(),
         all.quantile(0.99).as_secs_f64() * 1000.0,
-        rss_mb(server.0.id()),
+        memory_mb(server.0.id(), "VmRSS:"),
         peak_rss_mb(server.0.id())
     );
     drop(server);
@@ -354,16 +354,4 @@ async fn drafts(url: &str, base: &str) -> (Vec<Developer>, Vec<String>) {
     }
     db.close().await.ok();
     (developers, applications)
-}
-
-/// Resident memory of a process now, in MB.
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }
