@@ -108,7 +108,8 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
         db,
         limits: Arc::new(server::RateLimits::from_settings(&settings)),
         access_log: Default::default(),
-        caches: Default::default(),
+        token_caches: Default::default(),
+        resource_caches: Default::default(),
         blobs: settings.blob_store(),
         sealing_key: settings.sealing_key()?,
         settings: Arc::new(settings),
@@ -169,12 +170,13 @@ pub fn router(state: AppState) -> Router {
         // statuses are set around all of them rather than in one handler.
         .layer(middleware::from_fn(server_fn_error_status))
         .with_state(portal);
-    let api = server::http::api_router()
+    let api = server::routes::api_router()
         .merge(crate::test_client::router())
         .with_state(state.clone());
     let limits = &state.settings.limits;
     // Uploads carry their own, larger body limit and a longer deadline.
     let uploads = server::access::http::router()
+        .merge(server::review::http::router())
         .merge(server::policy_changes::http::router())
         .with_state(state.clone())
         .layer(middleware::from_fn_with_state(

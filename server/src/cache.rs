@@ -1,9 +1,12 @@
-//! In-process caches that keep the database off the API's hot path, and the
-//! generation counters that keep them honest.
+//! A bounded in-process cache with a time-to-live, and the generation
+//! counter that keeps it honest. Generic: the caches themselves live with
+//! what they cache (`oauth::access::TokenCaches`, `fhir::caches`), and the
+//! generations they follow, with the one way to move them, in
+//! [`crate::invalidation`].
 //!
 //! Every cache entry remembers the generation current *before* its value was
-//! read from the database. Anything that can make a cached answer wrong bumps
-//! a generation *after* its transaction commits, so every entry read before
+//! read from the database. A change that can make a cached answer wrong moves
+//! the generation *after* its transaction commits, so every entry read before
 //! the change is refused from then on, in this process at once. Other copies
 //! of the server (behind a load balancer) see the change when their entries
 //! expire: after at most the cache's time-to-live.
@@ -17,70 +20,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Changes to who may read what: revocations, re-consent, deleted apps.
-pub static ACCESS: Generation = Generation::new();
-/// Changes to enrollees' data: new or changed claims, coverage, people.
-pub static DATA: Generation = Generation::new();
-/// For caches whose keys already name an immutable version of their value.
-pub static NEVER: Generation = Generation::new();
-
-/// The caches behind the data API.
-pub struct ApiCaches {
-    /// Resolved access tokens by environment and digest. Short-lived: this is how
-    /// long another copy of the server may keep accepting a token revoked elsewhere.
-    pub access: TtlCache<String, crate::oauth::access::AccessContext>,
-    /// Bearer tokens refused for good (unknown, expired, revoked), by
-    /// environment and digest, so that repeating one costs no database read.
-    /// Kept apart so that a flood of them cannot push valid tokens out.
-    pub refused_tokens: TtlCache<String, crate::oauth::access::AccessError>,
-    pub beneficiaries: TtlCache<uuid::Uuid, std::sync::Arc<crate::entities::beneficiary::Model>>,
-    pub coverages: TtlCache<uuid::Uuid, std::sync::Arc<Vec<crate::medicare::StoredCoverage>>>,
-    /// Each enrollee's claims (ids, types, dates), for searching and paging in memory.
-    pub claim_index: TtlCache<uuid::Uuid, std::sync::Arc<Vec<crate::medicare::ClaimRef>>>,
-    /// Rendered Patient JSON by (FHIR version, beneficiary).
-    pub patients: TtlCache<(crate::fhir::FhirVersion, uuid::Uuid), std::sync::Arc<str>>,
-    /// Rendered ExplanationOfBenefit JSON by (FHIR version, claim row, lastUpdated in ms).
-    pub rendered: TtlCache<(crate::fhir::FhirVersion, i64, i64), std::sync::Arc<str>>,
-}
-
-impl ApiCaches {
-    /// Each cache's name, hits and misses, for `/metrics`.
-    pub fn counts(&self) -> Vec<(&'static str, u64, u64)> {
-        [
-            ("access", self.access.counts()),
-            ("refused_tokens", self.refused_tokens.counts()),
-            ("beneficiaries", self.beneficiaries.counts()),
-            ("coverages", self.coverages.counts()),
-            ("claim_index", self.claim_index.counts()),
-            ("patients", self.patients.counts()),
-            ("rendered", self.rendered.counts()),
-        ]
-        .into_iter()
-        .map(|(name, (hits, misses))| (name, hits, misses))
-        .collect()
-    }
-}
-
-impl Default for ApiCaches {
-    fn default() -> Self {
-        const MB: usize = 1024 * 1024;
-        Self {
-            access: TtlCache::new(Duration::from_secs(1), &ACCESS, 8 * MB),
-            refused_tokens: TtlCache::new(Duration::from_secs(60), &NEVER, 2 * MB),
-            beneficiaries: TtlCache::new(Duration::from_secs(60), &DATA, 8 * MB),
-            coverages: TtlCache::new(Duration::from_secs(60), &DATA, 8 * MB),
-            claim_index: TtlCache::new(Duration::from_secs(10), &DATA, 16 * MB),
-            patients: TtlCache::new(Duration::from_secs(60), &DATA, 8 * MB),
-            rendered: TtlCache::new(Duration::from_secs(600), &NEVER, 32 * MB),
-        }
-    }
-}
-
 /// A process-wide change counter.
 pub struct Generation(AtomicU64);
 
 impl Generation {
-    const fn new() -> Self {
+    pub const fn new() -> Self {
         Self(AtomicU64::new(0))
     }
 
@@ -88,8 +32,9 @@ impl Generation {
         self.0.load(Ordering::Acquire)
     }
 
-    /// Call after the change has committed.
-    pub fn bump(&self) {
+    /// Call after the change has committed; outside tests, only
+    /// [`crate::invalidation::commit`] does.
+    pub(crate) fn bump(&self) {
         self.0.fetch_add(1, Ordering::AcqRel);
     }
 }

@@ -20,7 +20,9 @@ use crate::{
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, application, campaign_app, review_campaign},
     ids::Role,
-    incidents, mail,
+    incidents,
+    invalidation::{self, Stale},
+    mail,
     validation::FieldErrors,
 };
 
@@ -224,7 +226,7 @@ pub async fn start(
         mail::enqueue(
             &txn,
             mail::templates::application_update(
-                crate::review::contacts(&txn, &request).await?,
+                crate::access::snapshot::contacts(&txn, &request).await?,
                 name,
                 "Re-review required",
                 &paragraphs,
@@ -502,7 +504,7 @@ pub async fn attest(
         ),
     )
     .await?;
-    let name = crate::review::app_name(&txn, &request).await?;
+    let name = crate::access::snapshot::app_name(&txn, &request).await?;
     let mut paragraphs = vec![format!(
         "Thank you: {name} accepted terms of service version {} and re-attested every statement of {}.",
         campaign.terms_version, campaign.title
@@ -513,7 +515,7 @@ pub async fn attest(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::review::contacts(&txn, &request).await?,
+            crate::access::snapshot::contacts(&txn, &request).await?,
             &name,
             "Re-review complete",
             &paragraphs,
@@ -522,10 +524,7 @@ pub async fn attest(
         now,
     )
     .await?;
-    txn.commit().await?;
-    if lifted {
-        crate::cache::ACCESS.bump();
-    }
+    invalidation::commit(txn, lifted.then_some(Stale::Access)).await?;
     Ok(())
 }
 
@@ -601,12 +600,12 @@ pub async fn send_reminders(
             else {
                 continue;
             };
-            let name = crate::review::app_name(&txn, &request).await?;
+            let name = crate::access::snapshot::app_name(&txn, &request).await?;
             let days_left = (left.num_hours() + 23) / 24;
             mail::enqueue(
                 &txn,
                 mail::templates::application_update(
-                    crate::review::contacts(&txn, &request).await?,
+                    crate::access::snapshot::contacts(&txn, &request).await?,
                     &name,
                     &format!(
                         "Re-review due in {days_left} day{}",
@@ -695,10 +694,7 @@ pub async fn enforce_deadlines(
             ),
         )
         .await?;
-        txn.commit().await?;
-    }
-    if suspended > 0 {
-        crate::cache::ACCESS.bump();
+        invalidation::commit(txn, (!missing.is_empty()).then_some(Stale::Access)).await?;
     }
     Ok(suspended)
 }

@@ -78,6 +78,22 @@ pub async fn connect_with(url: &str, limits: &PoolLimits) -> Result<DatabaseConn
     Database::connect(options).await
 }
 
+/// A fresh, migrated SQLite database in memory, for unit tests of the SQL
+/// layer. One connection, since each in-memory connection is a database of
+/// its own; foreign keys are off, so a test inserts only the rows it is about.
+#[cfg(test)]
+pub(crate) async fn in_memory() -> DatabaseConnection {
+    let mut options = ConnectOptions::new("sqlite::memory:");
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| o.foreign_keys(false));
+    let db = Database::connect(options).await.expect("in-memory SQLite");
+    migrate(&db).await.expect("migrations");
+    db
+}
+
 /// True when `error` says the database could not be reached in time (no
 /// connection free within the acquire timeout, none could be opened, or the
 /// one in use was cut), rather than that a statement was wrong: callers answer 503, try again,

@@ -5,7 +5,8 @@
 //!
 //! A suspension is checked wherever an app acts: resolving an access token
 //! (`oauth::access::resolve`), authenticating at the token endpoint, and the
-//! authorization screen.
+//! authorization screen. They ask [`crate::suspensions`], which sits below
+//! OAuth, so that OAuth does not depend on this module.
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
@@ -14,12 +15,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    access::{self, AccessState, Transition},
+    access::{self, AccessState, Transition, TransitionError},
     accounts::CurrentUser,
-    apps::Environment,
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, application, data_access_grant, suspension},
+    environment::Environment,
     ids::Role,
+    invalidation::{self, Stale},
     mail,
     validation::FieldErrors,
 };
@@ -60,25 +62,6 @@ fn require_admin(user: &CurrentUser) -> Result<(), IncidentError> {
     } else {
         Err(IncidentError::Forbidden)
     }
-}
-
-/// Why `app` may not use the API of `environment` now, if it may not.
-pub async fn active_reason(
-    db: &impl ConnectionTrait,
-    app: Uuid,
-    environment: Environment,
-) -> Result<Option<String>, DbErr> {
-    let mut applies = Condition::any().add(suspension::Column::ApplicationId.eq(app));
-    if environment == Environment::Production {
-        applies = applies.add(suspension::Column::ApplicationId.is_null());
-    }
-    Ok(suspension::Entity::find()
-        .filter(suspension::Column::LiftedAt.is_null())
-        .filter(applies)
-        .order_by_asc(suspension::Column::CreatedAt)
-        .one(db)
-        .await?
-        .map(|s| s.reason))
 }
 
 /// Every active suspension, oldest first.
@@ -154,14 +137,11 @@ async fn move_application(
         .await?
     {
         let from = access::state_of(&request)?;
-        if let Ok(to) = from.apply(transition) {
-            access_request::Entity::update_many()
-                .col_expr(access_request::Column::State, Expr::value(to.as_str()))
-                .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-                .filter(access_request::Column::Id.eq(request.id))
-                .filter(access_request::Column::State.eq(from.as_str()))
-                .exec(db)
-                .await?;
+        // Only a live app is suspended, and only a suspended one reinstated;
+        // an application elsewhere in its life (or moved meanwhile) stays.
+        match access::transition(db, request.id, from, transition, now, |u| u).await {
+            Ok(_) | Err(TransitionError::Illegal(_) | TransitionError::Raced { .. }) => {}
+            Err(TransitionError::Db(e)) => return Err(e),
         }
     }
     Ok(())
@@ -327,8 +307,7 @@ pub async fn suspend(
         )
         .await?;
     }
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(id)
 }
 
@@ -367,8 +346,7 @@ pub async fn restore(
         )
         .await?;
     }
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(())
 }
 
@@ -411,8 +389,7 @@ pub async fn force_reauthentication(
         .after(serde_json::json!({ "applications": ids, "grants_ended": grants, "tokens_revoked": tokens })),
     )
     .await?;
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(grants)
 }
 
@@ -463,7 +440,7 @@ async fn contacts_of(
             .one(db)
             .await?
         {
-            out.extend(crate::review::contacts(db, &request).await?);
+            out.extend(crate::access::snapshot::contacts(db, &request).await?);
         }
     }
     let mut seen = std::collections::BTreeSet::new();

@@ -15,10 +15,12 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod entities;
+pub mod environment;
 pub mod fhir;
 pub mod http;
 pub mod ids;
 pub mod incidents;
+pub mod invalidation;
 pub mod jobs;
 pub mod mail;
 pub mod medicare;
@@ -30,9 +32,11 @@ pub mod policy_changes;
 pub mod production;
 pub mod retention;
 pub mod review;
+pub mod routes;
 pub mod second_factor;
 pub mod secrets;
 pub mod sign_in_stage;
+pub mod suspensions;
 pub mod synthetic;
 pub mod telemetry;
 pub mod totp;
@@ -58,8 +62,10 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Where API handlers record each response (written in batches).
     pub access_log: access_log::AccessLog,
-    /// Keeps token checks and enrollees' data off the database on the hot path.
-    pub caches: Arc<cache::ApiCaches>,
+    /// Keeps token checks off the database on the hot path.
+    pub token_caches: Arc<oauth::access::TokenCaches>,
+    /// Keeps enrollees' data and rendered resources off the database.
+    pub resource_caches: Arc<fhir::caches::ResourceCaches>,
     /// Uploaded files (policy PDFs), named by SHA-256.
     pub blobs: blobs::BlobStore,
     /// Seals the secrets that cannot be hashed (TOTP).

@@ -69,6 +69,15 @@ pub fn is_plausible_date(date: chrono::NaiveDate) -> bool {
     (1900..=9999).contains(&date.year())
 }
 
+/// A phone number: 7 to 20 digits and nothing but spaces, `+-().x` around them.
+pub fn is_phone(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().x".contains(c));
+    (7..=20).contains(&digits) && allowed && phone.len() <= 40
+}
+
 pub fn is_https_link(raw: &str) -> bool {
     url::Url::parse(raw.trim()).is_ok_and(|url| {
         url.scheme() == "https"

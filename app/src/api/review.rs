@@ -136,6 +136,9 @@ fn review_error(error: server::review::ReviewError) -> AppError {
             "That is not possible while the application is {}; reload the page to see where it stands.",
             e.from.label().to_lowercase()
         )),
+        ReviewError::Raced => AppError::Message(
+            "Someone else changed the application at the same moment; reload the page to see where it stands.".into(),
+        ),
         ReviewError::Conflict(c) => AppError::Message(c.to_string()),
         ReviewError::Db(e) => database(e),
     }
@@ -578,7 +581,7 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
         re_review_demo,
         booking: booking.map(|b| BookingDto {
             slot: slot_dto(b.slot),
-            status: b.status,
+            status: b.status.as_str().into(),
             outcome: b.outcome.map(|o| o.label().to_string()),
             notes: server::review::demos::DEMO_TOPICS
                 .iter()

@@ -461,7 +461,7 @@ fn check(kind: Kind, value: &str) -> Result<(), String> {
                 None => Ok(()),
             }
         }
-        Kind::Phone if !crate::apps::phone_is_valid(value) => {
+        Kind::Phone if !crate::validation::is_phone(value) => {
             Err("Enter a phone number, like +1 410-555-0100.".into())
         }
         Kind::Url => {

@@ -26,7 +26,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/access/{id}/documents/{kind}", post(upload))
         .route("/access/documents/{id}", get(download))
-        .route("/access/letters/{id}", get(download_letter))
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_CAP))
 }
@@ -199,31 +198,6 @@ pub(crate) fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
-}
-
-/// A decision letter, for the applicant or a reviewer.
-async fn download_letter(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    parts: Parts,
-) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let Some(user) = signed_in(&state, &parts.headers).await else {
-        return Redirect::to("/login").into_response();
-    };
-    let ctx = user.audit(meta_from_parts(&parts));
-    let now = state.clock.now();
-    match crate::review::decisions::letter_file(&state.db, &state.blobs, &ctx, &user, id, now).await
-    {
-        Ok((filename, bytes)) => pdf_response(&filename, bytes),
-        Err(crate::review::ReviewError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "letter download failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    }
 }
 
 async fn download(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> Response {

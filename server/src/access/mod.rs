@@ -7,8 +7,10 @@ pub mod analysis;
 pub mod document;
 pub mod form;
 pub mod http;
+pub mod snapshot;
 pub mod state;
 pub mod summary;
+pub mod transition;
 
 use std::collections::BTreeMap;
 
@@ -23,7 +25,9 @@ use uuid::Uuid;
 pub use analysis::Analysis;
 pub use document::{DocumentError, DocumentKind};
 pub use form::{Answers, Missing};
+pub use snapshot::{diff, Attestation, Change, Snapshot};
 pub use state::{AccessState, IllegalTransition, Transition, WaitingOn};
+pub use transition::{transition, update_in_state, TransitionError};
 
 use crate::{
     accounts::CurrentUser,
@@ -212,100 +216,6 @@ pub struct DocumentRef {
     pub sha256: String,
     pub size_bytes: i64,
     pub page_count: i32,
-}
-
-/// Who attested, at submission, that the terms of service are read and met.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attestation {
-    pub name: String,
-    pub title: String,
-    pub accepted: bool,
-}
-
-/// A submitted version, exactly as submitted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub version: i32,
-    pub submitted_at: DateTime<Utc>,
-    pub app_name: String,
-    /// Section key → answers.
-    pub answers: BTreeMap<String, Answers>,
-    pub documents: Vec<DocumentRef>,
-    pub attestation: Attestation,
-}
-
-impl Snapshot {
-    /// Everyone who hears about the application: the point of contact, the
-    /// further contacts and the applicant's own address, each once.
-    pub fn contacts(&self, applicant_email: &str) -> Vec<String> {
-        let mut out = vec![self.answer("organization", "contact_email").to_string()];
-        out.extend(
-            self.answer("organization", "other_contacts")
-                .lines()
-                .map(str::to_string),
-        );
-        out.push(applicant_email.to_string());
-        let mut seen = std::collections::BTreeSet::new();
-        out.retain(|c| !c.is_empty() && seen.insert(c.to_lowercase()));
-        out
-    }
-
-    pub fn answer(&self, section: &str, field: &str) -> &str {
-        self.answers
-            .get(section)
-            .and_then(|a| a.get(field))
-            .map(String::as_str)
-            .unwrap_or("")
-    }
-}
-
-/// One difference between two versions.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    pub section: String,
-    pub label: String,
-    pub before: String,
-    pub after: String,
-}
-
-/// What changed from `old` to `new`: answers field by field, then documents.
-pub fn diff(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
-    let mut changes = Vec::new();
-    for section in form::sections() {
-        for field in section.fields {
-            let (before, after) = (
-                old.answer(section.key, field.key),
-                new.answer(section.key, field.key),
-            );
-            if before != after {
-                changes.push(Change {
-                    section: section.title.to_string(),
-                    label: field.label.to_string(),
-                    before: before.to_string(),
-                    after: after.to_string(),
-                });
-            }
-        }
-    }
-    for kind in DocumentKind::ALL {
-        let find = |s: &Snapshot| {
-            s.documents
-                .iter()
-                .find(|d| d.kind == kind.as_str())
-                .map(|d| format!("{} (SHA-256 {})", d.filename, d.sha256))
-                .unwrap_or_default()
-        };
-        let (before, after) = (find(old), find(new));
-        if before != after {
-            changes.push(Change {
-                section: "Documents".into(),
-                label: kind.label().into(),
-                before,
-                after,
-            });
-        }
-    }
-    changes
 }
 
 pub(crate) fn may_read(request: &access_request::Model, viewer: &CurrentUser) -> bool {
@@ -1051,32 +961,32 @@ pub async fn submit(
             .collect(),
         attestation,
     };
-    let moved = access_request::Entity::update_many()
-        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-        .col_expr(access_request::Column::CurrentVersion, Expr::value(version))
-        .col_expr(access_request::Column::SubmittedAt, Expr::value(now))
-        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-        // Each submission waits for a response within 24 US federal business hours.
-        .col_expr(
-            access_request::Column::FirstResponseDueAt,
-            Expr::value(
-                crate::calendar::closures::calendar(&txn)
-                    .await?
-                    .add_business_hours(now, FIRST_RESPONSE_HOURS),
-            ),
-        )
-        .col_expr(
-            access_request::Column::FirstResponseAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(access_request::Column::Id.eq(id))
-        .filter(access_request::Column::CurrentVersion.eq(expected_version))
-        .filter(access_request::Column::State.eq(state.as_str()))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(AccessError::AlreadySubmitted);
-    }
+    // Each submission waits for a response within 24 US federal business hours.
+    let response_due = crate::calendar::closures::calendar(&txn)
+        .await?
+        .add_business_hours(now, FIRST_RESPONSE_HOURS);
+    transition(&txn, id, state, Transition::Submit, now, |update| {
+        update
+            .col_expr(access_request::Column::CurrentVersion, Expr::value(version))
+            .col_expr(access_request::Column::SubmittedAt, Expr::value(now))
+            .col_expr(
+                access_request::Column::FirstResponseDueAt,
+                Expr::value(response_due),
+            )
+            .col_expr(
+                access_request::Column::FirstResponseAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(access_request::Column::CurrentVersion.eq(expected_version))
+    })
+    .await
+    .map_err(|e| match e {
+        TransitionError::Db(e) => AccessError::Db(e),
+        // Checked above; only another submit of this version gets here.
+        TransitionError::Illegal(_) | TransitionError::Raced { .. } => {
+            AccessError::AlreadySubmitted
+        }
+    })?;
     access_request_version::ActiveModel {
         request_id: Set(id),
         version: Set(version),

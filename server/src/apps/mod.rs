@@ -3,7 +3,6 @@
 //! app id, so one developer can never reach another's app.
 pub mod http;
 pub mod logo;
-pub mod redirect_uri;
 
 use chrono::{DateTime, Utc};
 use rand::{distributions::Alphanumeric, Rng};
@@ -16,7 +15,11 @@ use sha2::Digest;
 use uuid::Uuid;
 use validator::Validate;
 
-pub use redirect_uri::{Environment, RedirectUri};
+pub use crate::{
+    environment::Environment,
+    invalidation::{self, Stale},
+    oauth::redirect_uri::{self, RedirectUri},
+};
 
 use crate::{
     accounts::CurrentUser,
@@ -200,17 +203,8 @@ fn snapshot(m: &application::Model) -> serde_json::Value {
     })
 }
 
-/// A phone number: 7 to 20 digits and nothing but spaces, `+-().x` around them.
-pub fn phone_is_valid(phone: &str) -> bool {
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    let allowed = phone
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().x".contains(c));
-    (7..=20).contains(&digits) && allowed && phone.len() <= 40
-}
-
 fn check_phone(errors: &mut FieldErrors, phone: &str) {
-    if !phone_is_valid(phone) {
+    if !crate::validation::is_phone(phone) {
         errors.add(
             "support_phone",
             "Enter a phone number, like +1 410-555-0100.",
@@ -649,8 +643,7 @@ pub async fn delete(
             ),
     )
     .await?;
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(())
 }
 

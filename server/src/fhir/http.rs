@@ -18,9 +18,9 @@ use super::{
     Query, SearchContext,
 };
 use crate::{
-    apps::Environment,
     beneficiaries,
     entities::beneficiary as beneficiary_row,
+    environment::Environment,
     http::{client_address::ForwardedOrigin, rate_limit::Verdict},
     ids::BeneficiaryId,
     medicare::{self, ClaimRef, StoredCoverage},
@@ -254,17 +254,17 @@ async fn beneficiary(
     state: &AppState,
     id: BeneficiaryId,
 ) -> Result<Arc<beneficiary_row::Model>, FhirError> {
-    if let Some(found) = state.caches.beneficiaries.get(&id.0) {
+    if let Some(found) = state.resource_caches.beneficiaries.get(&id.0) {
         return Ok(found);
     }
-    let generation = state.caches.beneficiaries.generation();
+    let generation = state.resource_caches.beneficiaries.generation();
     let found = Arc::new(
         beneficiaries::get(&state.db, id)
             .await?
             .ok_or_else(FhirError::unavailable)?,
     );
     state
-        .caches
+        .resource_caches
         .beneficiaries
         .insert(id.0, found.clone(), generation, 1024);
     Ok(found)
@@ -274,27 +274,27 @@ async fn coverages(
     state: &AppState,
     id: BeneficiaryId,
 ) -> Result<Arc<Vec<StoredCoverage>>, FhirError> {
-    if let Some(found) = state.caches.coverages.get(&id.0) {
+    if let Some(found) = state.resource_caches.coverages.get(&id.0) {
         return Ok(found);
     }
-    let generation = state.caches.coverages.generation();
+    let generation = state.resource_caches.coverages.generation();
     let found = Arc::new(medicare::coverages(&state.db, id).await?);
     state
-        .caches
+        .resource_caches
         .coverages
         .insert(id.0, found.clone(), generation, 4096);
     Ok(found)
 }
 
 async fn claim_index(state: &AppState, id: BeneficiaryId) -> Result<Arc<Vec<ClaimRef>>, FhirError> {
-    if let Some(found) = state.caches.claim_index.get(&id.0) {
+    if let Some(found) = state.resource_caches.claim_index.get(&id.0) {
         return Ok(found);
     }
-    let generation = state.caches.claim_index.generation();
+    let generation = state.resource_caches.claim_index.generation();
     let found = Arc::new(medicare::claim_index(&state.db, id).await?);
     let bytes = found.len() * 96 + 64;
     state
-        .caches
+        .resource_caches
         .claim_index
         .insert(id.0, found.clone(), generation, bytes);
     Ok(found)
@@ -312,7 +312,7 @@ async fn rendered_claims(
     let key = |c: &ClaimRef| (version, c.row_id, c.last_updated.timestamp_millis());
     let mut out: Vec<Option<Arc<str>>> = claims
         .iter()
-        .map(|c| state.caches.rendered.get(&key(c)))
+        .map(|c| state.resource_caches.rendered.get(&key(c)))
         .collect();
     let missing: Vec<i64> = claims
         .iter()
@@ -321,7 +321,7 @@ async fn rendered_claims(
         .map(|(c, _)| c.row_id)
         .collect();
     if !missing.is_empty() {
-        let generation = state.caches.rendered.generation();
+        let generation = state.resource_caches.rendered.generation();
         let loaded = medicare::claims_by_rows(&state.db, beneficiary, &missing).await?;
         for (row_id, stored) in loaded {
             let text: Arc<str> = Arc::from(
@@ -332,7 +332,7 @@ async fn rendered_claims(
             );
             let k = (version, row_id, stored.last_updated.timestamp_millis());
             state
-                .caches
+                .resource_caches
                 .rendered
                 .insert(k, text.clone(), generation, text.len());
             if let Some(slot) = claims.iter().position(|c| key(c) == k) {
@@ -403,19 +403,19 @@ async fn answer(
                     return Err(not_found());
                 }
                 let key = (version, access.beneficiary.0);
-                if let Some(text) = state.caches.patients.get(&key) {
+                if let Some(text) = state.resource_caches.patients.get(&key) {
                     return Ok(Answer {
                         body: Body::Text(text.to_string()),
                         count: 1,
                     });
                 }
-                let generation = state.caches.patients.generation();
+                let generation = state.resource_caches.patients.generation();
                 let bene = beneficiary(state, access.beneficiary).await?;
                 let text: Arc<str> = Arc::from(
                     serde_json::to_string(&resources::patient(version, &bene)).expect("JSON"),
                 );
                 state
-                    .caches
+                    .resource_caches
                     .patients
                     .insert(key, text.clone(), generation, text.len());
                 return Ok(Answer {

@@ -2,6 +2,7 @@
 //! and STU3 under `/v1`, over the same data. Search parameters are parsed
 //! here into typed values (malformed ones are an OperationOutcome, unknown
 //! ones are ignored); bundles always carry absolute paging links.
+pub mod caches;
 pub mod capability;
 pub mod http;
 pub mod resources;

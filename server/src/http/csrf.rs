@@ -28,7 +28,7 @@ const EXEMPT_PREFIXES: &[&str] = &[
 
 /// The path within its environment: production's API sits under `/production`.
 fn api_path(path: &str) -> &str {
-    path.strip_prefix(crate::apps::Environment::Production.path_prefix())
+    path.strip_prefix(crate::environment::Environment::Production.path_prefix())
         .unwrap_or(path)
 }
 

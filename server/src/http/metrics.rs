@@ -126,7 +126,8 @@ async fn levels(state: &AppState) -> Vec<Gauge> {
             },
         )],
     });
-    let caches = state.caches.counts();
+    let mut caches = state.token_caches.counts();
+    caches.extend(state.resource_caches.counts());
     for (name, help, pick) in [
         (
             "portal_cache_hits_total",

@@ -16,6 +16,7 @@ use crate::{
     audit::{self, AuditContext, AuditRecord},
     beneficiaries::new_subject,
     entities::{beneficiary, claim, coverage, crosswalk, identity_user},
+    invalidation::{self, Stale},
     passwords,
     synthetic::{
         self,
@@ -221,7 +222,7 @@ pub async fn load_synthetic(
         insert_all(&txn, rows.walks).await?;
         insert_all(&txn, rows.coverages).await?;
         insert_all(&txn, rows.claims).await?;
-        txn.commit().await?;
+        invalidation::commit(txn, Some(Stale::Data)).await?;
     }
     if report.created > 0 {
         let txn = crate::db::begin_write(db).await?;
@@ -243,7 +244,6 @@ pub async fn load_synthetic(
         txn.commit().await?;
         settle(db).await?;
     }
-    crate::cache::DATA.bump();
     Ok(report)
 }
 
@@ -359,7 +359,6 @@ pub async fn refresh(
         },
     )
     .await?;
-    txn.commit().await?;
-    crate::cache::DATA.bump();
+    invalidation::commit(txn, Some(Stale::Data)).await?;
     Ok(report)
 }

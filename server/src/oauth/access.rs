@@ -2,15 +2,19 @@
 //!
 //! Every data path downstream is keyed on [`AccessContext::beneficiary`], the
 //! token's own beneficiary, never on an id taken from the URL.
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use super::scopes::{Scope, ScopeSet};
 use crate::{
-    apps::Environment,
+    cache::TtlCache,
     entities::{access_token, application, beneficiary, data_access_grant},
+    environment::Environment,
     ids::{ApplicationId, BeneficiaryId, PatientId},
+    invalidation,
     secrets::Secret,
 };
 
@@ -32,6 +36,40 @@ pub struct AccessContext {
 impl AccessContext {
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.contains(scope)
+    }
+}
+
+/// Token checks kept off the database on the API's hot path.
+pub struct TokenCaches {
+    /// Resolved access tokens by environment and digest. Short-lived: this is how
+    /// long another copy of the server may keep accepting a token revoked elsewhere.
+    pub access: TtlCache<String, AccessContext>,
+    /// Bearer tokens refused for good (unknown, expired, revoked), by
+    /// environment and digest, so that repeating one costs no database read.
+    /// Kept apart so that a flood of them cannot push valid tokens out.
+    pub refused_tokens: TtlCache<String, AccessError>,
+}
+
+impl TokenCaches {
+    /// Each cache's name, hits and misses, for `/metrics`.
+    pub fn counts(&self) -> Vec<(&'static str, u64, u64)> {
+        [
+            ("access", self.access.counts()),
+            ("refused_tokens", self.refused_tokens.counts()),
+        ]
+        .into_iter()
+        .map(|(name, (hits, misses))| (name, hits, misses))
+        .collect()
+    }
+}
+
+impl Default for TokenCaches {
+    fn default() -> Self {
+        const MB: usize = 1024 * 1024;
+        Self {
+            access: TtlCache::new(Duration::from_secs(1), &invalidation::ACCESS, 8 * MB),
+            refused_tokens: TtlCache::new(Duration::from_secs(60), &invalidation::NEVER, 2 * MB),
+        }
     }
 }
 
@@ -189,7 +227,8 @@ pub async fn resolve(
     if id("grant_beneficiary")? != beneficiary_id || id("grant_application")? != application_id {
         return Err(AccessError::Invalid);
     }
-    if let Some(reason) = crate::incidents::active_reason(db, application_id, environment).await? {
+    if let Some(reason) = crate::suspensions::active_reason(db, application_id, environment).await?
+    {
         return Err(AccessError::Suspended(reason));
     }
     Ok(AccessContext {

@@ -17,11 +17,12 @@ use super::{
     tokens, ApiVersion, ErrorCode, OAuthError,
 };
 use crate::{
-    apps::Environment,
     audit::{self, AuditContext, AuditRecord},
     beneficiaries::SignedInBeneficiary,
     entities::{authorization_code, authorization_request},
+    environment::Environment,
     ids::ApplicationId,
+    invalidation::{self, Stale},
     secrets::Secret,
 };
 
@@ -122,7 +123,7 @@ pub async fn begin(
             format!("No app with the client id you were sent here with is registered in the {} environment. Go back to the app and contact its support.", environment.as_str()),
         ));
     };
-    if crate::incidents::active_reason(db, app.id.0, environment)
+    if crate::suspensions::active_reason(db, app.id.0, environment)
         .await?
         .is_some()
     {
@@ -483,9 +484,8 @@ pub async fn decide(
         }
         redirect_with(&request.redirect_uri, &params, false)
     };
-    txn.commit().await?;
     // Consent replaced any earlier grant of this enrollee to this app, and its tokens.
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(target)
 }
 

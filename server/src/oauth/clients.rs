@@ -7,10 +7,11 @@ use subtle::ConstantTimeEq;
 
 use super::{grants::DataAccessType, scopes::ScopeSet, OAuthError};
 use crate::{
-    apps::{Environment, RedirectUri},
     audit::{self, AuditContext, AuditRecord},
     entities::application,
+    environment::Environment,
     ids::ApplicationId,
+    oauth::redirect_uri::RedirectUri,
     secrets::Secret,
 };
 
@@ -209,7 +210,7 @@ pub async fn authenticate(
     };
     match (failure, client) {
         (None, Some(app)) => {
-            match crate::incidents::active_reason(db, app.id.0, environment).await? {
+            match crate::suspensions::active_reason(db, app.id.0, environment).await? {
                 Some(reason) => Err(OAuthError::new(
                     super::error::ErrorCode::UnauthorizedClient,
                     format!(

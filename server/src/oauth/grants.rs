@@ -14,6 +14,7 @@ use crate::{
     audit::{self, AuditContext, AuditRecord},
     entities::{access_token, application, data_access_grant, refresh_token},
     ids::{ApplicationId, BeneficiaryId},
+    invalidation::{self, Stale},
 };
 
 /// How long an app may read an enrollee's data after consent.
@@ -228,8 +229,7 @@ pub async fn revoke_by_beneficiary(
             .after(serde_json::json!({ "revoked_by": "beneficiary", "tokens_revoked": tokens })),
     )
     .await?;
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(true)
 }
 

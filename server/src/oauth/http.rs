@@ -22,9 +22,9 @@ use super::{
     tokens, ApiVersion, ErrorCode, OAuthError,
 };
 use crate::{
-    apps::Environment,
     audit::AuditContext,
     beneficiaries,
+    environment::Environment,
     http::{
         rate_limit::{network_of, Verdict},
         request::{client_ip, meta_from_parts},
@@ -573,7 +573,7 @@ pub async fn protect(
             .as_str()
     );
     let cached = state
-        .caches
+        .token_caches
         .access
         .get(&key)
         .filter(|c| c.valid_until.is_none_or(|end| end > now));
@@ -588,24 +588,24 @@ pub async fn protect(
                 );
                 return Err(Refusal::RateLimited(verdict));
             }
-            let refused = match state.caches.refused_tokens.get(&key) {
+            let refused = match state.token_caches.refused_tokens.get(&key) {
                 Some(error) => Err(error),
                 None => {
-                    let generation = state.caches.access.generation();
+                    let generation = state.token_caches.access.generation();
                     match access::resolve(&state.db, environment, token, now).await {
                         Ok(context) => {
                             state
-                                .caches
+                                .token_caches
                                 .access
                                 .insert(key, context.clone(), generation, 512);
                             Ok(context)
                         }
                         Err(error) => {
                             if error.is_final() {
-                                state.caches.refused_tokens.insert(
+                                state.token_caches.refused_tokens.insert(
                                     key,
                                     error.clone(),
-                                    state.caches.refused_tokens.generation(),
+                                    state.token_caches.refused_tokens.generation(),
                                     160,
                                 );
                             }

@@ -10,6 +10,7 @@ mod error;
 pub mod grants;
 pub mod http;
 pub mod pkce;
+pub mod redirect_uri;
 pub mod scopes;
 pub mod tokens;
 

@@ -17,11 +17,12 @@ use super::{
     OAuthError,
 };
 use crate::{
-    apps::Environment,
     audit::{self, AuditContext, AuditRecord},
     beneficiaries::{self, BeneficiaryRef},
     entities::{access_token, authorization_code, data_access_grant, refresh_token},
+    environment::Environment,
     ids::BeneficiaryId,
+    invalidation::{self, Stale},
     secrets::Secret,
 };
 
@@ -317,8 +318,7 @@ async fn code_replayed(
             .after(serde_json::json!({ "application_id": app.id, "tokens_revoked": revoked })),
     )
     .await?;
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(OAuthError::invalid_grant(
         "the authorization code was already used; every token issued from it has been revoked",
     ))
@@ -342,8 +342,7 @@ async fn refresh_reused(
             .after(serde_json::json!({ "application_id": app.id, "family": old.family_id, "tokens_revoked": revoked })),
     )
     .await?;
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(OAuthError::invalid_grant(
         "the refresh token was already used; every token of this authorization has been revoked",
     ))
@@ -483,8 +482,7 @@ pub async fn revoke(
             .after(serde_json::json!({ "application_id": app.id, "by": "client", "tokens_revoked": revoked })),
     )
     .await?;
-    txn.commit().await?;
-    crate::cache::ACCESS.bump();
+    invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(())
 }
 

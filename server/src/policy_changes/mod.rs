@@ -10,16 +10,17 @@
 //! else the ones approved with the production-access application.
 pub mod diff;
 pub mod http;
+pub mod state;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, UpdateMany,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use diff::{DiffLine, TextDiff};
+pub use state::{ChangeState, ChangeStep};
 
 use crate::{
     access::{
@@ -82,65 +83,48 @@ impl From<AccessError> for PolicyChangeError {
     }
 }
 
+/// Moves change `id` from `expected` by `step`, with the columns `also`
+/// adds, only if it is still `expected`: the one writer of the state column.
+/// A step the rule refuses, or a change moved meanwhile, writes nothing and is
+/// [`PolicyChangeError::NotEditable`] in the state the caller read.
+async fn transition(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    expected: ChangeState,
+    step: ChangeStep,
+    now: DateTime<Utc>,
+    also: impl FnOnce(UpdateMany<policy_change::Entity>) -> UpdateMany<policy_change::Entity>,
+) -> Result<ChangeState, PolicyChangeError> {
+    let next = expected
+        .apply(step)
+        .ok_or(PolicyChangeError::NotEditable(expected))?;
+    let mut update = policy_change::Entity::update_many()
+        .col_expr(policy_change::Column::State, Expr::value(next.as_str()))
+        .col_expr(policy_change::Column::UpdatedAt, Expr::value(now));
+    if !next.is_open() {
+        update = update.col_expr(
+            policy_change::Column::OpenFor,
+            Expr::value(Option::<Uuid>::None),
+        );
+    }
+    if next == ChangeState::Approved {
+        update = update.col_expr(policy_change::Column::ApprovedAt, Expr::value(now));
+    }
+    let moved = also(update)
+        .filter(policy_change::Column::Id.eq(id))
+        .filter(policy_change::Column::State.eq(expected.as_str()))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(PolicyChangeError::NotEditable(expected));
+    }
+    Ok(next)
+}
+
 fn invalid(field: &str, message: &str) -> PolicyChangeError {
     let mut errors = FieldErrors::new();
     errors.add(field, message);
     PolicyChangeError::Invalid(errors)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ChangeState {
-    Draft,
-    Submitted,
-    ChangesRequested,
-    Approved,
-    Withdrawn,
-}
-
-impl ChangeState {
-    const ALL: [ChangeState; 5] = [
-        ChangeState::Draft,
-        ChangeState::Submitted,
-        ChangeState::ChangesRequested,
-        ChangeState::Approved,
-        ChangeState::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeState::Draft => "draft",
-            ChangeState::Submitted => "submitted",
-            ChangeState::ChangesRequested => "changes_requested",
-            ChangeState::Approved => "approved",
-            ChangeState::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ChangeState::Draft => "Draft",
-            ChangeState::Submitted => "Waiting for review",
-            ChangeState::ChangesRequested => "Changes requested",
-            ChangeState::Approved => "Approved",
-            ChangeState::Withdrawn => "Withdrawn",
-        }
-    }
-
-    pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            ChangeState::Draft | ChangeState::Submitted | ChangeState::ChangesRequested
-        )
-    }
-
-    /// The developer may upload and submit.
-    pub fn developer_may_edit(self) -> bool {
-        matches!(self, ChangeState::Draft | ChangeState::ChangesRequested)
-    }
 }
 
 /// The stored state, parsed strictly, as `access::state_of` does.
@@ -391,7 +375,7 @@ async fn view_of(
         .collect();
     Ok(ChangeView {
         proposed: proposed_documents(db, change.id).await?,
-        app_name: crate::review::app_name(db, request).await?,
+        app_name: crate::access::snapshot::app_name(db, request).await?,
         owner_id: request.owner_id,
         state: state_of(&change)?,
         id: change.id,
@@ -470,7 +454,7 @@ pub async fn for_app(
     }
     Ok(AppChanges {
         request_id,
-        app_name: crate::review::app_name(db, &request).await?,
+        app_name: crate::access::snapshot::app_name(db, &request).await?,
         live: access::state_of(&request)? == AccessState::Live,
         approved: approved_documents(db, request_id).await?,
         changes,
@@ -724,24 +708,15 @@ pub async fn submit(
     }
     errors.into_result().map_err(PolicyChangeError::Invalid)?;
     let from = state_of(&change)?;
-    let moved = policy_change::Entity::update_many()
-        .col_expr(
-            policy_change::Column::State,
-            Expr::value(ChangeState::Submitted.as_str()),
-        )
-        .col_expr(policy_change::Column::EnrolleeNotice, Expr::value(notice))
-        .col_expr(
-            policy_change::Column::Revision,
-            Expr::value(change.revision + 1),
-        )
-        .col_expr(policy_change::Column::UpdatedAt, Expr::value(now))
-        .filter(policy_change::Column::Id.eq(id))
-        .filter(policy_change::Column::State.eq(from.as_str()))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(PolicyChangeError::NotEditable(ChangeState::Submitted));
-    }
+    let revision = change.revision + 1;
+    transition(&txn, id, from, ChangeStep::Submit, now, |update| {
+        update
+            .col_expr(policy_change::Column::EnrolleeNotice, Expr::value(notice))
+            .col_expr(policy_change::Column::Revision, Expr::value(revision))
+    })
+    .await
+    // Only another submit (a double click, a second tab) gets past `editable`.
+    .map_err(|_| PolicyChangeError::NotEditable(ChangeState::Submitted))?;
     let due = closures::calendar(&txn)
         .await?
         .add_business_days(now, ANSWER_WITHIN_BUSINESS_DAYS);
@@ -769,7 +744,7 @@ pub async fn submit(
             .after(serde_json::json!({ "state": "submitted", "due_at": due, "documents": kinds })),
     )
     .await?;
-    let name = crate::review::app_name(&txn, &request).await?;
+    let name = crate::access::snapshot::app_name(&txn, &request).await?;
     let what = proposed
         .iter()
         .map(|d| {
@@ -791,7 +766,7 @@ pub async fn submit(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::review::contacts(&txn, &request).await?,
+            crate::access::snapshot::contacts(&txn, &request).await?,
             &name,
             "Policy change received",
             &[
@@ -833,10 +808,7 @@ pub async fn withdraw(
     let change = find_change(&txn, id).await?;
     owned_request(&txn, owner, change.request_id).await?;
     let from = state_of(&change)?;
-    if !from.is_open() {
-        return Err(PolicyChangeError::NotEditable(from));
-    }
-    close(&txn, id, from, ChangeState::Withdrawn, now).await?;
+    transition(&txn, id, from, ChangeStep::Withdraw, now, |u| u).await?;
     answer_round(&txn, id, "withdrawn", None, owner, now).await?;
     audit::record(
         &txn,
@@ -848,37 +820,6 @@ pub async fn withdraw(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
-}
-
-/// Moves an open change to a closed state, only if it is still in `from`.
-async fn close(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    from: ChangeState,
-    to: ChangeState,
-    now: DateTime<Utc>,
-) -> Result<(), PolicyChangeError> {
-    let mut update = policy_change::Entity::update_many()
-        .col_expr(policy_change::Column::State, Expr::value(to.as_str()))
-        .col_expr(policy_change::Column::UpdatedAt, Expr::value(now));
-    if !to.is_open() {
-        update = update.col_expr(
-            policy_change::Column::OpenFor,
-            Expr::value(Option::<Uuid>::None),
-        );
-    }
-    if to == ChangeState::Approved {
-        update = update.col_expr(policy_change::Column::ApprovedAt, Expr::value(now));
-    }
-    let moved = update
-        .filter(policy_change::Column::Id.eq(id))
-        .filter(policy_change::Column::State.eq(from.as_str()))
-        .exec(db)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(PolicyChangeError::NotEditable(from));
-    }
     Ok(())
 }
 
@@ -1036,11 +977,11 @@ pub async fn decide(
     if from != ChangeState::Submitted {
         return Err(PolicyChangeError::NotEditable(from));
     }
-    let name = crate::review::app_name(&txn, &request).await?;
+    let name = crate::access::snapshot::app_name(&txn, &request).await?;
     let link = format!("{public_url}/access/{}/policy-changes", request.id);
-    let (to, outcome, comment, paragraphs, subject) = match &decision {
+    let (step, outcome, comment, paragraphs, subject) = match &decision {
         Decision::Approve => (
-            ChangeState::Approved,
+            ChangeStep::Approve,
             "approved",
             None,
             vec![
@@ -1050,7 +991,7 @@ pub async fn decide(
             "Policy change approved",
         ),
         Decision::RequestChanges(comment) => (
-            ChangeState::ChangesRequested,
+            ChangeStep::RequestChanges,
             "changes_requested",
             Some(comment.trim().to_string()),
             vec![
@@ -1061,7 +1002,7 @@ pub async fn decide(
             "Changes requested to your policy change",
         ),
     };
-    close(&txn, id, from, to, now).await?;
+    let to = transition(&txn, id, from, step, now, |u| u).await?;
     answer_round(&txn, id, outcome, comment.as_deref(), reviewer, now).await?;
     audit::record(
         &txn,
@@ -1096,7 +1037,7 @@ pub async fn decide(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::review::contacts(&txn, &request).await?,
+            crate::access::snapshot::contacts(&txn, &request).await?,
             &name,
             subject,
             &paragraphs,
@@ -1157,7 +1098,7 @@ pub async fn board(
                 open.push(BoardRow {
                     change_id: change.id,
                     request_id: request.id,
-                    app_name: crate::review::app_name(db, &request).await?,
+                    app_name: crate::access::snapshot::app_name(db, &request).await?,
                     submitted_at: round.submitted_at,
                     due_at: round.due_at,
                     business_time_left: left,
@@ -1236,7 +1177,7 @@ pub async fn send_escalations(
         else {
             continue;
         };
-        let name = crate::review::app_name(&txn, &request).await?;
+        let name = crate::access::snapshot::app_name(&txn, &request).await?;
         let to = admins(&txn).await?;
         if to.is_empty() {
             continue;

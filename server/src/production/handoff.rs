@@ -18,7 +18,7 @@ use crate::{
     apps::{redirect_uri, ClientId, Environment, RedirectUri},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, app_listing, application, application_logo, credential_handoff},
-    mail, review,
+    mail,
     secrets::Secret,
 };
 
@@ -110,8 +110,9 @@ pub async fn start(
                 .into(),
         ));
     }
-    let next = state.apply(Transition::IssueCredentials)?;
-    let snapshot = review::latest_snapshot(&txn, id)
+    // Refused before any work, not only at the write.
+    state.apply(Transition::IssueCredentials)?;
+    let snapshot = crate::access::snapshot::latest_snapshot(&txn, id)
         .await?
         .ok_or(ProductionError::NotFound)?;
     let listing = app_listing::Entity::find_by_id(id)
@@ -199,21 +200,26 @@ pub async fn start(
         .insert(&txn)
         .await?;
     }
-    let moved = access_request::Entity::update_many()
-        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-        .col_expr(access_request::Column::ProductionAppId, Expr::value(app_id))
-        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-        .filter(access_request::Column::Id.eq(id))
-        .filter(access_request::Column::State.eq(state.as_str()))
-        .filter(access_request::Column::ProductionAppId.is_null())
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(ProductionError::Refused(
+    access::transition(
+        &txn,
+        id,
+        state,
+        Transition::IssueCredentials,
+        now,
+        |update| {
+            update
+                .col_expr(access_request::Column::ProductionAppId, Expr::value(app_id))
+                .filter(access_request::Column::ProductionAppId.is_null())
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        access::TransitionError::Raced { .. } => ProductionError::Refused(
             "The production app was created by someone else at the same moment. Reload the page."
                 .into(),
-        ));
-    }
+        ),
+        e => e.into(),
+    })?;
     audit::record(
         &txn,
         ctx,
@@ -298,7 +304,7 @@ async fn send_link(
     mail::enqueue(
         txn,
         mail::templates::application_update(
-            review::contacts(txn, request).await?,
+            crate::access::snapshot::contacts(txn, request).await?,
             app_name,
             if action == "production.handoff_started" { "Production credentials are ready" } else { "Production credentials reissued" },
             &[
@@ -353,7 +359,7 @@ pub async fn reissue(
         .one(&txn)
         .await?
         .ok_or(ProductionError::NotFound)?;
-    let snapshot = review::latest_snapshot(&txn, id)
+    let snapshot = crate::access::snapshot::latest_snapshot(&txn, id)
         .await?
         .ok_or(ProductionError::NotFound)?;
     let contact = point_of_contact(&snapshot);
@@ -525,14 +531,7 @@ pub async fn reveal(
     let request = access::find(&txn, link.request_id).await?;
     let state = access::state_of(&request)?;
     if state == AccessState::CredentialsIssued {
-        listing::move_state(
-            &txn,
-            request.id,
-            state,
-            state.apply(Transition::GoLive)?,
-            now,
-        )
-        .await?;
+        listing::move_by(&txn, request.id, state, Transition::GoLive, now).await?;
     }
     access::event(
         &txn,
@@ -561,7 +560,7 @@ pub async fn reveal(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            review::contacts(&txn, &request).await?,
+            crate::access::snapshot::contacts(&txn, &request).await?,
             &app.name,
             "Production credentials collected",
             &[

@@ -18,7 +18,7 @@ use crate::{
     entities::{access_request, account, app_listing, application, review_evaluation},
     ids::Role,
     mail,
-    review::{self, Evaluation, Verdict},
+    review::{Evaluation, Verdict},
     validation::FieldErrors,
 };
 
@@ -239,7 +239,7 @@ pub(crate) async fn view(
             ..base
         },
         None => {
-            let snapshot = review::latest_snapshot(db, request.id).await?;
+            let snapshot = crate::access::snapshot::latest_snapshot(db, request.id).await?;
             let answer = |section: &str, field: &str| {
                 snapshot
                     .as_ref()
@@ -407,8 +407,7 @@ pub async fn save(
     )
     .await?;
     if submit {
-        let next = state.apply(Transition::SubmitPostApproval)?;
-        move_state(&txn, id, state, next, now).await?;
+        move_by(&txn, id, state, Transition::SubmitPostApproval, now).await?;
         access::event(
             &txn,
             id,
@@ -420,7 +419,7 @@ pub async fn save(
         .await?;
         let to = reviewer_addresses(&txn, &request).await?;
         if !to.is_empty() {
-            let name = review::app_name(&txn, &request).await?;
+            let name = crate::access::snapshot::app_name(&txn, &request).await?;
             mail::enqueue(
                 &txn,
                 mail::templates::reviewer_notice(
@@ -457,27 +456,18 @@ pub(crate) async fn reviewer_addresses(
         .collect())
 }
 
-/// Moves the application from `from` to `to`, only if it is still in `from`.
-pub(crate) async fn move_state(
+/// Moves the application from `from` by `transition`, only if it is still
+/// in `from`, and returns where it is now.
+pub(crate) async fn move_by(
     db: &impl ConnectionTrait,
     id: Uuid,
     from: AccessState,
-    to: AccessState,
+    transition: Transition,
     now: DateTime<Utc>,
-) -> Result<(), ProductionError> {
-    let moved = access_request::Entity::update_many()
-        .col_expr(access_request::Column::State, Expr::value(to.as_str()))
-        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-        .filter(access_request::Column::Id.eq(id))
-        .filter(access_request::Column::State.eq(from.as_str()))
-        .exec(db)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(ProductionError::Refused(
-            "Someone else changed the application at the same moment. Reload the page.".into(),
-        ));
-    }
-    Ok(())
+) -> Result<AccessState, ProductionError> {
+    access::transition(db, id, from, transition, now, |u| u)
+        .await
+        .map_err(ProductionError::from)
 }
 
 /// Application `id` and its listing, if the listing is waiting for a reviewer.
@@ -587,8 +577,7 @@ pub async fn request_changes(
                 .into(),
         ));
     }
-    let next = listing.state.apply(Transition::ReturnListing)?;
-    move_state(&txn, id, listing.state, next, now).await?;
+    let next = move_by(&txn, id, listing.state, Transition::ReturnListing, now).await?;
     let items: Vec<String> = needing
         .iter()
         .map(|v| format!("{}: {}", v.label, v.comment))
@@ -614,13 +603,13 @@ pub async fn request_changes(
             .after(serde_json::json!({ "state": next.as_str(), "items": items })),
     )
     .await?;
-    let name = review::app_name(&txn, &request).await?;
+    let name = crate::access::snapshot::app_name(&txn, &request).await?;
     let mut paragraphs = vec!["A reviewer asked for changes to how your app will be listed in the connected-apps directory:".to_string()];
     paragraphs.extend(items);
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            review::contacts(&txn, &request).await?,
+            crate::access::snapshot::contacts(&txn, &request).await?,
             &name,
             "Changes requested to your directory listing",
             &paragraphs,
@@ -687,11 +676,11 @@ pub async fn approve(
             .after(serde_json::json!({ "listing_revision": listing.revision })),
     )
     .await?;
-    let name = review::app_name(&txn, &request).await?;
+    let name = crate::access::snapshot::app_name(&txn, &request).await?;
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            review::contacts(&txn, &request).await?,
+            crate::access::snapshot::contacts(&txn, &request).await?,
             &name,
             "Directory listing approved",
             &[format!("{} now appears in the Medicare connected-apps directory. The point of contact will receive a link to collect the production credentials.", listing.name)],

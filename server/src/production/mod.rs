@@ -36,6 +36,18 @@ impl From<FieldErrors> for ProductionError {
     }
 }
 
+impl From<access::TransitionError> for ProductionError {
+    fn from(e: access::TransitionError) -> Self {
+        match e {
+            access::TransitionError::Illegal(e) => ProductionError::Illegal(e),
+            access::TransitionError::Raced { .. } => ProductionError::Refused(
+                "Someone else changed the application at the same moment. Reload the page.".into(),
+            ),
+            access::TransitionError::Db(e) => ProductionError::Db(e),
+        }
+    }
+}
+
 impl From<access::AccessError> for ProductionError {
     fn from(e: access::AccessError) -> Self {
         match e {
@@ -52,6 +64,9 @@ impl From<ReviewError> for ProductionError {
             ReviewError::NotFound => ProductionError::NotFound,
             ReviewError::Invalid(errors) => ProductionError::Invalid(errors),
             ReviewError::Illegal(e) => ProductionError::Illegal(e),
+            ReviewError::Raced => ProductionError::Refused(
+                "Someone else changed the application at the same moment. Reload the page.".into(),
+            ),
             ReviewError::Conflict(c) => ProductionError::Refused(c.to_string()),
             ReviewError::Db(e) => ProductionError::Db(e),
         }

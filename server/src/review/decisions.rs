@@ -115,7 +115,7 @@ async fn decide(
         errors.into_result().map_err(ReviewError::Invalid)?;
     }
     let name = app_name(db, &request).await?;
-    let organization = super::latest_snapshot(db, id)
+    let organization = crate::access::snapshot::latest_snapshot(db, id)
         .await?
         .map(|s| s.answer("organization", "legal_name").to_string())
         .unwrap_or_default();
@@ -127,22 +127,20 @@ async fn decide(
     let filename = format!("decision-{}.pdf", decision.as_str());
     let written = async {
         let txn = crate::db::begin_write(db).await?;
-        let mut update = access_request::Entity::update_many()
-            .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-            .col_expr(access_request::Column::DecidedAt, Expr::value(now))
-            .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-            .filter(access_request::Column::Id.eq(id))
-            .filter(access_request::Column::State.eq(state.as_str()));
-        update = match &decision {
-            Decision::Approved { data_access_type } => update.col_expr(
-                access_request::Column::ApprovedDataAccessType,
-                Expr::value(data_access_type.clone()),
-            ),
-            Decision::Denied { reason } => update.col_expr(access_request::Column::DecisionReason, Expr::value(reason.clone())),
-        };
-        if update.exec(&txn).await?.rows_affected != 1 {
-            return Err(ReviewError::Illegal(access::IllegalTransition { from: state, transition }));
-        }
+        access::transition(&txn, id, state, transition, now, |update| {
+            let update = update.col_expr(access_request::Column::DecidedAt, Expr::value(now));
+            match &decision {
+                Decision::Approved { data_access_type } => update.col_expr(
+                    access_request::Column::ApprovedDataAccessType,
+                    Expr::value(data_access_type.clone()),
+                ),
+                Decision::Denied { reason } => update.col_expr(
+                    access_request::Column::DecisionReason,
+                    Expr::value(reason.clone()),
+                ),
+            }
+        })
+        .await?;
         decision_letter::ActiveModel {
             id: Set(Uuid::new_v4()),
             request_id: Set(id),

@@ -11,11 +11,15 @@ use chrono::{DateTime, Duration, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, QueryFilter, QueryOrder, Set, UpdateMany,
 };
 use uuid::Uuid;
 
-use super::{app_name, contacts, require_reviewer, ReviewError};
+use super::{
+    app_name,
+    booking::{self, BookingStatus, BookingStep},
+    contacts, require_reviewer, ReviewError,
+};
 use crate::{
     access::{self, AccessState, IllegalTransition, Transition},
     accounts::CurrentUser,
@@ -83,7 +87,7 @@ pub struct SlotView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BookingView {
     pub slot: SlotView,
-    pub status: String,
+    pub status: BookingStatus,
     pub sequence: i32,
     pub outcome: Option<Outcome>,
     /// Topic key → the reviewer's note: for reviewers every note, for the
@@ -106,6 +110,12 @@ pub enum DemoError {
 impl From<sea_orm::DbErr> for DemoError {
     fn from(e: sea_orm::DbErr) -> Self {
         DemoError::Review(ReviewError::Db(e))
+    }
+}
+
+impl From<access::TransitionError> for DemoError {
+    fn from(e: access::TransitionError) -> Self {
+        DemoError::Review(e.into())
     }
 }
 
@@ -402,7 +412,7 @@ async fn active_booking(
 ) -> Result<Option<demo_booking::Model>, sea_orm::DbErr> {
     demo_booking::Entity::find()
         .filter(demo_booking::Column::RequestId.eq(request))
-        .filter(demo_booking::Column::Status.eq("booked"))
+        .filter(demo_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
         .one(db)
         .await
 }
@@ -487,14 +497,7 @@ pub async fn book(
         }
         None => {
             if !re_review {
-                let next = state.apply(Transition::ScheduleDemo)?;
-                access_request::Entity::update_many()
-                    .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-                    .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-                    .filter(access_request::Column::Id.eq(id))
-                    .filter(access_request::Column::State.eq(state.as_str()))
-                    .exec(&txn)
-                    .await?;
+                access::transition(&txn, id, state, Transition::ScheduleDemo, now, |u| u).await?;
             }
             let booking_id = Uuid::new_v4();
             let booking = demo_booking::ActiveModel {
@@ -503,7 +506,7 @@ pub async fn book(
                 slot_id: Set(slot),
                 ics_uid: Set(format!("{booking_id}@bluebutton-portal")),
                 sequence: Set(0),
-                status: Set("booked".into()),
+                status: Set(BookingStatus::Booked.as_str().into()),
                 outcome: Set(None),
                 outcome_notes: Set(None),
                 reminder_sent_at: Set(None),
@@ -576,17 +579,22 @@ pub async fn cancel(
         .exec(&txn)
         .await?;
     let sequence = booking.sequence + 1;
-    let mut row: demo_booking::ActiveModel = booking.into();
-    row.status = Set("cancelled".into());
-    row.sequence = Set(sequence);
-    row.updated_at = Set(now);
-    let booking = row.update(&txn).await?;
-    access_request::Entity::update_many()
-        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-        .filter(access_request::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
+    let status = booking::transition(&txn, &booking, BookingStep::Cancel, now, |u| {
+        u.col_expr(demo_booking::Column::Sequence, Expr::value(sequence))
+    })
+    .await?;
+    let booking = demo_booking::Model {
+        status: status.as_str().into(),
+        sequence,
+        updated_at: now,
+        ..booking
+    };
+    if next == state {
+        // A re-review demo: the app stays live.
+        access::update_in_state(&txn, id, state, now, |u| u).await?;
+    } else {
+        access::transition(&txn, id, state, Transition::CancelDemo, now, |u| u).await?;
+    }
     let view = slot_view(&txn, slot).await?;
     access::event(
         &txn,
@@ -659,22 +667,30 @@ pub async fn record_outcome(
     let booking = active_booking(&txn, id)
         .await?
         .ok_or(ReviewError::NotFound)?;
-    let mut row: demo_booking::ActiveModel = booking.into();
-    row.status = Set("held".into());
-    row.outcome = Set(Some(outcome.as_str().into()));
-    row.outcome_notes = Set(Some(
-        serde_json::json!({ "topics": notes, "shared": shared, "concerns": concerns }).to_string(),
-    ));
-    row.updated_at = Set(now);
-    row.update(&txn).await?;
-    let mut update = access_request::Entity::update_many()
-        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-        .filter(access_request::Column::Id.eq(id));
-    if outcome == Outcome::AnotherDemo {
-        update = update.col_expr(access_request::Column::DemoInvitedAt, Expr::value(now));
+    let outcome_notes =
+        serde_json::json!({ "topics": notes, "shared": shared, "concerns": concerns }).to_string();
+    booking::transition(&txn, &booking, BookingStep::Hold, now, |u| {
+        u.col_expr(demo_booking::Column::Outcome, Expr::value(outcome.as_str()))
+            .col_expr(
+                demo_booking::Column::OutcomeNotes,
+                Expr::value(outcome_notes),
+            )
+    })
+    .await?;
+    // Another demo is an invitation to book again.
+    let invite_again = move |update: UpdateMany<access_request::Entity>| {
+        if outcome == Outcome::AnotherDemo {
+            update.col_expr(access_request::Column::DemoInvitedAt, Expr::value(now))
+        } else {
+            update
+        }
+    };
+    if next == state {
+        // A re-review demo: the app stays live.
+        access::update_in_state(&txn, id, state, now, invite_again).await?;
+    } else {
+        access::transition(&txn, id, state, Transition::RecordDemo, now, invite_again).await?;
     }
-    update.exec(&txn).await?;
     let re_review = state == AccessState::Live;
     if re_review && outcome != Outcome::AnotherDemo {
         crate::campaigns::record_demo_passed(&txn, id, now).await?;
@@ -767,7 +783,7 @@ pub async fn booking(
     }
     Ok(Some(BookingView {
         slot: slot_view(db, slot).await?,
-        status: b.status,
+        status: booking::status_of(&b)?,
         sequence: b.sequence,
         outcome: b.outcome.as_deref().and_then(Outcome::parse),
         notes: topics,
@@ -780,7 +796,7 @@ pub async fn booking(
 pub async fn passed_demo(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, sea_orm::DbErr> {
     Ok(demo_booking::Entity::find()
         .filter(demo_booking::Column::RequestId.eq(id))
-        .filter(demo_booking::Column::Status.eq("held"))
+        .filter(demo_booking::Column::Status.eq(BookingStatus::Held.as_str()))
         .order_by_desc(demo_booking::Column::UpdatedAt)
         .one(db)
         .await?
@@ -797,7 +813,7 @@ pub async fn send_reminders(
     now: DateTime<Utc>,
 ) -> Result<usize, sea_orm::DbErr> {
     let due = demo_booking::Entity::find()
-        .filter(demo_booking::Column::Status.eq("booked"))
+        .filter(demo_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
         .filter(demo_booking::Column::ReminderSentAt.is_null())
         .all(db)
         .await?;

@@ -66,7 +66,7 @@ pub(crate) async fn conflict_with(
         .one(db)
         .await?;
     let applicant_org = applicant.map(|a| a.organization).unwrap_or_default();
-    let legal_name = super::latest_snapshot(db, request.id)
+    let legal_name = crate::access::snapshot::latest_snapshot(db, request.id)
         .await?
         .map(|s| s.answer("organization", "legal_name").to_string())
         .unwrap_or_default();

@@ -3,27 +3,32 @@
 //! notes that applicants never see), and requests for changes. Every function
 //! checks that the actor may review; state changes go through
 //! [`AccessState::apply`].
+pub mod booking;
 pub mod checklist;
 pub mod decisions;
 pub mod demos;
+pub mod http;
 pub mod independence;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, UpdateMany,
 };
 use uuid::Uuid;
 
 pub use checklist::ReviewItem;
 
 use crate::{
-    access::{self, AccessState, IllegalTransition, Snapshot, Transition},
+    access::{
+        self,
+        snapshot::{app_name, contacts, latest_snapshot},
+        AccessState, IllegalTransition, Transition,
+    },
     accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
     entities::{
-        access_request, access_request_version, account, api_access, application,
-        data_access_grant, review_comment, review_evaluation,
+        access_request, account, api_access, data_access_grant, review_comment, review_evaluation,
     },
     ids::{AccountId, Role},
     mail,
@@ -40,11 +45,24 @@ pub enum ReviewError {
     Invalid(FieldErrors),
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
+    /// Someone else moved the application after it was read; nothing changed.
+    #[error("the application was changed by someone else at the same moment")]
+    Raced,
     /// The reviewer's own account or organization made the application.
     #[error(transparent)]
     Conflict(#[from] independence::Conflict),
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<access::TransitionError> for ReviewError {
+    fn from(e: access::TransitionError) -> Self {
+        match e {
+            access::TransitionError::Illegal(e) => ReviewError::Illegal(e),
+            access::TransitionError::Raced { .. } => ReviewError::Raced,
+            access::TransitionError::Db(e) => ReviewError::Db(e),
+        }
+    }
 }
 
 impl From<access::AccessError> for ReviewError {
@@ -151,18 +169,6 @@ pub struct QueuePage {
     pub total: u64,
 }
 
-pub(crate) async fn latest_snapshot(
-    db: &impl ConnectionTrait,
-    request: Uuid,
-) -> Result<Option<Snapshot>, DbErr> {
-    Ok(access_request_version::Entity::find()
-        .filter(access_request_version::Column::RequestId.eq(request))
-        .order_by_desc(access_request_version::Column::Version)
-        .one(db)
-        .await?
-        .and_then(|v| serde_json::from_str(&v.snapshot).ok()))
-}
-
 /// Waiting for a response means submitted and not yet picked up.
 fn awaiting_response(r: &access_request::Model) -> bool {
     r.first_response_at.is_none() && access::state_of(r).is_ok_and(|s| s == AccessState::Submitted)
@@ -251,32 +257,6 @@ pub async fn queue(
 
 /// Everyone who hears about this application: its contacts (from the latest
 /// submitted version) and the applicant's account.
-pub(crate) async fn contacts(
-    db: &impl ConnectionTrait,
-    request: &access_request::Model,
-) -> Result<Vec<String>, DbErr> {
-    let owner = account::Entity::find_by_id(request.owner_id)
-        .one(db)
-        .await?
-        .map(|a| a.email)
-        .unwrap_or_default();
-    Ok(match latest_snapshot(db, request.id).await? {
-        Some(snapshot) => snapshot.contacts(&owner),
-        None => vec![owner].into_iter().filter(|o| !o.is_empty()).collect(),
-    })
-}
-
-pub(crate) async fn app_name(
-    db: &impl ConnectionTrait,
-    request: &access_request::Model,
-) -> Result<String, DbErr> {
-    Ok(application::Entity::find_by_id(request.application_id)
-        .one(db)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default())
-}
-
 /// Assigns the application to `reviewer` and, if it was waiting, starts the
 /// review: that is the first response the applicant is promised.
 pub async fn assign_to_me(
@@ -379,28 +359,26 @@ async fn assign(
     if state == AccessState::Draft {
         return Err(ReviewError::NotFound);
     }
+    let assign = |update: UpdateMany<access_request::Entity>| {
+        update.col_expr(access_request::Column::AssigneeId, Expr::value(assignee.0))
+    };
+    // Picking up a waiting application starts its review, and that is the
+    // first response the applicant is promised.
     let next = if state == AccessState::Submitted {
-        state.apply(Transition::StartReview)?
+        let first_response = request.first_response_at.is_none();
+        access::transition(&txn, id, state, Transition::StartReview, now, |update| {
+            let update = assign(update);
+            if first_response {
+                update.col_expr(access_request::Column::FirstResponseAt, Expr::value(now))
+            } else {
+                update
+            }
+        })
+        .await?
     } else {
+        access::update_in_state(&txn, id, state, now, assign).await?;
         state
     };
-    let mut update = access_request::Entity::update_many()
-        .col_expr(access_request::Column::AssigneeId, Expr::value(assignee.0))
-        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-        .filter(access_request::Column::Id.eq(id))
-        .filter(access_request::Column::State.eq(state.as_str()));
-    if request.first_response_at.is_none() && next == AccessState::InReview {
-        update = update.col_expr(access_request::Column::FirstResponseAt, Expr::value(now));
-    }
-    if update.exec(&txn).await?.rows_affected != 1 {
-        // Someone else moved it a moment ago; nothing changed here.
-        return Err(IllegalTransition {
-            from: state,
-            transition: Transition::StartReview,
-        }
-        .into());
-    }
     audit::record(
         &txn,
         ctx,
@@ -600,20 +578,7 @@ pub async fn request_changes(
         );
         return Err(ReviewError::Invalid(errors));
     }
-    let moved = access_request::Entity::update_many()
-        .col_expr(access_request::Column::State, Expr::value(next.as_str()))
-        .col_expr(access_request::Column::UpdatedAt, Expr::value(now))
-        .filter(access_request::Column::Id.eq(id))
-        .filter(access_request::Column::State.eq(state.as_str()))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(IllegalTransition {
-            from: state,
-            transition: Transition::RequestChanges,
-        }
-        .into());
-    }
+    access::transition(&txn, id, state, Transition::RequestChanges, now, |u| u).await?;
     access::event(
         &txn,
         id,

@@ -336,7 +336,7 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
         .unwrap()
         .id;
     assert_eq!(
-        server::incidents::active_reason(
+        server::suspensions::active_reason(
             &app.state.db,
             live_id,
             server::apps::Environment::Production

@@ -216,7 +216,7 @@ async fn an_admin_suspends_and_restores_production_access_from_the_incidents_pag
     admin
         .wait_for_text("#suspensions", "Investigating a data mix-up")
         .await;
-    assert!(server::incidents::active_reason(
+    assert!(server::suspensions::active_reason(
         &app.state.db,
         uuid::Uuid::new_v4(),
         server::apps::Environment::Production
