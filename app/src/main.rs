@@ -78,7 +78,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let seeded = if demo {
         Some(
-            server::demo::seed(
+            server::seed_data::seed(
                 &state.db,
                 &state.blobs,
                 &state.settings.public_url,
@@ -100,22 +100,22 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     );
     if let Some(seeded) = seeded {
         println!("\nDemo logins:");
-        for (role, email, password) in server::demo::DEMO_LOGINS {
+        for (role, email, password) in server::seed_data::DEMO_LOGINS {
             println!("  {:<10} {email:<36} {password}", role.as_str());
         }
         println!(
             "\nThe review queue ({url}/review, as the reviewer) holds the demo developer's application for \"{}\".",
-            server::demo::DEMO_SUBMITTED_APP_NAME
+            server::seed_data::DEMO_SUBMITTED_APP_NAME
         );
         println!(
             "\nSynthetic Medicare enrollees: BBUser00000-BBUser{:05} and BBUser29999 (password PW<number>!, e.g. PW29999!).",
-            server::demo::DEMO_ENROLLEES - 1
+            server::seed_data::DEMO_ENROLLEES - 1
         );
         println!("  Load all 30,000 with: target/debug/portal beneficiaries load --all");
         match seeded.new_app {
             Some((client_id, secret)) => println!(
                 "\nDemo sandbox app \"{}\" (owned by the demo developer); the secret is shown only now:\n  client_id     {client_id}\n  client_secret {secret}",
-                server::demo::DEMO_APP_NAME
+                server::seed_data::DEMO_APP_NAME
             ),
             None => println!(
                 "\nThe demo developer's sandbox app exists; create a new secret on its page if you need one."
@@ -239,7 +239,7 @@ async fn load_beneficiaries(settings: Settings, args: &[String]) -> Result<(), S
                 .parse::<u32>()
                 .map_err(|_| "--first takes a number".to_string())?
                 .min(total),
-            None => server::demo::DEMO_ENROLLEES,
+            None => server::seed_data::DEMO_ENROLLEES,
         }
     };
     let state = app::serve::prepare(settings)

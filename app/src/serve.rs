@@ -42,8 +42,8 @@ pub struct Running {
     server: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
     /// Stopped only after the server, so in-flight requests still get logged.
-    access_log_stop: watch::Sender<bool>,
-    access_log: tokio::task::JoinHandle<()>,
+    api_log_stop: watch::Sender<bool>,
+    api_log: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -79,16 +79,16 @@ impl Running {
             server.abort();
         }
         let _ = self.shutdown.send(true);
-        let _ = self.access_log_stop.send(true);
-        let (mut access_log, mut worker) = (self.access_log, self.worker);
+        let _ = self.api_log_stop.send(true);
+        let (mut api_log, mut worker) = (self.api_log, self.worker);
         let deadline =
             deadline.max(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
-        if tokio::time::timeout_at(deadline, &mut access_log)
+        if tokio::time::timeout_at(deadline, &mut api_log)
             .await
             .is_err()
         {
             tracing::warn!("the access log did not drain by the shutdown deadline");
-            access_log.abort();
+            api_log.abort();
         }
         if tokio::time::timeout_at(deadline, &mut worker)
             .await
@@ -107,7 +107,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartError> {
     Ok(AppState {
         db,
         limits: Arc::new(server::RateLimits::from_settings(&settings)),
-        access_log: Default::default(),
+        api_log: Default::default(),
         token_caches: Default::default(),
         resource_caches: Default::default(),
         blobs: settings.blob_store(),
@@ -175,7 +175,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
     let limits = &state.settings.limits;
     // Uploads carry their own, larger body limit and a longer deadline.
-    let uploads = server::access::http::router()
+    let uploads = server::applications::http::router()
         .merge(server::review::http::router())
         .merge(server::policy_changes::http::router())
         .with_state(state.clone())
@@ -300,6 +300,15 @@ pub async fn start_on(
     )?
     .with_clock(state.clock.clone());
     let addr = listener.local_addr()?;
+    // Before the first request is served: every API response must find the
+    // spool open, or a kill in this window would lose its record (this was
+    // the rare miss of faults::a_killed_server_logged_every_read_it_served).
+    // Connections wait in the listener's backlog meanwhile.
+    let (api_log_stop, api_log_stopped) = watch::channel(false);
+    let api_log = state
+        .api_log
+        .spawn_writer(state.db.clone(), &state.settings.data_dir, api_log_stopped)
+        .await;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (requested, mut server_requested) = watch::channel(false);
@@ -341,15 +350,6 @@ pub async fn start_on(
         worker.run(poll, shutdown_rx).await;
         let _ = jobs.await;
     });
-    let (access_log_stop, access_log_stopped) = watch::channel(false);
-    let access_log = state
-        .access_log
-        .spawn_writer(
-            state.db.clone(),
-            &state.settings.data_dir,
-            access_log_stopped,
-        )
-        .await;
     Ok(Running {
         addr,
         state,
@@ -357,8 +357,8 @@ pub async fn start_on(
         shutdown,
         server,
         worker,
-        access_log_stop,
-        access_log,
+        api_log_stop,
+        api_log,
     })
 }
 

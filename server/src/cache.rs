@@ -1,6 +1,6 @@
 //! A bounded in-process cache with a time-to-live, and the generation
 //! counter that keeps it honest. Generic: the caches themselves live with
-//! what they cache (`oauth::access::TokenCaches`, `fhir::caches`), and the
+//! what they cache (`oauth::bearer::TokenCaches`, `fhir::caches`), and the
 //! generations they follow, with the one way to move them, in
 //! [`crate::invalidation`].
 //!

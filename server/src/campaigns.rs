@@ -15,8 +15,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    access::{self, AccessState},
     accounts::CurrentUser,
+    applications::{self, AccessState},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, application, campaign_app, review_campaign},
     ids::Role,
@@ -213,7 +213,7 @@ pub async fn start(
         }
         .insert(&txn)
         .await?;
-        let request = access::find(&txn, *request_id)
+        let request = applications::find(&txn, *request_id)
             .await
             .map_err(|_| CampaignError::NotFound)?;
         let mut paragraphs = vec![
@@ -226,7 +226,7 @@ pub async fn start(
         mail::enqueue(
             &txn,
             mail::templates::application_update(
-                crate::access::snapshot::contacts(&txn, &request).await?,
+                crate::applications::snapshot::contacts(&txn, &request).await?,
                 name,
                 "Re-review required",
                 &paragraphs,
@@ -322,7 +322,7 @@ pub async fn for_app(
     campaign_id: Uuid,
     request_id: Uuid,
 ) -> Result<(CampaignView, CampaignAppView), CampaignError> {
-    let request = access::find(db, request_id)
+    let request = applications::find(db, request_id)
         .await
         .map_err(|_| CampaignError::NotFound)?;
     if request.owner_id != user.id.0 && user.role != Role::Admin {
@@ -402,7 +402,7 @@ pub async fn pending_for(
     user: &CurrentUser,
     request_id: Uuid,
 ) -> Result<Vec<CampaignView>, CampaignError> {
-    let request = access::find(db, request_id)
+    let request = applications::find(db, request_id)
         .await
         .map_err(|_| CampaignError::NotFound)?;
     if request.owner_id != user.id.0 {
@@ -441,7 +441,7 @@ pub async fn attest(
     now: DateTime<Utc>,
 ) -> Result<(), CampaignError> {
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, request_id)
+    let request = applications::find(&txn, request_id)
         .await
         .map_err(|_| CampaignError::NotFound)?;
     if request.owner_id != user.id.0 {
@@ -504,7 +504,7 @@ pub async fn attest(
         ),
     )
     .await?;
-    let name = crate::access::snapshot::app_name(&txn, &request).await?;
+    let name = crate::applications::snapshot::app_name(&txn, &request).await?;
     let mut paragraphs = vec![format!(
         "Thank you: {name} accepted terms of service version {} and re-attested every statement of {}.",
         campaign.terms_version, campaign.title
@@ -515,7 +515,7 @@ pub async fn attest(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::access::snapshot::contacts(&txn, &request).await?,
+            crate::applications::snapshot::contacts(&txn, &request).await?,
             &name,
             "Re-review complete",
             &paragraphs,
@@ -600,12 +600,12 @@ pub async fn send_reminders(
             else {
                 continue;
             };
-            let name = crate::access::snapshot::app_name(&txn, &request).await?;
+            let name = crate::applications::snapshot::app_name(&txn, &request).await?;
             let days_left = (left.num_hours() + 23) / 24;
             mail::enqueue(
                 &txn,
                 mail::templates::application_update(
-                    crate::access::snapshot::contacts(&txn, &request).await?,
+                    crate::applications::snapshot::contacts(&txn, &request).await?,
                     &name,
                     &format!(
                         "Re-review due in {days_left} day{}",

@@ -4,7 +4,7 @@
 //! Admin-only; every action is audited and the affected developers are told.
 //!
 //! A suspension is checked wherever an app acts: resolving an access token
-//! (`oauth::access::resolve`), authenticating at the token endpoint, and the
+//! (`oauth::bearer::resolve`), authenticating at the token endpoint, and the
 //! authorization screen. They ask [`crate::suspensions`], which sits below
 //! OAuth, so that OAuth does not depend on this module.
 use chrono::{DateTime, Utc};
@@ -15,8 +15,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    access::{self, AccessState, Transition, TransitionError},
     accounts::CurrentUser,
+    applications::{self, AccessState, Transition, TransitionError},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, application, data_access_grant, suspension},
     environment::Environment,
@@ -136,10 +136,10 @@ async fn move_application(
         .one(db)
         .await?
     {
-        let from = access::state_of(&request)?;
+        let from = applications::state_of(&request)?;
         // Only a live app is suspended, and only a suspended one reinstated;
         // an application elsewhere in its life (or moved meanwhile) stays.
-        match access::transition(db, request.id, from, transition, now, |u| u).await {
+        match applications::transition(db, request.id, from, transition, now, |u| u).await {
             Ok(_) | Err(TransitionError::Illegal(_) | TransitionError::Raced { .. }) => {}
             Err(TransitionError::Db(e)) => return Err(e),
         }
@@ -408,7 +408,7 @@ pub async fn production_apps(
             .filter(access_request::Column::ProductionAppId.eq(app.id))
             .one(db)
             .await?
-            .map(|r| access::state_of(&r))
+            .map(|r| applications::state_of(&r))
             .transpose()?
             .unwrap_or(AccessState::Live);
         out.push((app.id, app.name, state));
@@ -440,7 +440,7 @@ async fn contacts_of(
             .one(db)
             .await?
         {
-            out.extend(crate::access::snapshot::contacts(db, &request).await?);
+            out.extend(crate::applications::snapshot::contacts(db, &request).await?);
         }
     }
     let mut seen = std::collections::BTreeSet::new();

@@ -1,9 +1,9 @@
 //! Everything server-side except the UI: settings, database, domain services
 //! (accounts, …), mail, audit, and the HTTP endpoints that are not pages.
 //! Domain services take a connection and typed input; they know nothing of HTTP.
-pub mod access;
-pub mod access_log;
 pub mod accounts;
+pub mod api_log;
+pub mod applications;
 pub mod apps;
 pub mod audit;
 pub mod beneficiaries;
@@ -13,7 +13,6 @@ pub mod calendar;
 pub mod campaigns;
 pub mod config;
 pub mod db;
-pub mod demo;
 pub mod entities;
 pub mod environment;
 pub mod fhir;
@@ -35,6 +34,7 @@ pub mod review;
 pub mod routes;
 pub mod second_factor;
 pub mod secrets;
+pub mod seed_data;
 pub mod sign_in_stage;
 pub mod suspensions;
 pub mod synthetic;
@@ -61,9 +61,9 @@ pub struct AppState {
     /// Request rate limits of the OAuth token endpoint and the API.
     pub limits: Arc<RateLimits>,
     /// Where API handlers record each response (written in batches).
-    pub access_log: access_log::AccessLog,
+    pub api_log: api_log::ApiLog,
     /// Keeps token checks off the database on the hot path.
-    pub token_caches: Arc<oauth::access::TokenCaches>,
+    pub token_caches: Arc<oauth::bearer::TokenCaches>,
     /// Keeps enrollees' data and rendered resources off the database.
     pub resource_caches: Arc<fhir::caches::ResourceCaches>,
     /// Uploaded files (policy PDFs), named by SHA-256.

@@ -61,7 +61,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             StatusCode::SERVICE_UNAVAILABLE,
             Json(serde_json::json!({ "status": "draining" })),
         )
-    } else if !state.access_log.is_writing() {
+    } else if !state.api_log.is_writing() {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(serde_json::json!({ "status": "access log not writing" })),

@@ -27,3 +27,55 @@ pub async fn active_reason(
         .await?
         .map(|s| s.reason))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use sea_orm::{ActiveModelTrait, Set};
+
+    use super::*;
+
+    async fn suspend(db: &impl ConnectionTrait, app: Option<Uuid>, reason: &str, lifted: bool) {
+        let at: DateTime<Utc> = "2031-02-03T10:00:00Z".parse().unwrap();
+        suspension::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            application_id: Set(app),
+            reason: Set(reason.into()),
+            created_by: Set(Uuid::new_v4()),
+            created_at: Set(at),
+            lifted_at: Set(lifted.then_some(at)),
+            lifted_by: Set(None),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_apps_own_suspension_holds_everywhere_and_a_lifted_one_nowhere() {
+        let db = crate::db::in_memory().await;
+        let (app, other) = (Uuid::new_v4(), Uuid::new_v4());
+        suspend(&db, Some(app), "investigating", false).await;
+        suspend(&db, Some(other), "was investigated", true).await;
+        for environment in [Environment::Sandbox, Environment::Production] {
+            let reason = active_reason(&db, app, environment).await.unwrap();
+            assert_eq!(reason.as_deref(), Some("investigating"));
+            assert_eq!(active_reason(&db, other, environment).await.unwrap(), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn suspending_all_production_leaves_the_sandbox_working() {
+        let db = crate::db::in_memory().await;
+        suspend(&db, None, "incident", false).await;
+        let app = Uuid::new_v4();
+        let production = active_reason(&db, app, Environment::Production)
+            .await
+            .unwrap();
+        assert_eq!(production.as_deref(), Some("incident"));
+        assert_eq!(
+            active_reason(&db, app, Environment::Sandbox).await.unwrap(),
+            None
+        );
+    }
+}

@@ -145,8 +145,8 @@ pub struct AccessSummaryDto {
 }
 
 #[cfg(feature = "ssr")]
-fn access_error(error: server::access::AccessError) -> AppError {
-    use server::access::AccessError;
+fn access_error(error: server::applications::AccessError) -> AppError {
+    use server::applications::AccessError;
     match error {
         AccessError::Invalid(errors) => super::ssr::fields(errors),
         AccessError::Unverified => AppError::Message(
@@ -160,8 +160,8 @@ fn access_error(error: server::access::AccessError) -> AppError {
             state.label().to_lowercase()
         )),
         AccessError::Conflict { updated_at } => AppError::Message(format!(
-            "This section was saved in another tab or window at {} UTC, after you opened it. Nothing was saved here, so no answer was lost: your answers are below. Reload the section to see the saved version, then make your changes again.",
-            updated_at.format("%H:%M:%S")
+            "This section was saved in another tab or window at {}, after you opened it. Nothing was saved here, so no answer was lost: your answers are below. Reload the section to see the saved version, then make your changes again.",
+            server::calendar::format_eastern(updated_at, "%-I:%M:%S %p")
         )),
         AccessError::Incomplete(missing) => AppError::Message(format!(
             "The application is not complete yet: {}.",
@@ -183,9 +183,7 @@ fn access_error(error: server::access::AccessError) -> AppError {
 
 #[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| {
-        AppError::Message("We could not find that application in your account.".into())
-    })
+    super::format::id(id, "We could not find that application in your account.")
 }
 
 #[cfg(feature = "ssr")]
@@ -200,7 +198,7 @@ fn human_size(bytes: i64) -> String {
 /// A checklist item's words, from its key.
 #[cfg(feature = "ssr")]
 pub(crate) fn checklist_text(key: &str) -> String {
-    server::access::form::PRIVACY_CHECKLIST
+    server::applications::form::PRIVACY_CHECKLIST
         .iter()
         .find(|i| i.key == key)
         .map(|i| i.text.to_string())
@@ -209,11 +207,11 @@ pub(crate) fn checklist_text(key: &str) -> String {
 
 /// A document and its analysis as pages show it; `href` opens the PDF.
 #[cfg(feature = "ssr")]
-pub(crate) fn document_dto(d: &server::access::DocumentView, href: String) -> DocumentDto {
+pub(crate) fn document_dto(d: &server::applications::DocumentView, href: String) -> DocumentDto {
     DocumentDto {
         id: d.id.to_string(),
         kind: d.kind.clone(),
-        kind_label: server::access::DocumentKind::parse(&d.kind)
+        kind_label: server::applications::DocumentKind::parse(&d.kind)
             .map(|k| k.label().to_string())
             .unwrap_or_default(),
         filename: d.filename.clone(),
@@ -232,18 +230,18 @@ pub(crate) fn document_dto(d: &server::access::DocumentView, href: String) -> Do
                 excerpt: h.excerpt.clone(),
             })
             .collect(),
-        uploaded: d.uploaded_at.format("%B %-d, %Y %H:%M UTC").to_string(),
+        uploaded: super::format::date_time(d.uploaded_at),
         href,
     }
 }
 
 #[cfg(feature = "ssr")]
 fn to_dto(
-    view: server::access::AccessRequestView,
-    timeline: Vec<server::access::TimelineEntry>,
-    versions: &[server::access::Snapshot],
+    view: server::applications::AccessRequestView,
+    timeline: Vec<server::applications::TimelineEntry>,
+    versions: &[server::applications::Snapshot],
 ) -> AccessDto {
-    let change_dtos = |changes: Vec<server::access::Change>| -> Vec<ChangeDto> {
+    let change_dtos = |changes: Vec<server::applications::Change>| -> Vec<ChangeDto> {
         changes
             .into_iter()
             .map(|c| ChangeDto {
@@ -255,7 +253,7 @@ fn to_dto(
             .collect()
     };
     let changes = match versions {
-        [.., previous, latest] => server::access::diff(previous, latest),
+        [.., previous, latest] => server::applications::diff(previous, latest),
         _ => vec![],
     };
     let history = versions
@@ -264,15 +262,15 @@ fn to_dto(
         .rev()
         .map(|(i, v)| VersionDto {
             version: v.version,
-            submitted: v.submitted_at.format("%B %-d, %Y %H:%M UTC").to_string(),
+            submitted: super::format::date_time(v.submitted_at),
             changes: if i == 0 {
                 vec![]
             } else {
-                change_dtos(server::access::diff(&versions[i - 1], v))
+                change_dtos(server::applications::diff(&versions[i - 1], v))
             },
         })
         .collect();
-    use server::access::{form, WaitingOn};
+    use server::applications::{form, WaitingOn};
     let sections = form::sections()
         .iter()
         .map(|spec| {
@@ -348,7 +346,7 @@ fn to_dto(
         timeline: timeline
             .into_iter()
             .map(|t| TimelineDto {
-                at: t.at.format("%B %-d, %Y %H:%M UTC").to_string(),
+                at: super::format::date_time(t.at),
                 detail: t.detail,
             })
             .collect(),
@@ -365,10 +363,10 @@ pub async fn access_readiness(app_id: String) -> Result<ReadinessDto, AppError> 
     let details = server::apps::get_for_owner(&call.state.db, user.id, app)
         .await
         .map_err(|_| AppError::Message("We could not find that app in your account.".into()))?;
-    let items = server::access::readiness(&call.state.db, user.id, app)
+    let items = server::applications::readiness(&call.state.db, user.id, app)
         .await
         .map_err(access_error)?;
-    let existing = server::access::for_app(&call.state.db, user.id, app)
+    let existing = server::applications::for_app(&call.state.db, user.id, app)
         .await
         .map_err(internal)?;
     Ok(ReadinessDto {
@@ -390,7 +388,7 @@ pub async fn access_readiness(app_id: String) -> Result<ReadinessDto, AppError> 
 pub async fn start_access_request(app_id: String) -> Result<(), AppError> {
     let call = Call::capture();
     let user = call.require_user().await?;
-    let id = server::access::start(
+    let id = server::applications::start(
         &call.state.db,
         &call.audit_as(&user),
         &user,
@@ -407,7 +405,7 @@ pub async fn start_access_request(app_id: String) -> Result<(), AppError> {
 pub async fn list_access_requests() -> Result<Vec<AccessSummaryDto>, AppError> {
     let call = Call::capture();
     let user = call.require_user().await?;
-    let list = server::access::list_for_owner(&call.state.db, user.id)
+    let list = server::applications::list_for_owner(&call.state.db, user.id)
         .await
         .map_err(internal)?;
     Ok(list
@@ -417,7 +415,7 @@ pub async fn list_access_requests() -> Result<Vec<AccessSummaryDto>, AppError> {
             app_name: r.app_name,
             state_label: r.state.label().into(),
             version: r.current_version,
-            updated: r.updated_at.format("%B %-d, %Y").to_string(),
+            updated: super::format::date(r.updated_at),
         })
         .collect())
 }
@@ -428,13 +426,13 @@ pub async fn get_access_request(id: String) -> Result<AccessDto, AppError> {
     let user = call.require_user().await?;
     let id = parse_id(&id)?;
     let db = &call.state.db;
-    let view = server::access::get(db, &user, id)
+    let view = server::applications::get(db, &user, id)
         .await
         .map_err(access_error)?;
-    let timeline = server::access::timeline(db, &user, id)
+    let timeline = server::applications::timeline(db, &user, id)
         .await
         .map_err(access_error)?;
-    let versions = server::access::versions(db, &user, id)
+    let versions = server::applications::versions(db, &user, id)
         .await
         .map_err(access_error)?;
     Ok(to_dto(view, timeline, &versions))
@@ -451,7 +449,7 @@ pub async fn save_access_section(
     let user = call.require_user().await?;
     let request = parse_id(&id)?;
     let kept: Vec<(String, String)> = answers.clone().into_iter().collect();
-    server::access::save_section(
+    server::applications::save_section(
         &call.state.db,
         &call.audit_as(&user),
         user.id,
@@ -466,7 +464,7 @@ pub async fn save_access_section(
         let kept: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         access_error(e).keeping(&kept)
     })?;
-    let sections = server::access::form::sections();
+    let sections = server::applications::form::sections();
     let next = sections
         .iter()
         .position(|s| s.key == section)
@@ -492,13 +490,13 @@ pub async fn submit_access_request(
         ("attest_name", attest_name.clone()),
         ("attest_title", attest_title.clone()),
     ];
-    let result = server::access::submit(
+    let result = server::applications::submit(
         &call.state.db,
         &call.audit_as(&user),
         &user,
         request,
         version,
-        server::access::Attestation {
+        server::applications::Attestation {
             name: attest_name,
             title: attest_title,
             accepted: attest_terms.is_some(),
@@ -514,7 +512,7 @@ pub async fn submit_access_request(
             Ok(())
         }
         // The first click already submitted: show the application as it now stands.
-        Err(server::access::AccessError::AlreadySubmitted) => {
+        Err(server::applications::AccessError::AlreadySubmitted) => {
             call.redirect(&format!("/access/{id}?submitted=1"));
             Ok(())
         }

@@ -321,7 +321,7 @@ pub async fn list_staff() -> Result<Vec<StaffRow>, AppError> {
             role: s.role.as_str().into(),
             enrolled: s.second_factor_since.is_some(),
             second_factor: match s.second_factor_since {
-                Some(at) => format!("On since {}", at.format("%B %-d, %Y")),
+                Some(at) => format!("On since {}", super::format::date(at)),
                 None => "Not set up yet".into(),
             },
         })

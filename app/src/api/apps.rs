@@ -63,12 +63,10 @@ impl From<server::apps::AppView> for AppDetails {
                 .logo_uploaded_at
                 .map(|t| format!("/app-logos/{}?v={}", v.id, t.timestamp())),
             client_id: v.client_id,
-            created: v.created_at.format("%B %-d, %Y").to_string(),
-            retiring_secret_until: v
-                .retiring_secret_until
-                .map(|t| server::calendar::format_eastern(t, "%B %-d, %Y at %-I:%M %p")),
-            live_since: v.live_at.map(|t| t.format("%B %-d, %Y").to_string()),
-            renewal_due: v.renewal_due_at.map(|t| t.format("%B %-d, %Y").to_string()),
+            created: super::format::date(v.created_at),
+            retiring_secret_until: v.retiring_secret_until.map(super::format::date_time),
+            live_since: v.live_at.map(super::format::date),
+            renewal_due: v.renewal_due_at.map(super::format::date),
             api_base_url: String::new(),
         }
     }
@@ -91,8 +89,7 @@ fn apps_error(error: server::apps::AppsError) -> AppError {
 
 #[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id)
-        .map_err(|_| AppError::Message("We could not find that app in your account.".into()))
+    super::format::id(id, "We could not find that app in your account.")
 }
 
 /// The new secret travels to the app's page in a short-lived HttpOnly cookie,

@@ -82,9 +82,7 @@ fn campaign_error(error: server::campaigns::CampaignError) -> AppError {
 }
 
 #[cfg(feature = "ssr")]
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    server::calendar::format_eastern(at, "%B %-d, %Y, %-I:%M %p")
-}
+use super::format::date_time as when;
 
 #[cfg(feature = "ssr")]
 fn ids(request_id: &str, campaign_id: &str) -> Result<(uuid::Uuid, uuid::Uuid), AppError> {
@@ -105,7 +103,7 @@ pub async fn campaigns() -> Result<CampaignsDto, AppError> {
         .map_err(campaign_error)?;
     Ok(CampaignsDto {
         live_apps: live.into_iter().map(|(_, _, name)| name).collect(),
-        default_attestations: server::access::form::PRIVACY_CHECKLIST
+        default_attestations: server::applications::form::PRIVACY_CHECKLIST
             .iter()
             .map(|i| i.text)
             .collect::<Vec<_>>()

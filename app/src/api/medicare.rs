@@ -69,7 +69,7 @@ fn period(
     until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> String {
     use server::oauth::grants::DataAccessType;
-    let date = |t: chrono::DateTime<chrono::Utc>| t.format("%B %-d, %Y").to_string();
+    let date = super::format::date;
     match (access, until) {
         (DataAccessType::OneTime, _) => "for 1 hour".into(),
         (DataAccessType::ThirteenMonth, Some(t)) => format!("for 13 months, until {}", date(t)),
@@ -210,7 +210,7 @@ pub async fn get_connected_apps() -> Result<ConnectedAppsPage, AppError> {
             .map(|a| ConnectedAppRow {
                 grant_id: a.grant_id.to_string(),
                 sees: describe(&a.scopes),
-                granted: a.granted_at.format("%B %-d, %Y").to_string(),
+                granted: super::format::date(a.granted_at),
                 until: period(a.data_access_type, a.expires_at),
                 app_name: a.app_name,
                 app_website: a.app_website,

@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod campaigns;
+#[cfg(feature = "ssr")]
+pub mod format;
 pub mod incidents;
 pub mod medicare;
 pub mod policy_changes;

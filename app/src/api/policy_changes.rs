@@ -141,8 +141,7 @@ fn change_dto(change: &server::policy_changes::ChangeView) -> PolicyChangeDto {
 
 #[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id)
-        .map_err(|_| AppError::Message("That change does not exist or is not yours.".into()))
+    super::format::id(id, "That change does not exist or is not yours.")
 }
 
 /// Published documents of a listed app: the approved versions, each linked
@@ -150,7 +149,7 @@ fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
 #[cfg(feature = "ssr")]
 pub(crate) fn published_dto(
     request_id: uuid::Uuid,
-    d: &server::access::DocumentView,
+    d: &server::applications::DocumentView,
 ) -> DocumentDto {
     super::access::document_dto(d, format!("/directory/{request_id}/documents/{}", d.id))
 }

@@ -96,8 +96,7 @@ fn production_error(error: server::production::ProductionError) -> AppError {
 
 #[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id)
-        .map_err(|_| AppError::Message("We could not find that application.".into()))
+    super::format::id(id, "We could not find that application.")
 }
 
 #[server(endpoint = "production/listing")]
@@ -114,7 +113,7 @@ pub async fn get_listing(id: String) -> Result<ListingDto, AppError> {
         .map_err(production_error)?;
     let now = call.now();
     let reviewer = user.role.can_review();
-    use server::access::AccessState;
+    use server::applications::AccessState;
     Ok(ListingDto {
         id: id.to_string(),
         app_id: listing.app_id.to_string(),
@@ -566,11 +565,7 @@ pub async fn directory_entry(id: String) -> Result<DirectoryEntryDto, AppError> 
         .iter()
         .map(|d| {
             let dto = super::policy_changes::published_dto(id, d);
-            (
-                dto.kind_label,
-                dto.href,
-                d.uploaded_at.format("%B %-d, %Y").to_string(),
-            )
+            (dto.kind_label, dto.href, super::format::date(d.uploaded_at))
         })
         .collect();
     Ok(entry)

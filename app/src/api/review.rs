@@ -146,8 +146,7 @@ fn review_error(error: server::review::ReviewError) -> AppError {
 
 #[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id)
-        .map_err(|_| AppError::Message("We could not find that application.".into()))
+    super::format::id(id, "We could not find that application.")
 }
 
 #[cfg(feature = "ssr")]
@@ -177,7 +176,7 @@ pub async fn review_queue(
     let filter = QueueFilter {
         state: state
             .as_deref()
-            .and_then(server::access::AccessState::parse),
+            .and_then(server::applications::AccessState::parse),
         assignee: match assignee.as_deref() {
             Some("me") => AssigneeFilter::Me,
             Some("unassigned") => AssigneeFilter::Unassigned,
@@ -269,7 +268,7 @@ pub async fn reassign(id: String, assignee: String) -> Result<(), AppError> {
 
 #[server(endpoint = "review/detail")]
 pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
-    use server::access::AccessState;
+    use server::applications::AccessState;
     let call = Call::capture();
     let user = call.require_reviewer().await?;
     let request = parse_id(&id)?;
@@ -345,7 +344,7 @@ pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
         can_request_changes: review.conflict.is_none()
             && review
                 .state
-                .apply(server::access::Transition::RequestChanges)
+                .apply(server::applications::Transition::RequestChanges)
                 .is_ok(),
         authorizations: review.activity.authorizations,
         successful_calls: review.activity.successful_calls,
@@ -469,7 +468,7 @@ pub async fn access_feedback(id: String) -> Result<FeedbackDto, AppError> {
     let comments = server::review::comments(&call.state.db, &user, request)
         .await
         .map_err(review_error)?;
-    let status = server::access::status(&call.state.db, &user, request)
+    let status = server::applications::status(&call.state.db, &user, request)
         .await
         .map_err(|_| AppError::Message("We could not find that application.".into()))?;
     Ok(FeedbackDto {
@@ -559,7 +558,7 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
     let user = call.require_user().await?;
     let request = parse_id(&id)?;
     let db = &call.state.db;
-    let status = server::access::status(db, &user, request)
+    let status = server::applications::status(db, &user, request)
         .await
         .map_err(|_| AppError::Message("We could not find that application.".into()))?;
     let booking = server::review::demos::booking(db, &user, request)
@@ -571,7 +570,7 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
     let letters = server::review::decisions::letters(db, &user, request)
         .await
         .map_err(review_error)?;
-    let re_review_demo = status.state == server::access::AccessState::Live
+    let re_review_demo = status.state == server::applications::AccessState::Live
         && server::campaigns::demo_requested(db, request)
             .await
             .map_err(internal)?;

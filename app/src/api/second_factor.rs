@@ -119,9 +119,7 @@ pub async fn get_status() -> Result<SecondFactorView, AppError> {
         .await
         .map_err(|e| call.second_factor_error(e))?;
     Ok(SecondFactorView {
-        enabled_on: status
-            .enabled_at
-            .map(|at| at.format("%B %-d, %Y").to_string()),
+        enabled_on: status.enabled_at.map(super::format::date),
         recovery_codes_left: status.recovery_codes_left,
         required: status.required,
     })

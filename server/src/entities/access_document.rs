@@ -14,7 +14,7 @@ pub struct Model {
     pub page_count: i32,
     pub word_count: i32,
     pub extracted_text: String,
-    /// JSON: `access::analysis::Analysis`.
+    /// JSON: `applications::analysis::Analysis`.
     pub analysis: String,
     pub uploaded_by: Uuid,
     pub uploaded_at: DateTimeUtc,

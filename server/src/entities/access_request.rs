@@ -8,7 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub application_id: Uuid,
     pub owner_id: Uuid,
-    /// See `access::state::AccessState`.
+    /// See `applications::state::AccessState`.
     pub state: String,
     pub current_version: i32,
     pub created_at: DateTimeUtc,

@@ -8,7 +8,7 @@ pub struct Model {
     pub request_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub version: i32,
-    /// JSON: `access::Snapshot`.
+    /// JSON: `applications::Snapshot`.
     pub snapshot: String,
     pub submitted_by: Uuid,
     pub submitted_at: DateTimeUtc,

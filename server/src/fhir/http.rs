@@ -25,7 +25,7 @@ use crate::{
     ids::BeneficiaryId,
     medicare::{self, ClaimRef, StoredCoverage},
     oauth::{
-        access::AccessContext,
+        bearer::AccessContext,
         http::{access_record, protect, Refusal},
         scopes::Scope,
         ApiVersion,
@@ -124,7 +124,7 @@ fn refusal_response(refusal: Refusal) -> Response {
     let (status, challenge) = refusal.status_and_challenge("bluebutton");
     let code = match (&refusal, status.as_u16()) {
         (Refusal::RateLimited(_), _) => "throttled",
-        (Refusal::Access(crate::oauth::access::AccessError::Suspended(_)), _) => "forbidden",
+        (Refusal::Access(crate::oauth::bearer::AccessError::Suspended(_)), _) => "forbidden",
         (_, 401) => "login",
         (_, 503) => "transient",
         _ => "invalid",
@@ -203,7 +203,7 @@ async fn handle(
     // Fail closed: no enrollee's data goes out unless its reading can be
     // accounted for.
     let interaction = if id.is_some() { "read" } else { "search" };
-    if !state.access_log.is_writing() {
+    if !state.api_log.is_writing() {
         let record = access_record(
             &state,
             &parts,
@@ -213,7 +213,7 @@ async fn handle(
             503,
             None,
         );
-        state.access_log.record_refusal(record);
+        state.api_log.record_refusal(record);
         return error_response(&FhirError::not_recorded());
     }
     let result = if access.allows(kind.scope()) {
@@ -240,7 +240,7 @@ async fn handle(
         response.status().as_u16(),
         count,
     );
-    state.access_log.record(record).await;
+    state.api_log.record(record).await;
     verdict.write_headers(response.headers_mut());
     response
 }

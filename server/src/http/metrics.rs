@@ -111,20 +111,13 @@ async fn levels(state: &AppState) -> Vec<Gauge> {
         name: "portal_access_log_queue_depth",
         help: "API access records waiting to be written.",
         kind: "gauge",
-        samples: vec![(vec![], state.access_log.queue_depth() as f64)],
+        samples: vec![(vec![], state.api_log.queue_depth() as f64)],
     });
     gauges.push(Gauge {
         name: "portal_access_log_writing",
         help: "1 while access records reach the database; 0 while reads are paused.",
         kind: "gauge",
-        samples: vec![(
-            vec![],
-            if state.access_log.is_writing() {
-                1.0
-            } else {
-                0.0
-            },
-        )],
+        samples: vec![(vec![], if state.api_log.is_writing() { 1.0 } else { 0.0 })],
     });
     let mut caches = state.token_caches.counts();
     caches.extend(state.resource_caches.counts());

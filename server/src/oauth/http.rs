@@ -15,8 +15,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    access::{self, AccessContext, AccessError},
     authorize::{self, AuthorizeError, AuthorizeParams, ConsentError, Decision},
+    bearer::{self, AccessContext, AccessError},
     clients::{self, ClientApp, ClientType, PresentedClient},
     scopes::Scope,
     tokens, ApiVersion, ErrorCode, OAuthError,
@@ -563,7 +563,7 @@ pub async fn protect(
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let token = access::bearer_token(authorization).map_err(Refusal::Access)?;
+    let token = bearer::bearer_token(authorization).map_err(Refusal::Access)?;
     let now = state.clock.now();
     let key = format!(
         "{}:{}",
@@ -592,7 +592,7 @@ pub async fn protect(
                 Some(error) => Err(error),
                 None => {
                     let generation = state.token_caches.access.generation();
-                    match access::resolve(&state.db, environment, token, now).await {
+                    match bearer::resolve(&state.db, environment, token, now).await {
                         Ok(context) => {
                             state
                                 .token_caches
@@ -643,7 +643,7 @@ pub async fn protect(
                 429,
                 None,
             );
-            state.access_log.record_refusal(record);
+            state.api_log.record_refusal(record);
         } else {
             tracing::info!(resource, "refused a token over its rate limit");
         }
@@ -662,9 +662,9 @@ pub fn access_record(
     interaction: &'static str,
     status: u16,
     result_count: Option<u64>,
-) -> crate::access_log::AccessRecord {
+) -> crate::api_log::AccessRecord {
     let meta = meta_from_parts(parts);
-    crate::access_log::AccessRecord {
+    crate::api_log::AccessRecord {
         at: state.clock.now(),
         token_id: token.map(|t| t.token_id),
         application_id: token.map(|t| t.application.0),
@@ -699,7 +699,7 @@ fn record_refusal(
         status.as_u16(),
         None,
     );
-    state.access_log.record_refusal(record);
+    state.api_log.record_refusal(record);
 }
 
 fn json_refusal(refusal: Refusal) -> Response {
@@ -734,7 +734,7 @@ async fn userinfo(
         Err(refusal) => return json_refusal(refusal),
     };
     // Demographics are data too: none go out unless the read can be recorded.
-    if !state.access_log.is_writing() {
+    if !state.api_log.is_writing() {
         let record = access_record(
             &state,
             &parts,
@@ -744,7 +744,7 @@ async fn userinfo(
             503,
             None,
         );
-        state.access_log.record_refusal(record);
+        state.api_log.record_refusal(record);
         return json_refusal(Refusal::Access(AccessError::Unavailable));
     }
     let mut response = if !context.allows(Scope::Profile) {
@@ -785,7 +785,7 @@ async fn userinfo(
         status,
         response.status().is_success().then_some(1),
     );
-    state.access_log.record(record).await;
+    state.api_log.record(record).await;
     verdict.write_headers(response.headers_mut());
     response
 }

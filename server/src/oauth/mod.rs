@@ -3,8 +3,8 @@
 //! and implicit grants, rotating refresh tokens, revocation, introspection,
 //! userinfo and discovery documents. Written on plain primitives (sha2, rand,
 //! base64, subtle); the HTTP edge is [`http`].
-pub mod access;
 pub mod authorize;
+pub mod bearer;
 pub mod clients;
 mod error;
 pub mod grants;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use similar::{capture_diff_slices_deadline, group_diff_ops, Algorithm, DiffTag};
 
-use crate::access::analysis::split_sentences;
+use crate::applications::analysis::split_sentences;
 
 /// Unchanged sentences shown around each change.
 const CONTEXT: usize = 1;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::PolicyChangeError;
 use crate::{
-    access::{
+    applications::{
         http::{pdf_response, read_file, signed_in, upload_refused, wants_json, BODY_CAP},
         DocumentKind,
     },

@@ -23,11 +23,11 @@ pub use diff::{DiffLine, TextDiff};
 pub use state::{ChangeState, ChangeStep};
 
 use crate::{
-    access::{
+    accounts::CurrentUser,
+    applications::{
         self, analysis::ChecklistHint, AccessError, AccessState, DocumentError, DocumentKind,
         DocumentView,
     },
-    accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
     blobs::BlobStore,
     calendar::closures,
@@ -127,7 +127,7 @@ fn invalid(field: &str, message: &str) -> PolicyChangeError {
     PolicyChangeError::Invalid(errors)
 }
 
-/// The stored state, parsed strictly, as `access::state_of` does.
+/// The stored state, parsed strictly, as `applications::state_of` does.
 fn state_of(change: &policy_change::Model) -> Result<ChangeState, DbErr> {
     ChangeState::parse(&change.state).ok_or_else(|| {
         DbErr::Custom(format!(
@@ -274,7 +274,7 @@ async fn owned_request(
     owner: &CurrentUser,
     request_id: Uuid,
 ) -> Result<access_request::Model, PolicyChangeError> {
-    let request = access::find(db, request_id).await?;
+    let request = applications::find(db, request_id).await?;
     if request.owner_id != owner.id.0 {
         return Err(PolicyChangeError::NotFound);
     }
@@ -298,8 +298,8 @@ async fn readable(
     id: Uuid,
 ) -> Result<(policy_change::Model, access_request::Model), PolicyChangeError> {
     let change = find_change(db, id).await?;
-    let request = access::find(db, change.request_id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, change.request_id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(PolicyChangeError::NotFound);
     }
     Ok((change, request))
@@ -344,7 +344,7 @@ async fn proposed_documents(
             .filter(C::Kind.eq(kind.as_str()))
             .order_by_desc(C::UploadedAt)
             .order_by_desc(C::Id)
-            .into_model::<access::DocumentRow>()
+            .into_model::<applications::DocumentRow>()
             .one(db)
             .await?
         {
@@ -375,7 +375,7 @@ async fn view_of(
         .collect();
     Ok(ChangeView {
         proposed: proposed_documents(db, change.id).await?,
-        app_name: crate::access::snapshot::app_name(db, request).await?,
+        app_name: crate::applications::snapshot::app_name(db, request).await?,
         owner_id: request.owner_id,
         state: state_of(&change)?,
         id: change.id,
@@ -419,7 +419,7 @@ async fn approved_as_of(
     for change in &approved {
         proposed_by_change.push(proposed_documents(db, change.id).await?);
     }
-    let mut original = access::submitted_documents(db, request_id).await?;
+    let mut original = applications::submitted_documents(db, request_id).await?;
     let mut out = Vec::new();
     for kind in DocumentKind::ALL {
         let from_change = proposed_by_change
@@ -454,8 +454,8 @@ pub async fn for_app(
     }
     Ok(AppChanges {
         request_id,
-        app_name: crate::access::snapshot::app_name(db, &request).await?,
-        live: access::state_of(&request)? == AccessState::Live,
+        app_name: crate::applications::snapshot::app_name(db, &request).await?,
+        live: applications::state_of(&request)? == AccessState::Live,
         approved: approved_documents(db, request_id).await?,
         changes,
     })
@@ -471,7 +471,7 @@ pub async fn start(
 ) -> Result<Uuid, PolicyChangeError> {
     let txn = crate::db::begin_write(db).await?;
     let request = owned_request(&txn, owner, request_id).await?;
-    if access::state_of(&request)? != AccessState::Live {
+    if applications::state_of(&request)? != AccessState::Live {
         return Err(PolicyChangeError::NotLive);
     }
     // A double click starts two of these at once. On PostgreSQL the second
@@ -541,8 +541,8 @@ pub async fn upload(
     now: DateTime<Utc>,
 ) -> Result<(Uuid, DocumentView), PolicyChangeError> {
     let (change, _) = editable(db, owner, id).await?;
-    let stored = access::store_pdf(db, blobs, kind, bytes, now).await?;
-    let filename = access::display_filename(filename, kind);
+    let stored = applications::store_pdf(db, blobs, kind, bytes, now).await?;
+    let filename = applications::display_filename(filename, kind);
     let recorded = async {
         let txn = crate::db::begin_write(db).await?;
         editable(&txn, owner, id).await?;
@@ -744,7 +744,7 @@ pub async fn submit(
             .after(serde_json::json!({ "state": "submitted", "due_at": due, "documents": kinds })),
     )
     .await?;
-    let name = crate::access::snapshot::app_name(&txn, &request).await?;
+    let name = crate::applications::snapshot::app_name(&txn, &request).await?;
     let what = proposed
         .iter()
         .map(|d| {
@@ -754,7 +754,7 @@ pub async fn submit(
         })
         .collect::<Vec<_>>()
         .join(" and ");
-    access::event(
+    applications::event(
         &txn,
         request.id,
         Some(owner.id),
@@ -766,7 +766,7 @@ pub async fn submit(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::access::snapshot::contacts(&txn, &request).await?,
+            crate::applications::snapshot::contacts(&txn, &request).await?,
             &name,
             "Policy change received",
             &[
@@ -977,7 +977,7 @@ pub async fn decide(
     if from != ChangeState::Submitted {
         return Err(PolicyChangeError::NotEditable(from));
     }
-    let name = crate::access::snapshot::app_name(&txn, &request).await?;
+    let name = crate::applications::snapshot::app_name(&txn, &request).await?;
     let link = format!("{public_url}/access/{}/policy-changes", request.id);
     let (step, outcome, comment, paragraphs, subject) = match &decision {
         Decision::Approve => (
@@ -1020,7 +1020,7 @@ pub async fn decide(
         .after(serde_json::json!({ "state": to.as_str(), "comment": comment })),
     )
     .await?;
-    access::event(
+    applications::event(
         &txn,
         request.id,
         Some(reviewer.id),
@@ -1037,7 +1037,7 @@ pub async fn decide(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::access::snapshot::contacts(&txn, &request).await?,
+            crate::applications::snapshot::contacts(&txn, &request).await?,
             &name,
             subject,
             &paragraphs,
@@ -1094,11 +1094,11 @@ pub async fn board(
                     counted += 1;
                 }
                 let change = find_change(db, round.change_id).await?;
-                let request = access::find(db, change.request_id).await?;
+                let request = applications::find(db, change.request_id).await?;
                 open.push(BoardRow {
                     change_id: change.id,
                     request_id: request.id,
-                    app_name: crate::access::snapshot::app_name(db, &request).await?,
+                    app_name: crate::applications::snapshot::app_name(db, &request).await?,
                     submitted_at: round.submitted_at,
                     due_at: round.due_at,
                     business_time_left: left,
@@ -1177,7 +1177,7 @@ pub async fn send_escalations(
         else {
             continue;
         };
-        let name = crate::access::snapshot::app_name(&txn, &request).await?;
+        let name = crate::applications::snapshot::app_name(&txn, &request).await?;
         let to = admins(&txn).await?;
         if to.is_empty() {
             continue;
@@ -1221,4 +1221,74 @@ pub async fn send_escalations(
         sent += 1;
     }
     Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn change_in(db: &impl ConnectionTrait, state: ChangeState) -> Uuid {
+        let id = Uuid::new_v4();
+        let at: DateTime<Utc> = "2031-09-01T13:00:00Z".parse().unwrap();
+        policy_change::ActiveModel {
+            id: Set(id),
+            request_id: Set(Uuid::new_v4()),
+            state: Set(state.as_str().into()),
+            open_for: Set(Some(Uuid::new_v4())),
+            enrollee_notice: Set(String::new()),
+            revision: Set(1),
+            created_by: Set(Uuid::new_v4()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            approved_at: Set(None),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn approving_closes_the_change_and_a_late_second_answer_changes_nothing() {
+        let db = crate::db::in_memory().await;
+        let id = change_in(&db, ChangeState::Submitted).await;
+        let now: DateTime<Utc> = "2031-09-03T13:00:00Z".parse().unwrap();
+        let to = transition(
+            &db,
+            id,
+            ChangeState::Submitted,
+            ChangeStep::Approve,
+            now,
+            |u| u,
+        )
+        .await
+        .unwrap();
+        assert_eq!(to, ChangeState::Approved);
+        let row = policy_change::Entity::find_by_id(id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        // Closed: no longer the app's open change, and approved now.
+        assert_eq!((row.open_for, row.approved_at), (None, Some(now)));
+        let late = transition(
+            &db,
+            id,
+            ChangeState::Submitted,
+            ChangeStep::RequestChanges,
+            now,
+            |u| u,
+        )
+        .await;
+        assert!(matches!(
+            late,
+            Err(PolicyChangeError::NotEditable(ChangeState::Submitted))
+        ));
+        let row = policy_change::Entity::find_by_id(id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.state, "approved");
+    }
 }

@@ -1,5 +1,5 @@
 //! The life of a proposed policy change: its states and the only steps
-//! between them, as `access::state` is for applications. [`super::transition`]
+//! between them, as `applications::state` is for applications. [`super::transition`]
 //! is the one writer of the state column and applies this rule.
 use serde::{Deserialize, Serialize};
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::listing::{label_of, CATEGORIES, PLATFORMS};
 use crate::{
-    access::AccessState,
+    applications::AccessState,
     entities::{access_request, app_listing, application, application_logo},
 };
 

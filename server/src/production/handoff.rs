@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::{listing, ProductionError};
 use crate::{
-    access::{self, AccessState, Transition},
     accounts::CurrentUser,
+    applications::{self, AccessState, Transition},
     apps::{redirect_uri, ClientId, Environment, RedirectUri},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, app_listing, application, application_logo, credential_handoff},
@@ -84,7 +84,7 @@ pub fn mask_email(email: &str) -> String {
     }
 }
 
-fn point_of_contact(snapshot: &access::Snapshot) -> String {
+fn point_of_contact(snapshot: &applications::Snapshot) -> String {
     snapshot
         .answer("organization", "contact_email")
         .trim()
@@ -102,8 +102,8 @@ pub async fn start(
 ) -> Result<Uuid, ProductionError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, id).await?;
+    let state = applications::state_of(&request)?;
     if state != AccessState::PostApprovalSubmitted || request.listing_approved_at.is_none() {
         return Err(ProductionError::Refused(
             "Production credentials are handed over after the directory listing is approved."
@@ -112,7 +112,7 @@ pub async fn start(
     }
     // Refused before any work, not only at the write.
     state.apply(Transition::IssueCredentials)?;
-    let snapshot = crate::access::snapshot::latest_snapshot(&txn, id)
+    let snapshot = crate::applications::snapshot::latest_snapshot(&txn, id)
         .await?
         .ok_or(ProductionError::NotFound)?;
     let listing = app_listing::Entity::find_by_id(id)
@@ -200,7 +200,7 @@ pub async fn start(
         .insert(&txn)
         .await?;
     }
-    access::transition(
+    applications::transition(
         &txn,
         id,
         state,
@@ -214,7 +214,7 @@ pub async fn start(
     )
     .await
     .map_err(|e| match e {
-        access::TransitionError::Raced { .. } => ProductionError::Refused(
+        applications::TransitionError::Raced { .. } => ProductionError::Refused(
             "The production app was created by someone else at the same moment. Reload the page."
                 .into(),
         ),
@@ -231,7 +231,7 @@ pub async fn start(
         })),
     )
     .await?;
-    access::event(
+    applications::event(
         &txn,
         id,
         Some(reviewer.id),
@@ -304,7 +304,7 @@ async fn send_link(
     mail::enqueue(
         txn,
         mail::templates::application_update(
-            crate::access::snapshot::contacts(txn, request).await?,
+            crate::applications::snapshot::contacts(txn, request).await?,
             app_name,
             if action == "production.handoff_started" { "Production credentials are ready" } else { "Production credentials reissued" },
             &[
@@ -345,8 +345,8 @@ pub async fn reissue(
 ) -> Result<(), ProductionError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, id).await?;
+    let state = applications::state_of(&request)?;
     let app_id = match (state, request.production_app_id) {
         (AccessState::CredentialsIssued | AccessState::Live, Some(app)) => app,
         _ => {
@@ -359,7 +359,7 @@ pub async fn reissue(
         .one(&txn)
         .await?
         .ok_or(ProductionError::NotFound)?;
-    let snapshot = crate::access::snapshot::latest_snapshot(&txn, id)
+    let snapshot = crate::applications::snapshot::latest_snapshot(&txn, id)
         .await?
         .ok_or(ProductionError::NotFound)?;
     let contact = point_of_contact(&snapshot);
@@ -386,7 +386,7 @@ pub async fn reissue(
         ),
     )
     .await?;
-    access::event(
+    applications::event(
         &txn,
         id,
         Some(reviewer.id),
@@ -528,12 +528,12 @@ pub async fn reveal(
     }
     row.updated_at = Set(now);
     row.update(&txn).await?;
-    let request = access::find(&txn, link.request_id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, link.request_id).await?;
+    let state = applications::state_of(&request)?;
     if state == AccessState::CredentialsIssued {
         listing::move_by(&txn, request.id, state, Transition::GoLive, now).await?;
     }
-    access::event(
+    applications::event(
         &txn,
         request.id,
         Some(viewer.id),
@@ -560,7 +560,7 @@ pub async fn reveal(
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::access::snapshot::contacts(&txn, &request).await?,
+            crate::applications::snapshot::contacts(&txn, &request).await?,
             &app.name,
             "Production credentials collected",
             &[
@@ -617,8 +617,8 @@ pub async fn view(
     viewer: &CurrentUser,
     id: Uuid,
 ) -> Result<Option<HandoffView>, ProductionError> {
-    let request = access::find(db, id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(ProductionError::NotFound);
     }
     let Some(app_id) = request.production_app_id else {

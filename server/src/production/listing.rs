@@ -12,8 +12,8 @@ use validator::Validate;
 
 use super::ProductionError;
 use crate::{
-    access::{self, AccessState, Transition},
     accounts::CurrentUser,
+    applications::{self, AccessState, Transition},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, app_listing, application, review_evaluation},
     ids::Role,
@@ -160,8 +160,8 @@ pub async fn get(
     viewer: &CurrentUser,
     id: Uuid,
 ) -> Result<ListingView, ProductionError> {
-    let request = access::find(db, id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(ProductionError::NotFound);
     }
     view(db, &request).await
@@ -171,7 +171,7 @@ pub(crate) async fn view(
     db: &impl ConnectionTrait,
     request: &access_request::Model,
 ) -> Result<ListingView, ProductionError> {
-    let state = access::state_of(request)?;
+    let state = applications::state_of(request)?;
     if !has_listing(state) {
         return Err(ProductionError::Refused(
             "The directory listing comes after your application is approved.".into(),
@@ -239,7 +239,7 @@ pub(crate) async fn view(
             ..base
         },
         None => {
-            let snapshot = crate::access::snapshot::latest_snapshot(db, request.id).await?;
+            let snapshot = crate::applications::snapshot::latest_snapshot(db, request.id).await?;
             let answer = |section: &str, field: &str| {
                 snapshot
                     .as_ref()
@@ -329,11 +329,11 @@ pub async fn save(
 ) -> Result<(), ProductionError> {
     check(&form).into_result()?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
+    let request = applications::find(&txn, id).await?;
     if request.owner_id != owner.id.0 {
         return Err(ProductionError::NotFound);
     }
-    let state = access::state_of(&request)?;
+    let state = applications::state_of(&request)?;
     if state != AccessState::Approved {
         return Err(ProductionError::Refused(format!(
             "The listing cannot be changed now: the application is {}.",
@@ -408,7 +408,7 @@ pub async fn save(
     .await?;
     if submit {
         move_by(&txn, id, state, Transition::SubmitPostApproval, now).await?;
-        access::event(
+        applications::event(
             &txn,
             id,
             Some(owner.id),
@@ -419,7 +419,7 @@ pub async fn save(
         .await?;
         let to = reviewer_addresses(&txn, &request).await?;
         if !to.is_empty() {
-            let name = crate::access::snapshot::app_name(&txn, &request).await?;
+            let name = crate::applications::snapshot::app_name(&txn, &request).await?;
             mail::enqueue(
                 &txn,
                 mail::templates::reviewer_notice(
@@ -465,7 +465,7 @@ pub(crate) async fn move_by(
     transition: Transition,
     now: DateTime<Utc>,
 ) -> Result<AccessState, ProductionError> {
-    access::transition(db, id, from, transition, now, |u| u)
+    applications::transition(db, id, from, transition, now, |u| u)
         .await
         .map_err(ProductionError::from)
 }
@@ -475,7 +475,7 @@ async fn awaiting_review(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<(access_request::Model, ListingView), ProductionError> {
-    let request = access::find(db, id).await?;
+    let request = applications::find(db, id).await?;
     let listing = view(db, &request).await?;
     if !listing.reviewable() {
         return Err(ProductionError::Refused(
@@ -582,7 +582,7 @@ pub async fn request_changes(
         .iter()
         .map(|v| format!("{}: {}", v.label, v.comment))
         .collect();
-    access::event(
+    applications::event(
         &txn,
         id,
         Some(reviewer.id),
@@ -603,13 +603,13 @@ pub async fn request_changes(
             .after(serde_json::json!({ "state": next.as_str(), "items": items })),
     )
     .await?;
-    let name = crate::access::snapshot::app_name(&txn, &request).await?;
+    let name = crate::applications::snapshot::app_name(&txn, &request).await?;
     let mut paragraphs = vec!["A reviewer asked for changes to how your app will be listed in the connected-apps directory:".to_string()];
     paragraphs.extend(items);
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::access::snapshot::contacts(&txn, &request).await?,
+            crate::applications::snapshot::contacts(&txn, &request).await?,
             &name,
             "Changes requested to your directory listing",
             &paragraphs,
@@ -659,7 +659,7 @@ pub async fn approve(
             "The listing is already approved.".into(),
         ));
     }
-    access::event(
+    applications::event(
         &txn,
         id,
         Some(reviewer.id),
@@ -676,11 +676,11 @@ pub async fn approve(
             .after(serde_json::json!({ "listing_revision": listing.revision })),
     )
     .await?;
-    let name = crate::access::snapshot::app_name(&txn, &request).await?;
+    let name = crate::applications::snapshot::app_name(&txn, &request).await?;
     mail::enqueue(
         &txn,
         mail::templates::application_update(
-            crate::access::snapshot::contacts(&txn, &request).await?,
+            crate::applications::snapshot::contacts(&txn, &request).await?,
             &name,
             "Directory listing approved",
             &[format!("{} now appears in the Medicare connected-apps directory. The point of contact will receive a link to collect the production credentials.", listing.name)],

@@ -3,7 +3,7 @@
 //! and what keeps a live production app current (renewal reminders).
 //!
 //! Every function checks who may act on the server and moves the application
-//! through [`crate::access::AccessState::apply`]; every change is audited.
+//! through [`crate::applications::AccessState::apply`]; every change is audited.
 pub mod directory;
 pub mod handoff;
 pub mod listing;
@@ -11,7 +11,7 @@ pub mod renewal;
 
 use sea_orm::DbErr;
 
-use crate::{access, review::ReviewError, validation::FieldErrors};
+use crate::{applications, review::ReviewError, validation::FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProductionError {
@@ -25,7 +25,7 @@ pub enum ProductionError {
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
-    Illegal(#[from] access::IllegalTransition),
+    Illegal(#[from] applications::IllegalTransition),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -36,22 +36,22 @@ impl From<FieldErrors> for ProductionError {
     }
 }
 
-impl From<access::TransitionError> for ProductionError {
-    fn from(e: access::TransitionError) -> Self {
+impl From<applications::TransitionError> for ProductionError {
+    fn from(e: applications::TransitionError) -> Self {
         match e {
-            access::TransitionError::Illegal(e) => ProductionError::Illegal(e),
-            access::TransitionError::Raced { .. } => ProductionError::Refused(
+            applications::TransitionError::Illegal(e) => ProductionError::Illegal(e),
+            applications::TransitionError::Raced { .. } => ProductionError::Refused(
                 "Someone else changed the application at the same moment. Reload the page.".into(),
             ),
-            access::TransitionError::Db(e) => ProductionError::Db(e),
+            applications::TransitionError::Db(e) => ProductionError::Db(e),
         }
     }
 }
 
-impl From<access::AccessError> for ProductionError {
-    fn from(e: access::AccessError) -> Self {
+impl From<applications::AccessError> for ProductionError {
+    fn from(e: applications::AccessError) -> Self {
         match e {
-            access::AccessError::Db(e) => ProductionError::Db(e),
+            applications::AccessError::Db(e) => ProductionError::Db(e),
             _ => ProductionError::NotFound,
         }
     }

@@ -110,3 +110,59 @@ mod tests {
         assert_eq!(BookingStatus::parse("Booked"), None);
     }
 }
+
+#[cfg(test)]
+mod db_tests {
+    use sea_orm::{ActiveModelTrait, Set};
+    use uuid::Uuid;
+
+    use super::*;
+
+    async fn booked(db: &impl ConnectionTrait) -> demo_booking::Model {
+        let at: DateTime<Utc> = "2031-05-06T14:00:00Z".parse().unwrap();
+        demo_booking::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            request_id: Set(Uuid::new_v4()),
+            slot_id: Set(Uuid::new_v4()),
+            ics_uid: Set("demo@test".into()),
+            sequence: Set(0),
+            status: Set(BookingStatus::Booked.as_str().into()),
+            outcome: Set(None),
+            outcome_notes: Set(None),
+            reminder_sent_at: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(db)
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_cancellation_and_an_outcome_racing_cannot_both_land() {
+        let db = crate::db::in_memory().await;
+        let read = booked(&db).await;
+        let now: DateTime<Utc> = "2031-05-06T15:00:00Z".parse().unwrap();
+        // Both read the booking as booked; the outcome is recorded first.
+        let held = transition(&db, &read, BookingStep::Hold, now, |u| {
+            u.col_expr(demo_booking::Column::Outcome, Expr::value("passed"))
+        })
+        .await
+        .unwrap();
+        assert_eq!(held, BookingStatus::Held);
+        let late = transition(&db, &read, BookingStep::Cancel, now, |u| u).await;
+        assert!(matches!(late, Err(ReviewError::Raced)), "{late:?}");
+        let stored = demo_booking::Entity::find_by_id(read.id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (stored.status.as_str(), stored.outcome.as_deref()),
+            ("held", Some("passed"))
+        );
+        // Read again, it is simply no longer a booked demo.
+        let again = transition(&db, &stored, BookingStep::Cancel, now, |u| u).await;
+        assert!(matches!(again, Err(ReviewError::NotFound)), "{again:?}");
+    }
+}

@@ -1,6 +1,6 @@
 //! What reviewers check: the production-access criteria, every item of the
 //! privacy-policy checklist, and that the terms do not contradict the policy.
-use crate::access::form::PRIVACY_CHECKLIST;
+use crate::applications::form::PRIVACY_CHECKLIST;
 
 /// One line of the reviewers' checklist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

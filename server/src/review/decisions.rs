@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::{app_name, checklist, contacts, demos, verdicts, ReviewError, Verdict};
 use crate::{
-    access::{self, form::DATA_ACCESS_TYPES, Transition},
     accounts::CurrentUser,
+    applications::{self, form::DATA_ACCESS_TYPES, Transition},
     audit::{self, AuditContext, AuditRecord},
     blobs::BlobStore,
     entities::{access_request, decision_letter},
@@ -85,8 +85,8 @@ async fn decide(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    let request = access::find(db, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(db, id).await?;
+    let state = applications::state_of(&request)?;
     let transition = match decision {
         Decision::Approved { .. } => Transition::Approve,
         Decision::Denied { .. } => Transition::Deny,
@@ -115,7 +115,7 @@ async fn decide(
         errors.into_result().map_err(ReviewError::Invalid)?;
     }
     let name = app_name(db, &request).await?;
-    let organization = crate::access::snapshot::latest_snapshot(db, id)
+    let organization = crate::applications::snapshot::latest_snapshot(db, id)
         .await?
         .map(|s| s.answer("organization", "legal_name").to_string())
         .unwrap_or_default();
@@ -127,7 +127,7 @@ async fn decide(
     let filename = format!("decision-{}.pdf", decision.as_str());
     let written = async {
         let txn = crate::db::begin_write(db).await?;
-        access::transition(&txn, id, state, transition, now, |update| {
+        applications::transition(&txn, id, state, transition, now, |update| {
             let update = update.col_expr(access_request::Column::DecidedAt, Expr::value(now));
             match &decision {
                 Decision::Approved { data_access_type } => update.col_expr(
@@ -152,7 +152,7 @@ async fn decide(
         }
         .insert(&txn)
         .await?;
-        access::event(
+        applications::event(
             &txn,
             id,
             Some(reviewer.id),
@@ -281,8 +281,8 @@ pub async fn letters(
     viewer: &CurrentUser,
     id: Uuid,
 ) -> Result<Vec<decision_letter::Model>, ReviewError> {
-    let request = access::find(db, id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(ReviewError::NotFound);
     }
     Ok(decision_letter::Entity::find()
@@ -306,8 +306,8 @@ pub async fn letter_file(
         .one(db)
         .await?
         .ok_or(ReviewError::NotFound)?;
-    let request = access::find(db, row.request_id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, row.request_id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(ReviewError::NotFound);
     }
     let bytes = blobs

@@ -21,8 +21,8 @@ use super::{
     contacts, require_reviewer, ReviewError,
 };
 use crate::{
-    access::{self, AccessState, IllegalTransition, Transition},
     accounts::CurrentUser,
+    applications::{self, AccessState, IllegalTransition, Transition},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, demo_booking, demo_slot},
     mail,
@@ -113,8 +113,8 @@ impl From<sea_orm::DbErr> for DemoError {
     }
 }
 
-impl From<access::TransitionError> for DemoError {
-    fn from(e: access::TransitionError) -> Self {
+impl From<applications::TransitionError> for DemoError {
+    fn from(e: applications::TransitionError) -> Self {
         DemoError::Review(e.into())
     }
 }
@@ -247,8 +247,8 @@ pub async fn invite(
 ) -> Result<(), ReviewError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, id).await?;
+    let state = applications::state_of(&request)?;
     state.apply(Transition::ScheduleDemo)?;
     access_request::Entity::update_many()
         .col_expr(access_request::Column::DemoInvitedAt, Expr::value(now))
@@ -256,7 +256,7 @@ pub async fn invite(
         .filter(access_request::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    access::event(
+    applications::event(
         &txn,
         id,
         Some(reviewer.id),
@@ -430,11 +430,13 @@ pub async fn book(
     now: DateTime<Utc>,
 ) -> Result<(), DemoError> {
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await.map_err(ReviewError::from)?;
+    let request = applications::find(&txn, id)
+        .await
+        .map_err(ReviewError::from)?;
     if request.owner_id != owner.id.0 {
         return Err(ReviewError::NotFound.into());
     }
-    let state = access::state_of(&request)?;
+    let state = applications::state_of(&request)?;
     let existing = active_booking(&txn, id).await?;
     let re_review =
         state == AccessState::Live && crate::campaigns::demo_requested(&txn, id).await?;
@@ -480,7 +482,7 @@ pub async fn book(
             row.sequence = Set(sequence);
             row.updated_at = Set(now);
             let booking = row.update(&txn).await?;
-            access::event(
+            applications::event(
                 &txn,
                 id,
                 Some(owner.id),
@@ -497,7 +499,8 @@ pub async fn book(
         }
         None => {
             if !re_review {
-                access::transition(&txn, id, state, Transition::ScheduleDemo, now, |u| u).await?;
+                applications::transition(&txn, id, state, Transition::ScheduleDemo, now, |u| u)
+                    .await?;
             }
             let booking_id = Uuid::new_v4();
             let booking = demo_booking::ActiveModel {
@@ -515,7 +518,7 @@ pub async fn book(
             }
             .insert(&txn)
             .await?;
-            access::event(
+            applications::event(
                 &txn,
                 id,
                 Some(owner.id),
@@ -557,11 +560,11 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    if !access::may_read(&request, actor) {
+    let request = applications::find(&txn, id).await?;
+    if !applications::may_read(&request, actor) {
         return Err(ReviewError::NotFound);
     }
-    let state = access::state_of(&request)?;
+    let state = applications::state_of(&request)?;
     let next = after_demo(state, Transition::CancelDemo)?;
     let booking = active_booking(&txn, id)
         .await?
@@ -591,12 +594,12 @@ pub async fn cancel(
     };
     if next == state {
         // A re-review demo: the app stays live.
-        access::update_in_state(&txn, id, state, now, |u| u).await?;
+        applications::update_in_state(&txn, id, state, now, |u| u).await?;
     } else {
-        access::transition(&txn, id, state, Transition::CancelDemo, now, |u| u).await?;
+        applications::transition(&txn, id, state, Transition::CancelDemo, now, |u| u).await?;
     }
     let view = slot_view(&txn, slot).await?;
-    access::event(
+    applications::event(
         &txn,
         id,
         Some(actor.id),
@@ -661,8 +664,8 @@ pub async fn record_outcome(
     // Notes are internal unless shared; sharing a topic without a note shares nothing.
     let shared: Vec<&String> = notes.keys().filter(|k| shared.contains(*k)).collect();
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, id).await?;
+    let state = applications::state_of(&request)?;
     let next = after_demo(state, Transition::RecordDemo)?;
     let booking = active_booking(&txn, id)
         .await?
@@ -687,15 +690,16 @@ pub async fn record_outcome(
     };
     if next == state {
         // A re-review demo: the app stays live.
-        access::update_in_state(&txn, id, state, now, invite_again).await?;
+        applications::update_in_state(&txn, id, state, now, invite_again).await?;
     } else {
-        access::transition(&txn, id, state, Transition::RecordDemo, now, invite_again).await?;
+        applications::transition(&txn, id, state, Transition::RecordDemo, now, invite_again)
+            .await?;
     }
     let re_review = state == AccessState::Live;
     if re_review && outcome != Outcome::AnotherDemo {
         crate::campaigns::record_demo_passed(&txn, id, now).await?;
     }
-    access::event(
+    applications::event(
         &txn,
         id,
         Some(reviewer.id),
@@ -751,8 +755,8 @@ pub async fn booking(
     viewer: &CurrentUser,
     id: Uuid,
 ) -> Result<Option<BookingView>, ReviewError> {
-    let request = access::find(db, id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(ReviewError::NotFound);
     }
     let Some(b) = demo_booking::Entity::find()

@@ -11,7 +11,7 @@ use axum::{
 use uuid::Uuid;
 
 use crate::{
-    access::http::{pdf_response, signed_in},
+    applications::http::{pdf_response, signed_in},
     http::request::meta_from_parts,
     AppState,
 };

@@ -10,8 +10,8 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use super::ReviewError;
 use crate::{
-    access,
     accounts::CurrentUser,
+    applications,
     entities::{access_request, account},
 };
 
@@ -66,7 +66,7 @@ pub(crate) async fn conflict_with(
         .one(db)
         .await?;
     let applicant_org = applicant.map(|a| a.organization).unwrap_or_default();
-    let legal_name = crate::access::snapshot::latest_snapshot(db, request.id)
+    let legal_name = crate::applications::snapshot::latest_snapshot(db, request.id)
         .await?
         .map(|s| s.answer("organization", "legal_name").to_string())
         .unwrap_or_default();
@@ -85,7 +85,7 @@ pub(crate) async fn require_reviewer_for(
     id: uuid::Uuid,
 ) -> Result<(), ReviewError> {
     super::require_reviewer(reviewer)?;
-    let request = access::find(db, id).await?;
+    let request = applications::find(db, id).await?;
     match conflict_with(db, (&reviewer.id.0, &reviewer.organization), &request).await? {
         Some(conflict) => Err(ReviewError::Conflict(conflict)),
         None => Ok(()),

@@ -20,12 +20,12 @@ use uuid::Uuid;
 pub use checklist::ReviewItem;
 
 use crate::{
-    access::{
+    accounts::CurrentUser,
+    applications::{
         self,
         snapshot::{app_name, contacts, latest_snapshot},
         AccessState, IllegalTransition, Transition,
     },
-    accounts::CurrentUser,
     audit::{self, AuditContext, AuditRecord},
     entities::{
         access_request, account, api_access, data_access_grant, review_comment, review_evaluation,
@@ -55,20 +55,20 @@ pub enum ReviewError {
     Db(#[from] DbErr),
 }
 
-impl From<access::TransitionError> for ReviewError {
-    fn from(e: access::TransitionError) -> Self {
+impl From<applications::TransitionError> for ReviewError {
+    fn from(e: applications::TransitionError) -> Self {
         match e {
-            access::TransitionError::Illegal(e) => ReviewError::Illegal(e),
-            access::TransitionError::Raced { .. } => ReviewError::Raced,
-            access::TransitionError::Db(e) => ReviewError::Db(e),
+            applications::TransitionError::Illegal(e) => ReviewError::Illegal(e),
+            applications::TransitionError::Raced { .. } => ReviewError::Raced,
+            applications::TransitionError::Db(e) => ReviewError::Db(e),
         }
     }
 }
 
-impl From<access::AccessError> for ReviewError {
-    fn from(e: access::AccessError) -> Self {
+impl From<applications::AccessError> for ReviewError {
+    fn from(e: applications::AccessError) -> Self {
         match e {
-            access::AccessError::Db(e) => ReviewError::Db(e),
+            applications::AccessError::Db(e) => ReviewError::Db(e),
             _ => ReviewError::NotFound,
         }
     }
@@ -171,7 +171,8 @@ pub struct QueuePage {
 
 /// Waiting for a response means submitted and not yet picked up.
 fn awaiting_response(r: &access_request::Model) -> bool {
-    r.first_response_at.is_none() && access::state_of(r).is_ok_and(|s| s == AccessState::Submitted)
+    r.first_response_at.is_none()
+        && applications::state_of(r).is_ok_and(|s| s == AccessState::Submitted)
 }
 
 /// The queue: every submitted application, filtered, sorted and paged.
@@ -210,7 +211,7 @@ pub async fn queue(
             id: r.id,
             app_name,
             organization,
-            state: access::state_of(&r)?,
+            state: applications::state_of(&r)?,
             version: r.current_version,
             submitted_at: r.submitted_at,
             assignee: r.assignee_id.and_then(|id| names.get(&id).cloned()),
@@ -281,7 +282,7 @@ pub async fn assignable(
     if admin.role != Role::Admin {
         return Err(ReviewError::Forbidden);
     }
-    let request = access::find(db, id).await?;
+    let request = applications::find(db, id).await?;
     let mut staff = Vec::new();
     for a in account::Entity::find()
         .filter(account::Column::Role.is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]))
@@ -325,7 +326,7 @@ pub async fn reassign(
     else {
         return Err(invalid("Choose a reviewer.".into()));
     };
-    let request = access::find(db, id).await?;
+    let request = applications::find(db, id).await?;
     if let Some(conflict) =
         independence::conflict_with(db, (&staff.id, &staff.organization), &request).await?
     {
@@ -354,8 +355,8 @@ async fn assign(
     now: DateTime<Utc>,
 ) -> Result<AccessState, ReviewError> {
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, id).await?;
+    let state = applications::state_of(&request)?;
     if state == AccessState::Draft {
         return Err(ReviewError::NotFound);
     }
@@ -366,7 +367,7 @@ async fn assign(
     // first response the applicant is promised.
     let next = if state == AccessState::Submitted {
         let first_response = request.first_response_at.is_none();
-        access::transition(&txn, id, state, Transition::StartReview, now, |update| {
+        applications::transition(&txn, id, state, Transition::StartReview, now, |update| {
             let update = assign(update);
             if first_response {
                 update.col_expr(access_request::Column::FirstResponseAt, Expr::value(now))
@@ -376,7 +377,7 @@ async fn assign(
         })
         .await?
     } else {
-        access::update_in_state(&txn, id, state, now, assign).await?;
+        applications::update_in_state(&txn, id, state, now, assign).await?;
         state
     };
     audit::record(
@@ -389,7 +390,7 @@ async fn assign(
     )
     .await?;
     if state != next {
-        access::event(
+        applications::event(
             &txn,
             id,
             Some(actor),
@@ -478,8 +479,8 @@ pub async fn evaluate(
     }
     errors.into_result().map_err(ReviewError::Invalid)?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, id).await?;
+    let state = applications::state_of(&request)?;
     if !reviewable(state) {
         return Err(IllegalTransition {
             from: state,
@@ -562,8 +563,8 @@ pub async fn request_changes(
 ) -> Result<(), ReviewError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
-    let state = access::state_of(&request)?;
+    let request = applications::find(&txn, id).await?;
+    let state = applications::state_of(&request)?;
     let next = state.apply(Transition::RequestChanges)?;
     let needed: Vec<ItemVerdict> = verdicts(&txn, id)
         .await?
@@ -578,8 +579,8 @@ pub async fn request_changes(
         );
         return Err(ReviewError::Invalid(errors));
     }
-    access::transition(&txn, id, state, Transition::RequestChanges, now, |u| u).await?;
-    access::event(
+    applications::transition(&txn, id, state, Transition::RequestChanges, now, |u| u).await?;
+    applications::event(
         &txn,
         id,
         Some(reviewer.id),
@@ -662,9 +663,11 @@ pub async fn comment(
     }
     errors.into_result().map_err(ReviewError::Invalid)?;
     let txn = crate::db::begin_write(db).await?;
-    let request = access::find(&txn, id).await?;
+    let request = applications::find(&txn, id).await?;
     let is_reviewer = author.role.can_review();
-    if !access::may_read(&request, author) || access::state_of(&request)? == AccessState::Draft {
+    if !applications::may_read(&request, author)
+        || applications::state_of(&request)? == AccessState::Draft
+    {
         return Err(ReviewError::NotFound);
     }
     if internal && !is_reviewer {
@@ -757,8 +760,8 @@ pub async fn comments(
     viewer: &CurrentUser,
     id: Uuid,
 ) -> Result<Vec<Comment>, ReviewError> {
-    let request = access::find(db, id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(ReviewError::NotFound);
     }
     let mut select =
@@ -800,11 +803,11 @@ pub async fn requested_changes(
     viewer: &CurrentUser,
     id: Uuid,
 ) -> Result<Vec<ItemVerdict>, ReviewError> {
-    let request = access::find(db, id).await?;
-    if !access::may_read(&request, viewer) {
+    let request = applications::find(db, id).await?;
+    if !applications::may_read(&request, viewer) {
         return Err(ReviewError::NotFound);
     }
-    if access::state_of(&request)? != AccessState::ChangesRequested {
+    if applications::state_of(&request)? != AccessState::ChangesRequested {
         return Ok(vec![]);
     }
     Ok(verdicts(db, id)
@@ -847,8 +850,8 @@ pub async fn review_state(
     now: DateTime<Utc>,
 ) -> Result<ReviewState, ReviewError> {
     require_reviewer(reviewer)?;
-    let request = access::find(db, id).await?;
-    if access::state_of(&request)? == AccessState::Draft {
+    let request = applications::find(db, id).await?;
+    if applications::state_of(&request)? == AccessState::Draft {
         return Err(ReviewError::NotFound);
     }
     let conflict =
@@ -894,7 +897,7 @@ pub async fn review_state(
             .map(|c| c.occurred_at),
     };
     Ok(ReviewState {
-        state: access::state_of(&request)?,
+        state: applications::state_of(&request)?,
         assigned_to_viewer: request.assignee_id == Some(reviewer.id.0),
         assignee,
         overdue: due_at.is_some_and(|d| d < now),

@@ -468,8 +468,8 @@ fn writers_of(entity: &str, column: &str) -> Vec<String> {
 fn only_the_transition_functions_write_a_state() {
     assert_eq!(
         writers_of("access_request", "State"),
-        ["access/transition.rs"],
-        "write the state through access::transition (or update_in_state for other columns)"
+        ["applications/transition.rs"],
+        "write the state through applications::transition (or update_in_state for other columns)"
     );
     assert_eq!(
         writers_of("demo_booking", "Status"),

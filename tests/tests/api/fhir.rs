@@ -600,7 +600,7 @@ async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
     let long = format!("/v2/fhir/Patient/?_format=json&q={}", "é".repeat(3000));
     assert_eq!(get(&app, &token, &long).await.0, 200);
     eventually("the first read is logged", async || logged().await == 1).await;
-    assert!(app.state.access_log.is_writing());
+    assert!(app.state.api_log.is_writing());
 
     db.execute_unprepared("ALTER TABLE api_access_log RENAME TO api_access_log_away")
         .await
@@ -608,7 +608,7 @@ async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
     // Served before the failure is known: its record waits, it is not dropped.
     assert_eq!(get(&app, &token, "/v2/fhir/Coverage/").await.0, 200);
     eventually("the writer notices", async || {
-        !app.state.access_log.is_writing()
+        !app.state.api_log.is_writing()
     })
     .await;
     let (status, _, outcome) = get(&app, &token, "/v2/fhir/ExplanationOfBenefit/").await;
@@ -621,7 +621,7 @@ async fn reads_pause_while_the_access_log_cannot_be_written(backend: Backend) {
     db.execute_unprepared("ALTER TABLE api_access_log_away RENAME TO api_access_log")
         .await
         .unwrap();
-    eventually("reads resume", async || app.state.access_log.is_writing()).await;
+    eventually("reads resume", async || app.state.api_log.is_writing()).await;
     assert_eq!(get(&app, &token, "/v2/connect/userinfo").await.0, 200);
     eventually("every answer is logged", async || logged().await == 5).await;
     let rows = api_access::Entity::find().all(&db).await.unwrap();

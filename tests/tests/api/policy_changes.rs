@@ -283,7 +283,7 @@ async fn a_change_is_compared_answered_and_published_only_on_approval(backend: B
         review.contains("<ins>If you revoke access, we delete your data within 7 days.</ins>"),
         "{review}"
     );
-    let breach = server::access::form::PRIVACY_CHECKLIST
+    let breach = server::applications::form::PRIVACY_CHECKLIST
         .iter()
         .find(|i| i.key == "breach")
         .unwrap()

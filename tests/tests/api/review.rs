@@ -500,7 +500,7 @@ db_tests!(
 async fn the_demo_data_puts_an_application_in_the_review_queue() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     for _ in 0..2 {
-        server::demo::seed(
+        server::seed_data::seed(
             &app.state.db,
             &app.state.blobs,
             &app.base,
@@ -509,11 +509,11 @@ async fn the_demo_data_puts_an_application_in_the_review_queue() {
         .await
         .unwrap();
     }
-    let (_, email, password) = server::demo::DEMO_LOGINS[1];
+    let (_, email, password) = server::seed_data::DEMO_LOGINS[1];
     let reviewer = portal_tests::access::sign_in_with(&app, email, password).await;
     let queue = page(&app, &reviewer, "/review").await;
     assert!(
-        queue.contains(server::demo::DEMO_SUBMITTED_APP_NAME),
+        queue.contains(server::seed_data::DEMO_SUBMITTED_APP_NAME),
         "{queue}"
     );
     assert!(queue.contains("1 application(s)"), "seeded once");

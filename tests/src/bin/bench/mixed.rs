@@ -347,7 +347,7 @@ async fn drafts(url: &str, base: &str) -> (Vec<Developer>, Vec<String>) {
         let app = apps::register(&db, &ctx, owner, registration, now)
             .await
             .expect("register");
-        let id = server::access::start(&db, &ctx, owner, app.app.id, now)
+        let id = server::applications::start(&db, &ctx, owner, app.app.id, now)
             .await
             .expect("start an application");
         applications.push(id.to_string());

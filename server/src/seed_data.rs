@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    access::{self, AccessError, Answers, Attestation, DocumentKind},
     accounts::{self, AccountError, CurrentUser, NewStaffAccount},
+    applications::{self, AccessError, Answers, Attestation, DocumentKind},
     apps::{self, AppsError, Registration},
     audit::AuditContext,
     blobs::BlobStore,
@@ -48,7 +48,7 @@ pub struct Seeded {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum DemoError {
+pub enum SeedError {
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error("demo app: {0}")]
@@ -65,7 +65,7 @@ pub async fn seed(
     blobs: &BlobStore,
     public_url: &str,
     now: DateTime<Utc>,
-) -> Result<Seeded, DemoError> {
+) -> Result<Seeded, SeedError> {
     for (role, email, password) in DEMO_LOGINS {
         let (name, organization) = match role {
             Role::Admin => ("Avery Admin", "Blue Button program"),
@@ -117,7 +117,10 @@ pub async fn seed(
     } else {
         None
     };
-    if access::list_for_owner(db, developer.id).await?.is_empty() {
+    if applications::list_for_owner(db, developer.id)
+        .await?
+        .is_empty()
+    {
         submitted_application(db, blobs, &developer, public_url, now).await?;
     }
     Ok(Seeded { new_app, enrollees })
@@ -138,7 +141,7 @@ async fn submitted_application(
     developer: &CurrentUser,
     public_url: &str,
     now: DateTime<Utc>,
-) -> Result<(), DemoError> {
+) -> Result<(), SeedError> {
     let ctx = developer.audit(Default::default());
     let app = apps::register(
         db,
@@ -156,7 +159,7 @@ async fn submitted_application(
     )
     .await?
     .app;
-    let id = access::start(db, &ctx, developer, app.id, now).await?;
+    let id = applications::start(db, &ctx, developer, app.id, now).await?;
     let mut policies = vec![
         (
             "privacy_policy_url".to_string(),
@@ -167,8 +170,8 @@ async fn submitted_application(
             "https://claims-tracker.example.com/terms".to_string(),
         ),
     ];
-    for (i, item) in access::form::PRIVACY_CHECKLIST.iter().enumerate() {
-        let (attest, location) = access::form::checklist_keys(item);
+    for (i, item) in applications::form::PRIVACY_CHECKLIST.iter().enumerate() {
+        let (attest, location) = applications::form::checklist_keys(item);
         policies.push((attest, "yes".into()));
         policies.push((location, format!("Section {}", i + 1)));
     }
@@ -205,12 +208,13 @@ async fn submitted_application(
         ("policies", policies.into_iter().collect()),
     ];
     for (section, answers) in sections {
-        let revision = access::get(db, developer, id)
+        let revision = applications::get(db, developer, id)
             .await?
             .section(section)
             .map(|s| s.revision)
             .unwrap_or(0);
-        access::save_section(db, &ctx, developer.id, id, section, revision, &answers, now).await?;
+        applications::save_section(db, &ctx, developer.id, id, section, revision, &answers, now)
+            .await?;
     }
     let documents = [
         (DocumentKind::PrivacyPolicy, "claims-tracker-privacy.pdf", crate::pdf::TextDocument::new("Claims Tracker privacy policy")
@@ -228,7 +232,7 @@ async fn submitted_application(
             .render()),
     ];
     for (kind, filename, bytes) in documents {
-        access::upload_document(
+        applications::upload_document(
             db,
             blobs,
             &ctx,
@@ -241,7 +245,7 @@ async fn submitted_application(
         )
         .await?;
     }
-    access::submit(
+    applications::submit(
         db,
         &ctx,
         developer,

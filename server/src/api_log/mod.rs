@@ -11,7 +11,7 @@
 //!
 //! It fails closed: a batch that cannot be written is kept and retried
 //! until it is, never dropped, and while it cannot be,
-//! [`AccessLog::is_writing`] is false, so the API answers 503 instead of
+//! [`ApiLog::is_writing`] is false, so the API answers 503 instead of
 //! serving reads nobody could account for, and `/readyz` sends traffic
 //! elsewhere. On shutdown the writer writes whatever is queued.
 pub mod spool;
@@ -86,7 +86,7 @@ struct Queued {
 
 /// The sending side, shared by every handler. Cheap to clone.
 #[derive(Clone)]
-pub struct AccessLog {
+pub struct ApiLog {
     sender: mpsc::Sender<Queued>,
     receiver: Arc<Mutex<Option<mpsc::Receiver<Queued>>>>,
     /// False from a failed write until the next one succeeds.
@@ -97,7 +97,7 @@ pub struct AccessLog {
     dropped: Arc<AtomicU64>,
 }
 
-impl Default for AccessLog {
+impl Default for ApiLog {
     fn default() -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         Self {
@@ -110,7 +110,7 @@ impl Default for AccessLog {
     }
 }
 
-impl AccessLog {
+impl ApiLog {
     /// Whether records reach the database: false while a batch is failing.
     pub fn is_writing(&self) -> bool {
         self.writing.load(Ordering::SeqCst)
