@@ -176,6 +176,7 @@ async fn reset_second_factor(settings: Settings, args: &[String]) -> Result<(), 
         &state.db,
         &AuditContext::default(),
         user.id,
+        &state.notifier(),
         state.clock.now(),
     )
     .await
@@ -205,14 +206,8 @@ async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> 
         organization,
         role,
     };
-    match accounts::create_account(
-        &state.db,
-        &ctx,
-        input,
-        &state.settings.public_url,
-        state.clock.now(),
-    )
-    .await
+    match accounts::create_account(&state.db, &ctx, input, &state.notifier(), state.clock.now())
+        .await
     {
         Ok((id, link)) => {
             println!("Created {} account {id}.", role.as_str());

@@ -16,7 +16,7 @@ use crate::{
     audit::{self, AuditContext, AuditRecord, RequestMeta},
     entities::{account, account_link, session},
     ids::{AccountId, Email, Role},
-    mail::{self, templates},
+    notifications::{Notice, Notifier, Person},
     passwords,
     secrets::Secret,
     sign_in_stage::{self, SignInStage},
@@ -392,7 +392,7 @@ pub async fn sign_up(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     form: SignUp,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<SignUpOutcome, AccountError> {
     let mut errors: FieldErrors = form.validate().err().map(Into::into).unwrap_or_default();
@@ -427,17 +427,13 @@ pub async fn sign_up(
         if !take_unrequested_mail_allowance(&txn, existing.id, now).await? {
             return Ok(SignUpOutcome::AlreadyRegistered);
         }
-        mail::enqueue(
-            &txn,
-            templates::sign_up_with_existing_email(
-                &existing.email,
-                &existing.name,
-                &format!("{public_url}/login"),
-                &format!("{public_url}/forgot-password"),
-            ),
-            now,
-        )
-        .await?;
+        let to = Person {
+            email: &existing.email,
+            name: &existing.name,
+        };
+        notifier
+            .send(&txn, Notice::SignUpWithExistingEmail { to }, now)
+            .await?;
         audit::record(
             &txn,
             ctx,
@@ -475,13 +471,20 @@ pub async fn sign_up(
             _ => AccountError::Db(e),
         })?;
     let token = create_link(&txn, id, LinkPurpose::VerifyEmail, VERIFY_LINK_TTL, now).await?;
-    let link = format!("{public_url}/verify-email?token={}", token.expose());
-    mail::enqueue(
-        &txn,
-        templates::verify_email(&created.email, &created.name, &link),
-        now,
-    )
-    .await?;
+    let to = Person {
+        email: &created.email,
+        name: &created.name,
+    };
+    notifier
+        .send(
+            &txn,
+            Notice::VerifyEmail {
+                to,
+                token: token.expose(),
+            },
+            now,
+        )
+        .await?;
     let actor = ctx.as_actor(AccountId(id), Role::Developer);
     audit::record(
         &txn,
@@ -511,7 +514,7 @@ pub async fn resend_verification(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     account: AccountId,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     let txn = crate::db::begin_write(db).await?;
@@ -530,13 +533,20 @@ pub async fn resend_verification(
         now,
     )
     .await?;
-    let link = format!("{public_url}/verify-email?token={}", token.expose());
-    mail::enqueue(
-        &txn,
-        templates::verify_email(&model.email, &model.name, &link),
-        now,
-    )
-    .await?;
+    let to = Person {
+        email: &model.email,
+        name: &model.name,
+    };
+    notifier
+        .send(
+            &txn,
+            Notice::VerifyEmail {
+                to,
+                token: token.expose(),
+            },
+            now,
+        )
+        .await?;
     audit::record(
         &txn,
         ctx,
@@ -587,6 +597,7 @@ pub async fn log_in(
     ctx: &AuditContext,
     email: &str,
     password: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
     session_ttl: Duration,
 ) -> Result<NewSession, AccountError> {
@@ -634,7 +645,7 @@ pub async fn log_in(
         return Err(AccountError::Locked { until });
     }
     if !password_ok {
-        let error = count_failed_sign_in(&txn, &actor, &account, "password", now).await?;
+        let error = count_failed_sign_in(&txn, &actor, &account, "password", notifier, now).await?;
         txn.commit().await?;
         return Err(error);
     }
@@ -667,6 +678,7 @@ pub(crate) async fn count_failed_sign_in(
     actor: &AuditContext,
     account: &account::Model,
     step: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<AccountError, DbErr> {
     let failures = account.failed_logins + 1;
@@ -697,12 +709,14 @@ pub(crate) async fn count_failed_sign_in(
             .after(serde_json::json!({ "locked_until": now + LOCKOUT })),
     )
     .await?;
-    mail::enqueue(
-        txn,
-        templates::account_locked(&account.email, &account.name, LOCKOUT.num_minutes()),
-        now,
-    )
-    .await?;
+    let to = Person {
+        email: &account.email,
+        name: &account.name,
+    };
+    let minutes = LOCKOUT.num_minutes();
+    notifier
+        .send(txn, Notice::AccountLocked { to, minutes }, now)
+        .await?;
     Ok(AccountError::Locked {
         until: now + LOCKOUT,
     })
@@ -789,7 +803,7 @@ pub async fn request_password_reset(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     email: &str,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     let Some(email) = Email::parse(email) else {
@@ -815,13 +829,20 @@ pub async fn request_password_reset(
         now,
     )
     .await?;
-    let link = format!("{public_url}/reset-password?token={}", token.expose());
-    mail::enqueue(
-        &txn,
-        templates::password_reset(&account.email, &account.name, &link),
-        now,
-    )
-    .await?;
+    let to = Person {
+        email: &account.email,
+        name: &account.name,
+    };
+    notifier
+        .send(
+            &txn,
+            Notice::PasswordReset {
+                to,
+                token: token.expose(),
+            },
+            now,
+        )
+        .await?;
     audit::record(
         &txn,
         ctx,
@@ -841,6 +862,7 @@ pub async fn reset_password(
     token: &str,
     password: &str,
     password_confirm: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<AccountId, AccountError> {
     let txn = crate::db::begin_write(db).await?;
@@ -889,12 +911,13 @@ pub async fn reset_password(
         .exec(&txn)
         .await?
         .rows_affected;
-    mail::enqueue(
-        &txn,
-        templates::password_changed(&account.email, &account.name),
-        now,
-    )
-    .await?;
+    let to = Person {
+        email: &account.email,
+        name: &account.name,
+    };
+    notifier
+        .send(&txn, Notice::PasswordChanged { to }, now)
+        .await?;
     audit::record(
         &txn,
         &ctx.as_actor(AccountId(account.id), role),
@@ -922,6 +945,7 @@ pub async fn change_password(
     current: &str,
     password: &str,
     password_confirm: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
     session_ttl: Duration,
 ) -> Result<NewSession, AccountError> {
@@ -959,12 +983,13 @@ pub async fn change_password(
     let updated = row.update(&txn).await?;
     let ended = end_all_sessions(&txn, account.id).await?;
     let session = start_session(&txn, &updated, &ctx.meta, now, session_ttl, true).await?;
-    mail::enqueue(
-        &txn,
-        templates::password_changed(&account.email, &account.name),
-        now,
-    )
-    .await?;
+    let to = Person {
+        email: &account.email,
+        name: &account.name,
+    };
+    notifier
+        .send(&txn, Notice::PasswordChanged { to }, now)
+        .await?;
     audit::record(
         &txn,
         ctx,
@@ -992,7 +1017,7 @@ pub async fn create_account(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     input: NewStaffAccount,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(AccountId, String), AccountError> {
     let mut errors = FieldErrors::new();
@@ -1033,13 +1058,22 @@ pub async fn create_account(
         now,
     )
     .await?;
-    let link = format!("{public_url}/reset-password?token={}", token.expose());
-    mail::enqueue(
-        &txn,
-        templates::set_password(&created.email, &created.name, input.role.as_str(), &link),
-        now,
-    )
-    .await?;
+    let to = Person {
+        email: &created.email,
+        name: &created.name,
+    };
+    let (role, token_text) = (input.role.as_str(), token.expose());
+    notifier
+        .send(
+            &txn,
+            Notice::SetPassword {
+                to,
+                role,
+                token: token_text,
+            },
+            now,
+        )
+        .await?;
     audit::record(
         &txn,
         ctx,
@@ -1048,7 +1082,7 @@ pub async fn create_account(
     )
     .await?;
     txn.commit().await?;
-    Ok((AccountId(id), link))
+    Ok((AccountId(id), notifier.links().reset_password(token_text)))
 }
 
 /// Creates a verified account with a known password (demo data and tests only).

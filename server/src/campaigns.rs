@@ -22,7 +22,7 @@ use crate::{
     ids::Role,
     incidents,
     invalidation::{self, Stale},
-    mail,
+    notifications::{Notice, Notifier},
     validation::FieldErrors,
 };
 
@@ -128,7 +128,7 @@ pub async fn start(
     ctx: &AuditContext,
     admin: &CurrentUser,
     new: NewCampaign,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Uuid, CampaignError> {
     require_admin(admin)?;
@@ -216,25 +216,16 @@ pub async fn start(
         let request = applications::find(&txn, *request_id)
             .await
             .map_err(|_| CampaignError::NotFound)?;
-        let mut paragraphs = vec![
-            format!("The Blue Button 2.0 API team published {title}: terms of service version {version} and the statements every production app must attest."),
-            format!("To keep production access for {name}, accept the new terms and re-attest each statement by {}. Apps that have not done so by then are suspended until they do.", format_deadline(new.deadline)),
-        ];
-        if new.demo_required {
-            paragraphs.push(format!("The team also asks for a new 1-hour demo of the app: book one of the offered times on the application's page, {public_url}/access/{request_id}#demo."));
-        }
-        mail::enqueue(
-            &txn,
-            mail::templates::application_update(
-                crate::applications::snapshot::contacts(&txn, &request).await?,
-                name,
-                "Re-review required",
-                &paragraphs,
-                &format!("{public_url}/access/{request_id}/re-review/{id}"),
-            ),
-            now,
-        )
-        .await?;
+        let notice = Notice::ReReviewRequired {
+            application: &request,
+            app: name,
+            campaign: id,
+            title,
+            version,
+            deadline: new.deadline,
+            demo_required: new.demo_required,
+        };
+        notifier.send(&txn, notice, now).await?;
     }
     audit::record(
         &txn,
@@ -437,7 +428,7 @@ pub async fn attest(
     request_id: Uuid,
     accepted_terms: bool,
     attested: &[usize],
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), CampaignError> {
     let txn = crate::db::begin_write(db).await?;
@@ -505,25 +496,14 @@ pub async fn attest(
     )
     .await?;
     let name = crate::applications::snapshot::app_name(&txn, &request).await?;
-    let mut paragraphs = vec![format!(
-        "Thank you: {name} accepted terms of service version {} and re-attested every statement of {}.",
-        campaign.terms_version, campaign.title
-    )];
-    if lifted {
-        paragraphs.push("The suspension for the missed deadline is lifted: the app works again with its existing credentials.".into());
-    }
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            crate::applications::snapshot::contacts(&txn, &request).await?,
-            &name,
-            "Re-review complete",
-            &paragraphs,
-            &format!("{public_url}/access/{request_id}"),
-        ),
-        now,
-    )
-    .await?;
+    let notice = Notice::ReReviewDone {
+        application: &request,
+        app: &name,
+        title: &campaign.title,
+        version: &campaign.terms_version,
+        lifted,
+    };
+    notifier.send(&txn, notice, now).await?;
     invalidation::commit(txn, lifted.then_some(Stale::Access)).await?;
     Ok(())
 }
@@ -551,7 +531,7 @@ fn reminded(row: &campaign_app::Model, days: i64) -> bool {
 /// window makes missed earlier ones moot. Returns how many went out.
 pub async fn send_reminders(
     db: &DatabaseConnection,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let campaigns = review_campaign::Entity::find()
@@ -602,26 +582,16 @@ pub async fn send_reminders(
             };
             let name = crate::applications::snapshot::app_name(&txn, &request).await?;
             let days_left = (left.num_hours() + 23) / 24;
-            mail::enqueue(
-                &txn,
-                mail::templates::application_update(
-                    crate::applications::snapshot::contacts(&txn, &request).await?,
-                    &name,
-                    &format!(
-                        "Re-review due in {days_left} day{}",
-                        if days_left == 1 { "" } else { "s" }
-                    ),
-                    &[format!(
-                        "{name} has not yet accepted terms of service version {} and re-attested for {}. The deadline is {}; after it, the app is suspended until you do.",
-                        campaign.terms_version,
-                        campaign.title,
-                        format_deadline(campaign.deadline)
-                    )],
-                    &format!("{public_url}/access/{}/re-review/{}", row.request_id, campaign.id),
-                ),
-                now,
-            )
-            .await?;
+            let notice = Notice::ReReviewDue {
+                application: &request,
+                app: &name,
+                campaign: campaign.id,
+                title: &campaign.title,
+                version: &campaign.terms_version,
+                deadline: campaign.deadline,
+                days_left,
+            };
+            notifier.send(&txn, notice, now).await?;
             txn.commit().await?;
             sent += 1;
         }
@@ -633,6 +603,7 @@ pub async fn send_reminders(
 /// re-attested, with notice. Returns how many apps were suspended.
 pub async fn enforce_deadlines(
     db: &DatabaseConnection,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let due = review_campaign::Entity::find()
@@ -674,6 +645,7 @@ pub async fn enforce_deadlines(
                 row.application_id,
                 &reason,
                 campaign.created_by,
+                notifier,
                 now,
             )
             .await?;

@@ -22,7 +22,7 @@ use crate::{
     environment::Environment,
     ids::Role,
     invalidation::{self, Stale},
-    mail,
+    notifications::{Notice, Notifier},
     validation::FieldErrors,
 };
 
@@ -195,6 +195,7 @@ pub(crate) async fn suspend_app(
     app: Uuid,
     reason: &str,
     by: Uuid,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Uuid, DbErr> {
     let apps = application::Entity::find_by_id(app)
@@ -204,13 +205,14 @@ pub(crate) async fn suspend_app(
         .collect::<Vec<_>>();
     let id = insert_suspension(db, ctx, Some(app), reason, by, apps.len(), now).await?;
     let to = developers(db, &apps).await?;
-    if let (Some(first), false) = (apps.first(), to.is_empty()) {
-        mail::enqueue(
-            db,
-            mail::templates::suspension_notice(to, &first.name, reason, false),
-            now,
-        )
-        .await?;
+    if let Some(first) = apps.first() {
+        let notice = Notice::Suspension {
+            to,
+            what: &first.name,
+            reason,
+            restored: false,
+        };
+        notifier.send(db, notice, now).await?;
     }
     Ok(id)
 }
@@ -259,6 +261,7 @@ pub async fn suspend(
     admin: &CurrentUser,
     target: Target,
     reason: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Uuid, IncidentError> {
     require_admin(admin)?;
@@ -299,14 +302,13 @@ pub async fn suspend(
         Target::AllProduction => "all production apps".to_string(),
     };
     let to = developers(&txn, &apps).await?;
-    if !to.is_empty() {
-        mail::enqueue(
-            &txn,
-            mail::templates::suspension_notice(to, &what, reason, false),
-            now,
-        )
-        .await?;
-    }
+    let notice = Notice::Suspension {
+        to,
+        what: &what,
+        reason,
+        restored: false,
+    };
+    notifier.send(&txn, notice, now).await?;
     invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(id)
 }
@@ -317,6 +319,7 @@ pub async fn restore(
     ctx: &AuditContext,
     admin: &CurrentUser,
     id: Uuid,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentError> {
     require_admin(admin)?;
@@ -338,14 +341,13 @@ pub async fn restore(
         Target::AllProduction => "all production apps".to_string(),
     };
     let to = developers(&txn, &apps).await?;
-    if !to.is_empty() {
-        mail::enqueue(
-            &txn,
-            mail::templates::suspension_notice(to, &what, &row.reason, true),
-            now,
-        )
-        .await?;
-    }
+    let notice = Notice::Suspension {
+        to,
+        what: &what,
+        reason: &row.reason,
+        restored: true,
+    };
+    notifier.send(&txn, notice, now).await?;
     invalidation::commit(txn, Some(Stale::Access)).await?;
     Ok(())
 }
@@ -440,7 +442,7 @@ async fn contacts_of(
             .one(db)
             .await?
         {
-            out.extend(crate::applications::snapshot::contacts(db, &request).await?);
+            out.extend(crate::notifications::recipients::applicants(db, &request).await?);
         }
     }
     let mut seen = std::collections::BTreeSet::new();
@@ -457,6 +459,7 @@ pub async fn send_notice(
     target: Target,
     subject: &str,
     body: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Uuid, IncidentError> {
     use crate::entities::{incident_notice, incident_notice_recipient};
@@ -494,12 +497,14 @@ pub async fn send_notice(
     .insert(&txn)
     .await?;
     for contact in &contacts {
-        let message = mail::enqueue(
-            &txn,
-            mail::templates::incident_notice(contact, subject, body),
-            now,
-        )
-        .await?;
+        let notice = Notice::IncidentNotice {
+            to: contact,
+            subject,
+            body,
+        };
+        let Some(message) = notifier.send(&txn, notice, now).await? else {
+            continue;
+        };
         incident_notice_recipient::ActiveModel {
             notice_id: Set(id),
             email: Set(contact.clone()),

@@ -13,7 +13,7 @@
 //!
 //! Not listed because they are not periodic: the mail worker
 //! (`mail::worker`, a lease per message, woken when mail is queued) and the
-//! access-log writer (`access_log`, per process). Every run is counted for
+//! API-log writer (`api_log`, per process). Every run is counted for
 //! `/metrics` and logs within a task span of its own.
 use std::time::{Duration, Instant};
 
@@ -33,17 +33,39 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             last_retention = Some(Instant::now());
             retention(&state).await;
         }
-        let (db, url, now) = (&state.db, &state.settings.public_url, state.clock.now());
-        let demos = crate::review::demos::send_reminders(db, url, now);
-        reminder(&state, "demo", demos).await;
-        let renewals = crate::production::renewal::send_reminders(db, url, now);
-        reminder(&state, "renewal", renewals).await;
-        let escalations = crate::policy_changes::send_escalations(db, url, now);
-        reminder(&state, "policy-change escalation", escalations).await;
-        let re_reviews = crate::campaigns::send_reminders(db, url, now);
-        reminder(&state, "re-review", re_reviews).await;
-        let deadlines = crate::campaigns::enforce_deadlines(db, now);
-        reminder(&state, "re-review deadline", deadlines).await;
+        let (db, now) = (&state.db, state.clock.now());
+        // A notifier per job (it lives to the end of its statement), so that
+        // each wakes the mail worker as soon as it finishes.
+        reminder(
+            &state,
+            "demo",
+            crate::review::demos::send_reminders(db, &state.notifier(), now),
+        )
+        .await;
+        reminder(
+            &state,
+            "renewal",
+            crate::production::renewal::send_reminders(db, &state.notifier(), now),
+        )
+        .await;
+        reminder(
+            &state,
+            "policy-change escalation",
+            crate::policy_changes::send_escalations(db, &state.notifier(), now),
+        )
+        .await;
+        reminder(
+            &state,
+            "re-review",
+            crate::campaigns::send_reminders(db, &state.notifier(), now),
+        )
+        .await;
+        reminder(
+            &state,
+            "re-review deadline",
+            crate::campaigns::enforce_deadlines(db, &state.notifier(), now),
+        )
+        .await;
         tokio::select! {
             _ = shutdown.wait_for(|stop| *stop) => return,
             _ = tokio::time::sleep(REMINDERS_EVERY) => {}
@@ -72,8 +94,8 @@ async fn retention(state: &AppState) {
     }
 }
 
-/// Runs one reminder job in a task span of its own, counts it for
-/// `/metrics`, and wakes the mail worker when it queued anything.
+/// Runs one reminder job in a task span of its own and counts it for
+/// `/metrics`. Its notifier wakes the mail worker when it queued anything.
 async fn reminder(
     state: &AppState,
     what: &'static str,
@@ -85,10 +107,7 @@ async fn reminder(
     let _in_span = span.enter();
     match result {
         Ok(0) => {}
-        Ok(count) => {
-            tracing::info!(count, "{what} job done");
-            state.mail_wake.notify_one();
-        }
+        Ok(count) => tracing::info!(count, "{what} job done"),
         Err(error) => tracing::warn!(%error, "{what} job failed; retrying in a minute"),
     }
 }

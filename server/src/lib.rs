@@ -16,6 +16,7 @@ pub mod db;
 pub mod entities;
 pub mod environment;
 pub mod fhir;
+pub mod html;
 pub mod http;
 pub mod ids;
 pub mod incidents;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod mail;
 pub mod medicare;
 pub mod metrics;
+pub mod notifications;
 pub mod oauth;
 pub mod passwords;
 pub mod pdf;
@@ -39,6 +41,8 @@ pub mod sign_in_stage;
 pub mod suspensions;
 pub mod synthetic;
 pub mod telemetry;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod totp;
 pub mod validation;
 
@@ -78,6 +82,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A notifier for one request or job run: links from `PUBLIC_URL`, and
+    /// a wake for the mail worker when it is dropped after queuing mail.
+    pub fn notifier(&self) -> notifications::Notifier {
+        notifications::Notifier::new(&self.settings.public_url, self.mail_wake.clone())
+    }
+
     pub fn is_draining(&self) -> bool {
         self.draining.load(std::sync::atomic::Ordering::SeqCst)
     }

@@ -28,7 +28,7 @@ use crate::{
     audit::{self, AuditContext, AuditRecord},
     entities::{account, recovery_code, session},
     ids::{AccountId, Role},
-    mail::{self, templates},
+    notifications::{Notice, Notifier, Person},
     secrets::{SealingKey, Secret},
     totp::{self, TotpSecret},
     validation::FieldErrors,
@@ -228,6 +228,7 @@ pub async fn confirm_enrolment(
     ctx: &AuditContext,
     token: &str,
     code: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Completed, AccountError> {
     let progress = in_progress(db, token, now)
@@ -291,7 +292,13 @@ pub async fn confirm_enrolment(
         .after(serde_json::json!({ "method": "totp", "recovery_codes": RECOVERY_CODES })),
     )
     .await?;
-    mail::enqueue(&txn, templates::second_factor_enabled(&email, &name), now).await?;
+    let to = Person {
+        email: &email,
+        name: &name,
+    };
+    notifier
+        .send(&txn, Notice::SecondFactorEnabled { to }, now)
+        .await?;
     txn.commit().await?;
     Ok(completed)
 }
@@ -338,6 +345,7 @@ pub async fn present(
     ctx: &AuditContext,
     token: &str,
     code: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Completed, AccountError> {
     let progress = in_progress(db, token, now)
@@ -357,7 +365,8 @@ pub async fn present(
     let role = Role::parse(&account.role).unwrap_or(Role::Developer);
     let actor = ctx.as_actor(AccountId(account.id), role);
     let Some(accepted) = accept(&txn, key, &account, code, now).await? else {
-        let error = count_failed_sign_in(&txn, &actor, &account, "second_factor", now).await?;
+        let error =
+            count_failed_sign_in(&txn, &actor, &account, "second_factor", notifier, now).await?;
         txn.commit().await?;
         return Err(match error {
             AccountError::InvalidCredentials => wrong_code(),
@@ -414,12 +423,13 @@ pub async fn present(
             .after(serde_json::json!({ "recovery_codes_left": left })),
         )
         .await?;
-        mail::enqueue(
-            &txn,
-            templates::recovery_code_used(&email, &name, left),
-            now,
-        )
-        .await?;
+        let to = Person {
+            email: &email,
+            name: &name,
+        };
+        notifier
+            .send(&txn, Notice::RecoveryCodeUsed { to, left }, now)
+            .await?;
     }
     txn.commit().await?;
     Ok(completed)
@@ -486,6 +496,7 @@ pub async fn disable(
     ctx: &AuditContext,
     user: AccountId,
     code: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     let txn = crate::db::begin_write(db).await?;
@@ -517,7 +528,13 @@ pub async fn disable(
         AuditRecord::new("account.second_factor_disabled", "account", user.0),
     )
     .await?;
-    mail::enqueue(&txn, templates::second_factor_disabled(&email, &name), now).await?;
+    let to = Person {
+        email: &email,
+        name: &name,
+    };
+    notifier
+        .send(&txn, Notice::SecondFactorDisabled { to }, now)
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -529,6 +546,7 @@ pub async fn reset(
     db: &DatabaseConnection,
     ctx: &AuditContext,
     target: AccountId,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     if ctx.actor.is_some_and(|(_, role)| role != Role::Admin) {
@@ -559,7 +577,13 @@ pub async fn reset(
             .after(serde_json::json!({ "sessions_ended": ended })),
     )
     .await?;
-    mail::enqueue(&txn, templates::second_factor_reset(&email, &name), now).await?;
+    let to = Person {
+        email: &email,
+        name: &name,
+    };
+    notifier
+        .send(&txn, Notice::SecondFactorReset { to }, now)
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -256,7 +256,8 @@ async fn submitted_application(
             title: "Head of Product".into(),
             accepted: true,
         },
-        public_url,
+        // Seeding runs before the mail worker starts, which then finds it.
+        &crate::notifications::Notifier::without_worker(public_url),
         now,
     )
     .await?;

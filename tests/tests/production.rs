@@ -724,19 +724,19 @@ async fn renewal_reminders_go_out_30_and_7_days_ahead_once_each(backend: Backend
     .await;
     let page_text = page(&app, &poc, &format!("{link}?revealed=1")).await;
     assert!(page_text.contains("client-secret"));
-    // The app's own clock moves on, so the reminders also fall due for the mail worker.
+    // The app's own clock moves on, so the reminders also fall due for the
+    // mail worker, which the job's notifier wakes.
     let send_after = |days: i64| {
         let app = &app;
         async move {
             app.state.clock.advance(chrono::Duration::days(days));
             let sent = server::production::renewal::send_reminders(
                 &app.state.db,
-                &app.base,
+                &app.state.notifier(),
                 app.state.clock.now(),
             )
             .await
             .unwrap();
-            app.state.mail_wake.notify_one();
             sent
         }
     };

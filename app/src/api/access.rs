@@ -501,13 +501,12 @@ pub async fn submit_access_request(
             title: attest_title,
             accepted: attest_terms.is_some(),
         },
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await;
     match result {
         Ok(_) => {
-            call.mail_queued();
             call.redirect(&format!("/access/{id}?submitted=1"));
             Ok(())
         }

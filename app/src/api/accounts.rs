@@ -48,12 +48,11 @@ pub async fn sign_up(
         &call.state.db,
         &call.anonymous(),
         form,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| keeping(call.account_error(e)))?;
-    call.mail_queued();
     call.redirect("/signup/check-email");
     Ok(())
 }
@@ -77,12 +76,11 @@ pub async fn resend_verification() -> Result<(), AppError> {
         &call.state.db,
         &call.audit_as(&user),
         user.id,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| call.account_error(e))?;
-    call.mail_queued();
     call.redirect("/account?resent=1");
     Ok(())
 }
@@ -105,12 +103,11 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         &ctx,
         &email,
         &password,
+        &call.notifier(),
         call.now(),
         call.session_ttl(),
     )
     .await;
-    // A lockout queues a notice even though sign-in failed.
-    call.mail_queued();
     let session = result.map_err(|e| call.account_error(e).keeping(&[("email", &email)]))?;
     // A fresh session id on every sign-in; the old one, if any, ends.
     if let Some(old) = call.session_token() {
@@ -165,12 +162,11 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         &call.state.db,
         &call.anonymous(),
         &email,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| call.account_error(e).keeping(&[("email", &email)]))?;
-    call.mail_queued();
     call.redirect("/forgot-password?sent=1");
     Ok(())
 }
@@ -188,11 +184,11 @@ pub async fn reset_password(
         &token,
         &password,
         &password_confirm,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| call.account_error(e))?;
-    call.mail_queued();
     call.clear_session_cookie();
     call.redirect("/login?reset=1");
     Ok(())
@@ -213,12 +209,12 @@ pub async fn change_password(
         &current_password,
         &password,
         &password_confirm,
+        &call.notifier(),
         call.now(),
         call.session_ttl(),
     )
     .await
     .map_err(|e| call.account_error(e))?;
-    call.mail_queued();
     call.set_session_cookie(session.token.expose(), session.expires_at);
     call.redirect("/account?changed=1");
     Ok(())

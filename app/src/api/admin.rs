@@ -160,7 +160,6 @@ pub async fn retry_mail(id: String) -> Result<(), AppError> {
             .await
             .map_err(internal)?;
     retry_refusal(outcome)?;
-    call.mail_queued();
     call.redirect("/admin/outbox?retried=1");
     Ok(())
 }
@@ -173,7 +172,6 @@ pub async fn retry_all_failed_mail() -> Result<usize, AppError> {
         server::mail::outbox::retry_all_failed(&call.state.db, &call.audit_as(&admin), call.now())
             .await
             .map_err(internal)?;
-    call.mail_queued();
     call.redirect(&format!("/admin/outbox?retried_all={queued}"));
     Ok(queued)
 }
@@ -345,11 +343,11 @@ pub async fn reset_second_factor(id: String, confirm: Option<String>) -> Result<
         &call.state.db,
         &call.audit_as(&admin),
         server::ids::AccountId(target),
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| call.account_error(e))?;
-    call.mail_queued();
     call.redirect("/admin/staff?reset=1");
     Ok(())
 }

@@ -213,12 +213,11 @@ pub async fn start_campaign(
             demo_required: demo_required.is_some(),
             deadline: deadline_at,
         },
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| campaign_error(e).keeping(&kept))?;
-    call.mail_queued();
     call.redirect("/admin/campaigns?started=1");
     Ok(())
 }
@@ -293,12 +292,11 @@ pub async fn attest_campaign(
         request,
         accept_terms.is_some(),
         &attested,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| campaign_error(e).keeping(&kept))?;
-    call.mail_queued();
     call.redirect(&format!(
         "/access/{request}/re-review/{campaign}?attested=1"
     ));

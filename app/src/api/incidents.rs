@@ -145,11 +145,11 @@ pub async fn suspend_access(
         &admin,
         chosen,
         &reason,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| incident_error(e).keeping(&kept))?;
-    call.mail_queued();
     call.redirect("/admin/incidents?suspended=1");
     Ok(())
 }
@@ -170,11 +170,11 @@ pub async fn restore_access(id: String, confirm: Option<String>) -> Result<(), A
         &call.audit_as(&admin),
         &admin,
         id,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(incident_error)?;
-    call.mail_queued();
     call.redirect("/admin/incidents?restored=1");
     Ok(())
 }
@@ -227,11 +227,11 @@ pub async fn send_incident_notice(
         chosen,
         &subject,
         &body,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| incident_error(e).keeping(&kept))?;
-    call.mail_queued();
     call.redirect("/admin/incidents?notice=1");
     Ok(())
 }

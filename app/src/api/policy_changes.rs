@@ -205,12 +205,11 @@ pub async fn submit_policy_change(id: String, enrollee_notice: String) -> Result
         &user,
         change_id,
         &enrollee_notice,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| change_error(e).keeping(&kept))?;
-    call.mail_queued();
     call.redirect(&format!(
         "/access/{}/policy-changes?submitted=1",
         change.request_id
@@ -404,12 +403,11 @@ pub async fn decide_policy_change(
         &reviewer,
         change_id,
         decision,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| change_error(e).keeping(&kept))?;
-    call.mail_queued();
     call.redirect(&format!(
         "/review/policy-changes/{change_id}?{}=1",
         if approving {

@@ -231,7 +231,7 @@ pub async fn save_listing(
         parse_id(&id)?,
         form,
         submit,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
@@ -240,7 +240,6 @@ pub async fn save_listing(
         production_error(e).keeping(&kept)
     })?;
     if submit {
-        call.mail_queued();
         call.redirect(&format!("/access/{id}?listing_submitted=1"));
     } else {
         call.redirect(&format!("/access/{id}/listing?saved=1"));
@@ -283,12 +282,11 @@ pub async fn request_listing_changes(id: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(production_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?listing_returned=1#listing"));
     Ok(())
 }
@@ -302,12 +300,11 @@ pub async fn approve_listing(id: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(production_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?listing_approved=1#listing"));
     Ok(())
 }
@@ -321,12 +318,11 @@ pub async fn start_handoff(id: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(production_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?handoff=1#handoff"));
     Ok(())
 }
@@ -349,12 +345,11 @@ pub async fn reissue_handoff(id: String, confirm: Option<String>) -> Result<(), 
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(production_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?reissued=1#handoff"));
     Ok(())
 }
@@ -412,12 +407,11 @@ pub async fn reveal_credentials(token: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         &user,
         &token,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(production_error)?;
-    call.mail_queued();
     // The secret travels to the next page in a short-lived HttpOnly cookie,
     // never in a URL, and is shown there once.
     super::apps::hand_over_secret(&call, &revealed.app_id.to_string(), &revealed.client_secret);

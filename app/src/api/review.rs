@@ -232,12 +232,11 @@ pub async fn assign_to_me(id: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(review_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?assigned=1"));
     Ok(())
 }
@@ -256,12 +255,11 @@ pub async fn reassign(id: String, assignee: String) -> Result<(), AppError> {
         &admin,
         parse_id(&id)?,
         server::ids::AccountId(assignee),
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(review_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?reassigned=1"));
     Ok(())
 }
@@ -416,12 +414,11 @@ pub async fn request_changes(id: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(review_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?changes_requested=1"));
     Ok(())
 }
@@ -442,12 +439,11 @@ pub async fn post_comment(
         parse_id(&id)?,
         &body,
         internal,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| review_error(e).keeping(&[("body", body.as_str())]))?;
-    call.mail_queued();
     let back = if user.role.can_review() {
         "review"
     } else {
@@ -679,12 +675,11 @@ pub async fn invite_to_demo(id: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(review_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?invited=1#demo"));
     Ok(())
 }
@@ -699,12 +694,11 @@ pub async fn book_demo(id: String, slot: String) -> Result<(), AppError> {
         &user,
         parse_id(&id)?,
         parse_id(&slot)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(demo_error)?;
-    call.mail_queued();
     call.redirect(&format!("/access/{id}?booked=1#demo"));
     Ok(())
 }
@@ -726,12 +720,11 @@ pub async fn cancel_demo(id: String, confirm: Option<String>) -> Result<(), AppE
         &call.audit_as(&user),
         &user,
         parse_id(&id)?,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(review_error)?;
-    call.mail_queued();
     let back = if user.role.can_review() {
         "review"
     } else {
@@ -763,12 +756,11 @@ pub async fn record_demo(
         &notes,
         &shared,
         &concerns,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| review_error(e).keeping(&[("concerns", concerns.as_str())]))?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?demo_recorded=1#demo"));
     Ok(())
 }
@@ -784,12 +776,11 @@ pub async fn approve_application(id: String, data_access_type: String) -> Result
         &user,
         parse_id(&id)?,
         &data_access_type,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(review_error)?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?decided=1#decision"));
     Ok(())
 }
@@ -817,12 +808,11 @@ pub async fn deny_application(
         &user,
         parse_id(&id)?,
         &reason,
-        &call.state.settings.public_url,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| review_error(e).keeping(&[("reason", reason.as_str())]))?;
-    call.mail_queued();
     call.redirect(&format!("/review/{id}?decided=1#decision"));
     Ok(())
 }

@@ -78,11 +78,11 @@ pub async fn confirm_enrolment(code: String, next: Option<String>) -> Result<(),
         &call.anonymous(),
         &token,
         &code,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| call.second_factor_error(e))?;
-    call.mail_queued();
     call.set_session_cookie(completed.token.expose(), completed.expires_at);
     call.redirect(&super::accounts::safe_next(next));
     Ok(())
@@ -100,11 +100,10 @@ pub async fn present_code(code: String, next: Option<String>) -> Result<(), AppE
         &call.anonymous(),
         &token,
         &code,
+        &call.notifier(),
         call.now(),
     )
     .await;
-    // A lockout or a recovery code queues a notice.
-    call.mail_queued();
     let completed = result.map_err(|e| call.second_factor_error(e))?;
     call.set_session_cookie(completed.token.expose(), completed.expires_at);
     call.redirect(&super::accounts::safe_next(next));
@@ -136,11 +135,11 @@ pub async fn disable(code: String) -> Result<(), AppError> {
         &call.audit_as(&user),
         user.id,
         &code,
+        &call.notifier(),
         call.now(),
     )
     .await
     .map_err(|e| call.second_factor_error(e))?;
-    call.mail_queued();
     call.redirect("/account?second_factor=off");
     Ok(())
 }

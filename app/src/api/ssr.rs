@@ -161,8 +161,10 @@ impl Call {
     }
 
     /// Wakes the mail worker after a transaction queued email.
-    pub fn mail_queued(&self) {
-        self.state.mail_wake.notify_one();
+    /// Hands a service the links and the mail-worker wake it needs to tell
+    /// people what happened; once dropped, the worker is woken if mail was queued.
+    pub fn notifier(&self) -> server::notifications::Notifier {
+        self.state.notifier()
     }
 
     pub fn redirect(&self, path: &str) {

@@ -36,10 +36,11 @@ use crate::{
     blobs::BlobStore,
     entities::{
         access_document, access_request, access_request_event, access_request_section,
-        access_request_version, account, api_access, application, data_access_grant,
+        access_request_version, api_access, application, data_access_grant,
     },
-    ids::{AccountId, Role},
+    ids::AccountId,
     mail,
+    notifications::{Notice, Notifier},
     validation::FieldErrors,
 };
 
@@ -896,7 +897,7 @@ pub async fn submit(
     id: Uuid,
     expected_version: i32,
     attestation: Attestation,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<i32, AccessError> {
     let mut errors = FieldErrors::new();
@@ -1023,46 +1024,37 @@ pub async fn submit(
     )
     .await?;
 
-    let organization = snapshot.answer("organization", "legal_name").to_string();
-    let contacts = snapshot.contacts(&owner.email);
-    let summary_pdf = summary::render(&snapshot);
-    mail::enqueue(
-        &txn,
-        mail::templates::application_submitted(
-            contacts,
-            &app.name,
-            version,
-            &format!("{public_url}/access/{id}"),
-            mail::Attachment {
-                filename: format!("production-access-application-v{version}.pdf"),
-                content_type: "application/pdf".into(),
-                content: summary_pdf,
-            },
-        ),
-        now,
-    )
-    .await?;
-    let reviewers: Vec<String> = account::Entity::find()
-        .filter(account::Column::Role.is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|a| a.email)
-        .collect();
-    if !reviewers.is_empty() {
-        mail::enqueue(
+    let organization = snapshot.answer("organization", "legal_name");
+    let summary = mail::Attachment {
+        filename: format!("production-access-application-v{version}.pdf"),
+        content_type: "application/pdf".into(),
+        content: summary::render(&snapshot),
+    };
+    let (application, app) = (&request, app.name.as_str());
+    notifier
+        .send(
             &txn,
-            mail::templates::application_waiting(
-                reviewers,
-                &app.name,
-                &organization,
+            Notice::ApplicationSubmitted {
+                application,
+                app,
                 version,
-                &format!("{public_url}/review/{id}"),
-            ),
+                summary,
+            },
             now,
         )
         .await?;
-    }
+    notifier
+        .send(
+            &txn,
+            Notice::ApplicationToReview {
+                application,
+                app,
+                organization,
+                version,
+            },
+            now,
+        )
+        .await?;
     txn.commit().await?;
     Ok(version)
 }

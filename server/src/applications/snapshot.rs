@@ -1,6 +1,6 @@
 //! Submitted versions: what was submitted, exactly as submitted, what changed
-//! between two of them, and who hears about the application (its contacts, as
-//! the latest version names them).
+//! between two of them. Who hears about an application is
+//! `notifications::recipients`' rule.
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{form, Answers, DocumentKind, DocumentRef};
-use crate::entities::{access_request, access_request_version, account, application};
+use crate::entities::{access_request, access_request_version, application};
 
 /// Who attested, at submission, that the terms of service are read and met.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,21 +32,6 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Everyone who hears about the application: the point of contact, the
-    /// further contacts and the applicant's own address, each once.
-    pub fn contacts(&self, applicant_email: &str) -> Vec<String> {
-        let mut out = vec![self.answer("organization", "contact_email").to_string()];
-        out.extend(
-            self.answer("organization", "other_contacts")
-                .lines()
-                .map(str::to_string),
-        );
-        out.push(applicant_email.to_string());
-        let mut seen = std::collections::BTreeSet::new();
-        out.retain(|c| !c.is_empty() && seen.insert(c.to_lowercase()));
-        out
-    }
-
     pub fn answer(&self, section: &str, field: &str) -> &str {
         self.answers
             .get(section)
@@ -116,23 +101,6 @@ pub(crate) async fn latest_snapshot(
         .one(db)
         .await?
         .and_then(|v| serde_json::from_str(&v.snapshot).ok()))
-}
-
-/// Everyone who hears about application `request`, from its latest version
-/// (the applicant alone before the first submission).
-pub(crate) async fn contacts(
-    db: &impl ConnectionTrait,
-    request: &access_request::Model,
-) -> Result<Vec<String>, DbErr> {
-    let owner = account::Entity::find_by_id(request.owner_id)
-        .one(db)
-        .await?
-        .map(|a| a.email)
-        .unwrap_or_default();
-    Ok(match latest_snapshot(db, request.id).await? {
-        Some(snapshot) => snapshot.contacts(&owner),
-        None => vec![owner].into_iter().filter(|o| !o.is_empty()).collect(),
-    })
 }
 
 pub(crate) async fn app_name(

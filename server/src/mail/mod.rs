@@ -2,7 +2,6 @@
 //! transaction as the state change that causes it, and [`worker`] delivers it.
 pub mod outbox;
 pub mod policy;
-pub mod templates;
 pub mod worker;
 
 use chrono::{DateTime, Utc};

@@ -421,7 +421,7 @@ fn without_one_time_links(message: &outbox_message::Model) -> Option<(String, St
         text = text.replace(link.as_str(), removed);
         html = html
             .replace(link.as_str(), removed)
-            .replace(super::templates::escape_html(link).as_str(), removed);
+            .replace(crate::html::escape(link).as_str(), removed);
     }
     text.push_str(&format!("\n[SHA-256 of the text as delivered: {digest}]\n"));
     Some((text, html))

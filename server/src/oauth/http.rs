@@ -25,13 +25,13 @@ use crate::{
     audit::AuditContext,
     beneficiaries,
     environment::Environment,
+    html::escape as escape_html,
     http::{
         rate_limit::{network_of, Verdict},
         request::{client_ip, meta_from_parts},
         session_cookie::{self, BENEFICIARY},
     },
     ids::ApplicationId,
-    mail::templates::escape_html,
     AppState,
 };
 

@@ -32,11 +32,10 @@ use crate::{
     blobs::BlobStore,
     calendar::closures,
     entities::{
-        access_document, access_request, account, policy_change, policy_change_document,
+        access_document, access_request, policy_change, policy_change_document,
         policy_change_round,
     },
-    ids::Role,
-    mail,
+    notifications::{Notice, Notifier},
     validation::FieldErrors,
 };
 
@@ -648,28 +647,6 @@ pub async fn published_file(
 }
 
 /// Everyone who reviews (the reviewers' board is shared).
-async fn reviewers(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
-    addresses_with_roles(db, &[Role::Reviewer, Role::Admin]).await
-}
-
-async fn admins(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
-    addresses_with_roles(db, &[Role::Admin]).await
-}
-
-async fn addresses_with_roles(
-    db: &impl ConnectionTrait,
-    roles: &[Role],
-) -> Result<Vec<String>, DbErr> {
-    Ok(account::Entity::find()
-        .filter(account::Column::Role.is_in(roles.iter().map(|r| r.as_str())))
-        .order_by_asc(account::Column::Email)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.email)
-        .collect())
-}
-
 fn format_due(at: DateTime<Utc>) -> String {
     crate::calendar::format_eastern(at, "%A, %B %-d, %Y, %-I:%M %p")
 }
@@ -683,7 +660,7 @@ pub async fn submit(
     owner: &CurrentUser,
     id: Uuid,
     enrollee_notice: &str,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, PolicyChangeError> {
     let notice = enrollee_notice.trim();
@@ -763,35 +740,31 @@ pub async fn submit(
         now,
     )
     .await?;
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            crate::applications::snapshot::contacts(&txn, &request).await?,
-            &name,
-            "Policy change received",
-            &[
-                format!("We received the proposed {what} for {name}. A reviewer will answer by {}.", format_due(due)),
-                "Do not publish the new version or send the enrollee notice until it is approved: until then the portal keeps showing the approved version.".into(),
-            ],
-            &format!("{public_url}/access/{}/policy-changes", request.id),
-        ),
-        now,
-    )
-    .await?;
-    let to = reviewers(&txn).await?;
-    if !to.is_empty() {
-        mail::enqueue(
+    let (application, app, what) = (&request, name.as_str(), what.as_str());
+    notifier
+        .send(
             &txn,
-            mail::templates::reviewer_notice(
-                to,
-                &format!("Policy change to review: {name}"),
-                &format!("{name} proposed a new {what}. The answer is due by {} (five federal business days).", format_due(due)),
-                &format!("{public_url}/review/policy-changes/{id}"),
-            ),
+            Notice::PolicyChangeReceived {
+                application,
+                app,
+                what,
+                due_at: due,
+            },
             now,
         )
         .await?;
-    }
+    notifier
+        .send(
+            &txn,
+            Notice::PolicyChangeToReview {
+                change: id,
+                app,
+                what,
+                due_at: due,
+            },
+            now,
+        )
+        .await?;
     txn.commit().await?;
     Ok(due)
 }
@@ -945,7 +918,7 @@ pub async fn decide(
     reviewer: &CurrentUser,
     id: Uuid,
     decision: Decision,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), PolicyChangeError> {
     require_reviewer(reviewer)?;
@@ -978,28 +951,12 @@ pub async fn decide(
         return Err(PolicyChangeError::NotEditable(from));
     }
     let name = crate::applications::snapshot::app_name(&txn, &request).await?;
-    let link = format!("{public_url}/access/{}/policy-changes", request.id);
-    let (step, outcome, comment, paragraphs, subject) = match &decision {
-        Decision::Approve => (
-            ChangeStep::Approve,
-            "approved",
-            None,
-            vec![
-                format!("The proposed policy change for {name} is approved. The new version is now the approved one: the connected-apps directory links to it from today."),
-                "You may now publish it and send enrollees the notice you submitted.".to_string(),
-            ],
-            "Policy change approved",
-        ),
+    let (step, outcome, comment) = match &decision {
+        Decision::Approve => (ChangeStep::Approve, "approved", None),
         Decision::RequestChanges(comment) => (
             ChangeStep::RequestChanges,
             "changes_requested",
             Some(comment.trim().to_string()),
-            vec![
-                format!("A reviewer asked for changes to the proposed policy change for {name}:"),
-                comment.trim().to_string(),
-                "Upload corrected documents or edit the notice, then submit again. The approved version stays in place until then.".to_string(),
-            ],
-            "Changes requested to your policy change",
         ),
     };
     let to = transition(&txn, id, from, step, now, |u| u).await?;
@@ -1034,18 +991,12 @@ pub async fn decide(
         now,
     )
     .await?;
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            crate::applications::snapshot::contacts(&txn, &request).await?,
-            &name,
-            subject,
-            &paragraphs,
-            &link,
-        ),
-        now,
-    )
-    .await?;
+    let notice = Notice::PolicyChangeAnswered {
+        application: &request,
+        app: &name,
+        comment: comment.as_deref(),
+    };
+    notifier.send(&txn, notice, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -1120,7 +1071,7 @@ pub async fn board(
 /// it goes out once however often this runs. Returns how many were sent.
 pub async fn send_escalations(
     db: &DatabaseConnection,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let open = policy_change_round::Entity::find()
@@ -1178,36 +1129,17 @@ pub async fn send_escalations(
             continue;
         };
         let name = crate::applications::snapshot::app_name(&txn, &request).await?;
-        let to = admins(&txn).await?;
-        if to.is_empty() {
+        let notice = Notice::PolicyChangeEscalation {
+            change: change.id,
+            app: &name,
+            overdue: urgency == Urgency::Overdue,
+            submitted_at: round.submitted_at,
+            due_at: round.due_at,
+        };
+        if notifier.send(&txn, notice, now).await?.is_none() {
+            // No admin yet: the claim rolls back, and the next run tries again.
             continue;
         }
-        let (subject, paragraph) = if urgency == Urgency::Overdue {
-            (
-                format!("Overdue: policy change for {name}"),
-                format!("The policy change for {name} was due for an answer by {} and has none. The program promises an answer within five business days; please answer it or assign someone today.", format_due(round.due_at)),
-            )
-        } else {
-            (
-                format!("Due within one business day: policy change for {name}"),
-                format!(
-                    "The policy change for {name}, submitted {}, must be answered by {}.",
-                    format_due(round.submitted_at),
-                    format_due(round.due_at)
-                ),
-            )
-        };
-        mail::enqueue(
-            &txn,
-            mail::templates::reviewer_notice(
-                to,
-                &subject,
-                &paragraph,
-                &format!("{public_url}/review/policy-changes/{}", change.id),
-            ),
-            now,
-        )
-        .await?;
         audit::record(
             &txn,
             &AuditContext::default(),

@@ -18,7 +18,7 @@ use crate::{
     apps::{redirect_uri, ClientId, Environment, RedirectUri},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, app_listing, application, application_logo, credential_handoff},
-    mail,
+    notifications::{Notice, Notifier},
     secrets::Secret,
 };
 
@@ -97,7 +97,7 @@ pub async fn start(
     ctx: &AuditContext,
     reviewer: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Uuid, ProductionError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -249,7 +249,7 @@ pub async fn start(
         &contact,
         &listing.name,
         "production.handoff_started",
-        public_url,
+        notifier,
         now,
     )
     .await?;
@@ -268,7 +268,7 @@ async fn send_link(
     contact: &str,
     app_name: &str,
     action: &str,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
     let token = Secret::generate();
@@ -289,37 +289,21 @@ async fn send_link(
     }
     .insert(txn)
     .await?;
-    let expires = crate::calendar::format_eastern(expires_at, "%B %-d, %Y at %-I:%M %p");
-    mail::enqueue(
-        txn,
-        mail::templates::credential_handoff(
-            contact,
-            app_name,
-            &format!("{public_url}/handoff/{}", token.expose()),
-            &expires,
-        ),
-        now,
-    )
-    .await?;
-    mail::enqueue(
-        txn,
-        mail::templates::application_update(
-            crate::applications::snapshot::contacts(txn, request).await?,
-            app_name,
-            if action == "production.handoff_started" { "Production credentials are ready" } else { "Production credentials reissued" },
-            &[
-                format!("A single-use link to collect the production credentials was emailed to the point of contact ({}). It works until {expires}, only while they are signed in to the portal.", mask_email(contact)),
-                if action == "production.handoff_started" {
-                    "The production API is separate from the sandbox: use the production base URL shown with the credentials.".to_string()
-                } else {
-                    "Any earlier link no longer works, and the previous production client secret stopped working when this one was issued.".to_string()
-                },
-            ],
-            &format!("{public_url}/access/{}", request.id),
-        ),
-        now,
-    )
-    .await?;
+    let link = Notice::CredentialsLink {
+        contact,
+        app: app_name,
+        token: token.expose(),
+        expires_at,
+    };
+    notifier.send(txn, link, now).await?;
+    let sent = Notice::CredentialsSent {
+        application: request,
+        app: app_name,
+        contact: &mask_email(contact),
+        expires_at,
+        reissued: action != "production.handoff_started",
+    };
+    notifier.send(txn, sent, now).await?;
     audit::record(
         txn,
         ctx,
@@ -340,7 +324,7 @@ pub async fn reissue(
     ctx: &AuditContext,
     reviewer: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -404,7 +388,7 @@ pub async fn reissue(
         &contact,
         &app.name,
         "production.handoff_reissued",
-        public_url,
+        notifier,
         now,
     )
     .await?;
@@ -474,7 +458,7 @@ pub async fn reveal(
     ctx: &AuditContext,
     viewer: &CurrentUser,
     token: &str,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<Revealed, ProductionError> {
     let Some(link) = find_link(db, token).await? else {
@@ -557,21 +541,14 @@ pub async fn reveal(
         ),
     )
     .await?;
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            crate::applications::snapshot::contacts(&txn, &request).await?,
-            &app.name,
-            "Production credentials collected",
-            &[
-                format!("{} collected the production client ID and secret on {}. The secret was shown once and is not kept.", viewer.email, crate::calendar::format_eastern(now, "%B %-d, %Y at %-I:%M %p")),
-                "If you did not expect this, reply at once: the team will reissue the credentials, which stops this secret.".to_string(),
-            ],
-            &format!("{public_url}/apps/{}", app.id),
-        ),
-        now,
-    )
-    .await?;
+    let collected = Notice::CredentialsCollected {
+        application: &request,
+        app: &app.name,
+        app_id: app.id,
+        by: &viewer.email,
+        at: now,
+    };
+    notifier.send(&txn, collected, now).await?;
     txn.commit().await?;
     Ok(Revealed {
         app_id: app.id,

@@ -15,9 +15,8 @@ use crate::{
     accounts::CurrentUser,
     applications::{self, AccessState, Transition},
     audit::{self, AuditContext, AuditRecord},
-    entities::{access_request, account, app_listing, application, review_evaluation},
-    ids::Role,
-    mail,
+    entities::{access_request, app_listing, application, review_evaluation},
+    notifications::{Item, Notice, Notifier},
     review::{Evaluation, Verdict},
     validation::FieldErrors,
 };
@@ -324,7 +323,7 @@ pub async fn save(
     id: Uuid,
     form: ListingForm,
     submit: bool,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
     check(&form).into_result()?;
@@ -417,43 +416,14 @@ pub async fn save(
             now,
         )
         .await?;
-        let to = reviewer_addresses(&txn, &request).await?;
-        if !to.is_empty() {
-            let name = crate::applications::snapshot::app_name(&txn, &request).await?;
-            mail::enqueue(
-                &txn,
-                mail::templates::reviewer_notice(
-                    to,
-                    &format!("Directory listing to review: {name}"),
-                    &format!("The post-approval form for {name} is submitted. Check the listing, then approve it or request changes; after that, hand over the production credentials."),
-                    &format!("{public_url}/review/{id}#listing"),
-                ),
-                now,
-            )
+        let name = crate::applications::snapshot::app_name(&txn, &request).await?;
+        let (application, app) = (&request, name.as_str());
+        notifier
+            .send(&txn, Notice::ListingToReview { application, app }, now)
             .await?;
-        }
     }
     txn.commit().await?;
     Ok(())
-}
-
-/// The reviewer working on the application, or every reviewer if none is.
-pub(crate) async fn reviewer_addresses(
-    db: &impl ConnectionTrait,
-    request: &access_request::Model,
-) -> Result<Vec<String>, sea_orm::DbErr> {
-    if let Some(assignee) = request.assignee_id {
-        if let Some(a) = account::Entity::find_by_id(assignee).one(db).await? {
-            return Ok(vec![a.email]);
-        }
-    }
-    Ok(account::Entity::find()
-        .filter(account::Column::Role.is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.email)
-        .collect())
 }
 
 /// Moves the application from `from` by `transition`, only if it is still
@@ -560,7 +530,7 @@ pub async fn request_changes(
     ctx: &AuditContext,
     reviewer: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -604,20 +574,25 @@ pub async fn request_changes(
     )
     .await?;
     let name = crate::applications::snapshot::app_name(&txn, &request).await?;
-    let mut paragraphs = vec!["A reviewer asked for changes to how your app will be listed in the connected-apps directory:".to_string()];
-    paragraphs.extend(items);
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            crate::applications::snapshot::contacts(&txn, &request).await?,
-            &name,
-            "Changes requested to your directory listing",
-            &paragraphs,
-            &format!("{public_url}/access/{id}/listing"),
-        ),
-        now,
-    )
-    .await?;
+    let items = needing
+        .iter()
+        .map(|v| Item {
+            text: v.label.to_string(),
+            comment: v.comment.clone(),
+        })
+        .collect();
+    let (application, app) = (&request, name.as_str());
+    notifier
+        .send(
+            &txn,
+            Notice::ListingChangesRequested {
+                application,
+                app,
+                items,
+            },
+            now,
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -629,7 +604,7 @@ pub async fn approve(
     ctx: &AuditContext,
     reviewer: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ProductionError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -677,18 +652,19 @@ pub async fn approve(
     )
     .await?;
     let name = crate::applications::snapshot::app_name(&txn, &request).await?;
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            crate::applications::snapshot::contacts(&txn, &request).await?,
-            &name,
-            "Directory listing approved",
-            &[format!("{} now appears in the Medicare connected-apps directory. The point of contact will receive a link to collect the production credentials.", listing.name)],
-            &format!("{public_url}/directory/{id}"),
-        ),
-        now,
-    )
-    .await?;
+    let (application, app) = (&request, name.as_str());
+    let listed_as = listing.name.as_str();
+    notifier
+        .send(
+            &txn,
+            Notice::ListingApproved {
+                application,
+                app,
+                listed_as,
+            },
+            now,
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }

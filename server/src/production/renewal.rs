@@ -7,13 +7,13 @@ use sea_orm::{sea_query::Expr, ColumnTrait, DatabaseConnection, DbErr, EntityTra
 
 use crate::{
     entities::{account, application},
-    mail,
+    notifications::{Notice, Notifier},
 };
 
 /// Sends the renewal reminders due at `now`; returns how many went out.
 pub async fn send_reminders(
     db: &DatabaseConnection,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let mut sent = 0;
@@ -59,18 +59,14 @@ pub async fn send_reminders(
                 to.push(app.support_email.clone());
             }
             let due_at = app.renewal_due_at.unwrap_or(now);
-            mail::enqueue(
-                &txn,
-                mail::templates::renewal_reminder(
-                    to,
-                    &app.name,
-                    &due_at.format("%B %-d, %Y").to_string(),
-                    days,
-                    &format!("{public_url}/apps/{}", app.id),
-                ),
-                now,
-            )
-            .await?;
+            let notice = Notice::RenewalReminder {
+                to,
+                app: &app.name,
+                app_id: app.id,
+                due_at,
+                days,
+            };
+            notifier.send(&txn, notice, now).await?;
             txn.commit().await?;
             sent += 1;
         }

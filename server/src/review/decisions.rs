@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{app_name, checklist, contacts, demos, verdicts, ReviewError, Verdict};
+use super::{app_name, checklist, demos, verdicts, ReviewError, Verdict};
 use crate::{
     accounts::CurrentUser,
     applications::{self, form::DATA_ACCESS_TYPES, Transition},
@@ -16,6 +16,7 @@ use crate::{
     blobs::BlobStore,
     entities::{access_request, decision_letter},
     mail,
+    notifications::{Notice, Notifier},
     pdf::TextDocument,
     validation::FieldErrors,
 };
@@ -82,7 +83,7 @@ async fn decide(
     reviewer: &CurrentUser,
     id: Uuid,
     decision: Decision,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     let request = applications::find(db, id).await?;
@@ -182,18 +183,16 @@ async fn decide(
             })),
         )
         .await?;
-        let mut email = mail::templates::application_update(
-            contacts(&txn, &request).await?,
-            &name,
-            match &decision {
-                Decision::Approved { .. } => "Production access approved",
-                Decision::Denied { .. } => "Production access denied",
-            },
-            &["The decision letter is attached as a PDF and kept with your application in the portal.".to_string()],
-            &format!("{public_url}/access/{id}"),
-        );
-        email.attachments.push(mail::Attachment { filename: filename.clone(), content_type: "application/pdf".into(), content: pdf.clone() });
-        mail::enqueue(&txn, email, now).await?;
+        let letter = mail::Attachment {
+            filename: filename.clone(),
+            content_type: "application/pdf".into(),
+            content: pdf.clone(),
+        };
+        let approved = matches!(decision, Decision::Approved { .. });
+        let (application, app) = (&request, name.as_str());
+        notifier
+            .send(&txn, Notice::Decision { application, app, approved, letter }, now)
+            .await?;
         txn.commit().await?;
         Ok::<_, ReviewError>(())
     }
@@ -211,7 +210,7 @@ pub async fn approve(
     reviewer: &CurrentUser,
     id: Uuid,
     data_access_type: &str,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -232,7 +231,7 @@ pub async fn approve(
         Decision::Approved {
             data_access_type: data_access_type.into(),
         },
-        public_url,
+        notifier,
         now,
     )
     .await
@@ -247,7 +246,7 @@ pub async fn deny(
     reviewer: &CurrentUser,
     id: Uuid,
     reason: &str,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -269,7 +268,7 @@ pub async fn deny(
         Decision::Denied {
             reason: reason.into(),
         },
-        public_url,
+        notifier,
         now,
     )
     .await

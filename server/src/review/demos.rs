@@ -18,14 +18,14 @@ use uuid::Uuid;
 use super::{
     app_name,
     booking::{self, BookingStatus, BookingStep},
-    contacts, require_reviewer, ReviewError,
+    require_reviewer, ReviewError,
 };
 use crate::{
     accounts::CurrentUser,
     applications::{self, AccessState, IllegalTransition, Transition},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, demo_booking, demo_slot},
-    mail,
+    notifications::{recipients, AfterDemo, DemoChange, Notice, Notifier},
     validation::FieldErrors,
 };
 
@@ -242,7 +242,7 @@ pub async fn invite(
     ctx: &AuditContext,
     reviewer: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -273,21 +273,19 @@ pub async fn invite(
     )
     .await?;
     let name = app_name(&txn, &request).await?;
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            contacts(&txn, &request).await?,
-            &name,
-            "Book your demo",
-            &[
-                format!("The review of {name} is ready for a 1-hour demo with the Blue Button 2.0 API team. Choose one of the times offered in the portal."),
-                format!("Be ready to show: {}.", DEMO_TOPICS.iter().map(|(_, t)| t.to_lowercase()).collect::<Vec<_>>().join("; ")),
-            ],
-            &format!("{public_url}/access/{id}#demo"),
-        ),
-        now,
-    )
-    .await?;
+    let (application, app) = (&request, name.as_str());
+    let topics = DEMO_TOPICS.iter().map(|(_, topic)| *topic).collect();
+    notifier
+        .send(
+            &txn,
+            Notice::DemoInvited {
+                application,
+                app,
+                topics,
+            },
+            now,
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -352,14 +350,13 @@ async fn send_invitation(
     request: &access_request::Model,
     booking: &demo_booking::Model,
     slot: &SlotView,
-    subject: &str,
-    intro: String,
-    cancelled: bool,
-    public_url: &str,
+    change: DemoChange,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
+    let cancelled = change == DemoChange::Cancelled;
     let name = app_name(db, request).await?;
-    let mut to = contacts(db, request).await?;
+    let mut to = recipients::applicants(db, request).await?;
     let reviewer = account::Entity::find_by_id(slot.reviewer_id)
         .one(db)
         .await?;
@@ -379,26 +376,16 @@ async fn send_invitation(
         &to,
         cancelled,
     );
-    let mut email = mail::templates::application_update(
-        to,
-        &name,
-        subject,
-        &[
-            intro,
-            format!("Meeting link: {}", slot.meeting_link),
-            "The calendar invitation is attached; your calendar app will update or remove the event.".into(),
-        ],
-        &format!("{public_url}/access/{}#demo", request.id),
-    );
-    email.attachments.push(mail::Attachment {
-        filename: "demo.ics".into(),
-        content_type: format!(
-            "text/calendar; method={}; charset=UTF-8",
-            if cancelled { "CANCEL" } else { "REQUEST" }
-        ),
-        content: ics.into_bytes(),
-    });
-    mail::enqueue(db, email, now).await?;
+    let notice = Notice::DemoInvitation {
+        application: request,
+        app: &name,
+        attendees: to,
+        change,
+        starts_at: slot.starts_at,
+        meeting_link: &slot.meeting_link,
+        ics,
+    };
+    notifier.send(db, notice, now).await?;
     Ok(())
 }
 
@@ -426,7 +413,7 @@ pub async fn book(
     owner: &CurrentUser,
     id: Uuid,
     slot: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), DemoError> {
     let txn = crate::db::begin_write(db).await?;
@@ -466,7 +453,7 @@ pub async fn book(
         return Err(DemoError::SlotTaken);
     }
     let view = slot_view(&txn, chosen).await?;
-    let (booking, subject, intro) = match existing {
+    let (booking, change) = match existing {
         Some(old) => {
             demo_slot::Entity::update_many()
                 .col_expr(
@@ -491,11 +478,7 @@ pub async fn book(
                 now,
             )
             .await?;
-            (
-                booking,
-                "Demo moved",
-                format!("The demo is now on {}.", when(&view)),
-            )
+            (booking, DemoChange::Moved)
         }
         None => {
             if !re_review {
@@ -527,11 +510,7 @@ pub async fn book(
                 now,
             )
             .await?;
-            (
-                booking,
-                "Demo booked",
-                format!("The demo is booked for {}.", when(&view)),
-            )
+            (booking, DemoChange::Booked)
         }
     };
     audit::record(
@@ -542,10 +521,7 @@ pub async fn book(
             .after(serde_json::json!({ "slot": slot, "starts_at": view.starts_at, "sequence": booking.sequence })),
     )
     .await?;
-    send_invitation(
-        &txn, &request, &booking, &view, subject, intro, false, public_url, now,
-    )
-    .await?;
+    send_invitation(&txn, &request, &booking, &view, change, notifier, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -556,7 +532,7 @@ pub async fn cancel(
     ctx: &AuditContext,
     actor: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     let txn = crate::db::begin_write(db).await?;
@@ -615,18 +591,8 @@ pub async fn cancel(
         AuditRecord::new("access_request.demo_cancelled", "access_request", id),
     )
     .await?;
-    send_invitation(
-        &txn,
-        &request,
-        &booking,
-        &view,
-        "Demo cancelled",
-        format!("The demo of {} is cancelled.", when(&view)),
-        true,
-        public_url,
-        now,
-    )
-    .await?;
+    let cancelled = DemoChange::Cancelled;
+    send_invitation(&txn, &request, &booking, &view, cancelled, notifier, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -642,7 +608,7 @@ pub async fn record_outcome(
     notes: &BTreeMap<String, String>,
     shared: &std::collections::BTreeSet<String>,
     concerns: &str,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -717,34 +683,20 @@ pub async fn record_outcome(
     )
     .await?;
     let name = app_name(&txn, &request).await?;
-    let mut paragraphs = vec![format!(
-        "Thank you for the demo of {name}. Outcome: {}.",
-        outcome.label().to_lowercase()
-    )];
-    match outcome {
-        Outcome::Concerns => paragraphs.push(format!("Please resolve these concerns: {concerns}")),
-        Outcome::AnotherDemo => paragraphs.push(
-            "We would like to see another demo; please book a new time in the portal.".into(),
-        ),
-        Outcome::Passed if re_review => {
-            paragraphs.push("This completes the demo the re-review asked for.".into())
-        }
-        Outcome::Passed => {
-            paragraphs.push("The team will now make its decision on the application.".into())
-        }
-    }
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            contacts(&txn, &request).await?,
-            &name,
-            "Demo outcome",
-            &paragraphs,
-            &format!("{public_url}/access/{id}#demo"),
-        ),
-        now,
-    )
-    .await?;
+    let next = match outcome {
+        Outcome::Concerns => AfterDemo::Concerns,
+        Outcome::AnotherDemo => AfterDemo::AnotherDemo,
+        Outcome::Passed if re_review => AfterDemo::ReReviewDone,
+        Outcome::Passed => AfterDemo::Decision,
+    };
+    let notice = Notice::DemoOutcome {
+        application: &request,
+        app: &name,
+        outcome: outcome.label(),
+        next,
+        concerns,
+    };
+    notifier.send(&txn, notice, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -813,7 +765,7 @@ pub async fn passed_demo(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, se
 /// several server copies never send it twice. Returns how many were sent.
 pub async fn send_reminders(
     db: &DatabaseConnection,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<usize, sea_orm::DbErr> {
     let due = demo_booking::Entity::find()
@@ -848,28 +800,21 @@ pub async fn send_reminders(
             };
             let view = slot_view(&txn, slot).await?;
             let name = app_name(&txn, &request).await?;
-            let mut to = contacts(&txn, &request).await?;
+            let mut to = recipients::applicants(&txn, &request).await?;
             if let Some(r) = account::Entity::find_by_id(view.reviewer_id)
                 .one(&txn)
                 .await?
             {
                 to.push(r.email);
             }
-            mail::enqueue(
-                &txn,
-                mail::templates::application_update(
-                    to,
-                    &name,
-                    "Reminder: demo tomorrow",
-                    &[
-                        format!("The demo of {name} is on {}.", when(&view)),
-                        format!("Meeting link: {}", view.meeting_link),
-                    ],
-                    &format!("{public_url}/access/{}#demo", request.id),
-                ),
-                now,
-            )
-            .await?;
+            let notice = Notice::DemoReminder {
+                application: &request,
+                app: &name,
+                attendees: to,
+                starts_at: view.starts_at,
+                meeting_link: &view.meeting_link,
+            };
+            notifier.send(&txn, notice, now).await?;
             sent += 1;
         }
         txn.commit().await?;

@@ -23,7 +23,7 @@ use crate::{
     accounts::CurrentUser,
     applications::{
         self,
-        snapshot::{app_name, contacts, latest_snapshot},
+        snapshot::{app_name, latest_snapshot},
         AccessState, IllegalTransition, Transition,
     },
     audit::{self, AuditContext, AuditRecord},
@@ -31,7 +31,7 @@ use crate::{
         access_request, account, api_access, data_access_grant, review_comment, review_evaluation,
     },
     ids::{AccountId, Role},
-    mail,
+    notifications::{Item, Notice, Notifier},
     validation::FieldErrors,
 };
 
@@ -256,8 +256,6 @@ pub async fn queue(
     Ok(QueuePage { rows, total })
 }
 
-/// Everyone who hears about this application: its contacts (from the latest
-/// submitted version) and the applicant's account.
 /// Assigns the application to `reviewer` and, if it was waiting, starts the
 /// review: that is the first response the applicant is promised.
 pub async fn assign_to_me(
@@ -265,11 +263,11 @@ pub async fn assign_to_me(
     ctx: &AuditContext,
     reviewer: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<AccessState, ReviewError> {
     independence::require_reviewer_for(db, reviewer, id).await?;
-    assign(db, ctx, reviewer.id, reviewer.id, id, public_url, now).await
+    assign(db, ctx, reviewer.id, reviewer.id, id, notifier, now).await
 }
 
 /// The staff an admin may assign the application `id` to: reviewers and
@@ -308,7 +306,7 @@ pub async fn reassign(
     admin: &CurrentUser,
     id: Uuid,
     assignee: AccountId,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<AccessState, ReviewError> {
     if admin.role != Role::Admin {
@@ -340,7 +338,7 @@ pub async fn reassign(
         };
         return Err(invalid(format!("{} cannot review it: {why}.", staff.name)));
     }
-    assign(db, ctx, admin.id, assignee, id, public_url, now).await
+    assign(db, ctx, admin.id, assignee, id, notifier, now).await
 }
 
 /// Assigns the application `id` to `assignee`, starting the review if it
@@ -351,7 +349,7 @@ async fn assign(
     actor: AccountId,
     assignee: AccountId,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<AccessState, ReviewError> {
     let txn = crate::db::begin_write(db).await?;
@@ -400,21 +398,10 @@ async fn assign(
         )
         .await?;
         let name = app_name(&txn, &request).await?;
-        mail::enqueue(
-            &txn,
-            mail::templates::application_update(
-                contacts(&txn, &request).await?,
-                &name,
-                "A reviewer started reviewing your application",
-                &[
-                    format!("A member of the Blue Button 2.0 API team is now reviewing the production access application for {name}."),
-                    "If everything is in order, you will be invited to book a 1-hour demo. If anything needs to change, we will tell you exactly what.".into(),
-                ],
-                &format!("{public_url}/access/{id}"),
-            ),
-            now,
-        )
-        .await?;
+        let (application, app) = (&request, name.as_str());
+        notifier
+            .send(&txn, Notice::ReviewStarted { application, app }, now)
+            .await?;
     }
     txn.commit().await?;
     Ok(next)
@@ -558,7 +545,7 @@ pub async fn request_changes(
     ctx: &AuditContext,
     reviewer: &CurrentUser,
     id: Uuid,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     crate::review::independence::require_reviewer_for(db, reviewer, id).await?;
@@ -605,27 +592,25 @@ pub async fn request_changes(
     )
     .await?;
     let name = app_name(&txn, &request).await?;
-    let mut paragraphs = vec![format!(
-        "The Blue Button 2.0 API team reviewed the production access application for {name} and asks for these changes before the review can go on:"
-    )];
-    paragraphs.extend(
-        needed
-            .iter()
-            .map(|v| format!("{}: {}", v.item.text, v.comment)),
-    );
-    paragraphs.push("Make the changes in the portal and submit the application again; your reviewer will see exactly what changed.".into());
-    mail::enqueue(
-        &txn,
-        mail::templates::application_update(
-            contacts(&txn, &request).await?,
-            &name,
-            "Changes requested on your production access application",
-            &paragraphs,
-            &format!("{public_url}/access/{id}"),
-        ),
-        now,
-    )
-    .await?;
+    let items = needed
+        .iter()
+        .map(|v| Item {
+            text: v.item.text.to_string(),
+            comment: v.comment.clone(),
+        })
+        .collect();
+    let (application, app) = (&request, name.as_str());
+    notifier
+        .send(
+            &txn,
+            Notice::ChangesRequested {
+                application,
+                app,
+                items,
+            },
+            now,
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -651,7 +636,7 @@ pub async fn comment(
     id: Uuid,
     body: &str,
     internal: bool,
-    public_url: &str,
+    notifier: &Notifier,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     let body = body.trim();
@@ -702,52 +687,21 @@ pub async fn comment(
     .await?;
     if !internal {
         let name = app_name(&txn, &request).await?;
-        if is_reviewer {
-            mail::enqueue(
-                &txn,
-                mail::templates::application_update(
-                    contacts(&txn, &request).await?,
-                    &name,
-                    "A message from your reviewer",
-                    &[format!("Your reviewer wrote about the production access application for {name}:"), body.to_string()],
-                    &format!("{public_url}/access/{id}#messages"),
-                ),
-                now,
-            )
-            .await?;
-        } else {
-            let to: Vec<String> = match request.assignee_id {
-                Some(assignee) => account::Entity::find_by_id(assignee)
-                    .one(&txn)
-                    .await?
-                    .map(|a| vec![a.email])
-                    .unwrap_or_default(),
-                None => account::Entity::find()
-                    .filter(
-                        account::Column::Role
-                            .is_in([Role::Reviewer.as_str(), Role::Admin.as_str()]),
-                    )
-                    .all(&txn)
-                    .await?
-                    .into_iter()
-                    .map(|a| a.email)
-                    .collect(),
-            };
-            if !to.is_empty() {
-                mail::enqueue(
-                    &txn,
-                    mail::templates::application_update(
-                        to,
-                        &name,
-                        "The applicant replied",
-                        &[format!("The applicant for {name} wrote:"), body.to_string()],
-                        &format!("{public_url}/review/{id}#messages"),
-                    ),
-                    now,
-                )
-                .await?;
+        let (application, app) = (&request, name.as_str());
+        let notice = if is_reviewer {
+            Notice::ReviewerWrote {
+                application,
+                app,
+                body,
             }
-        }
+        } else {
+            Notice::ApplicantWrote {
+                application,
+                app,
+                body,
+            }
+        };
+        notifier.send(&txn, notice, now).await?;
     }
     txn.commit().await?;
     Ok(())

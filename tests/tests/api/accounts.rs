@@ -504,7 +504,7 @@ async fn staff_accounts_choose_their_password_through_a_one_time_link(backend: B
             organization: "Program".into(),
             role: server::ids::Role::Reviewer,
         },
-        &app.base,
+        &app.state.notifier(),
         app.state.clock.now(),
     )
     .await

@@ -114,10 +114,10 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
         let app = &app;
         async move {
             app.set_clock(at);
-            server::campaigns::send_reminders(&app.state.db, &app.base, at)
+            server::campaigns::send_reminders(&app.state.db, &app.state.notifier(), at)
                 .await
                 .unwrap();
-            server::campaigns::send_reminders(&app.state.db, &app.base, at)
+            server::campaigns::send_reminders(&app.state.db, &app.state.notifier(), at)
                 .await
                 .unwrap();
         }
@@ -165,10 +165,10 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
     // The deadline passes: suspended once, its token refused with the reason.
     let deadline = utc(2027, 2, 13, 5, 0);
     app.set_clock(deadline);
-    server::campaigns::enforce_deadlines(&app.state.db, deadline)
+    server::campaigns::enforce_deadlines(&app.state.db, &app.state.notifier(), deadline)
         .await
         .unwrap();
-    server::campaigns::enforce_deadlines(&app.state.db, deadline)
+    server::campaigns::enforce_deadlines(&app.state.db, &app.state.notifier(), deadline)
         .await
         .unwrap();
     let suspensions = suspension::Entity::find().all(&app.state.db).await.unwrap();
@@ -316,7 +316,7 @@ async fn reminded_on_the_right_days_suspended_at_the_deadline_and_restored_by_re
     );
     let after = utc(2027, 4, 1, 5, 0);
     app.set_clock(after);
-    server::campaigns::enforce_deadlines(&app.state.db, after)
+    server::campaigns::enforce_deadlines(&app.state.db, &app.state.notifier(), after)
         .await
         .unwrap();
     assert_eq!(
@@ -576,11 +576,13 @@ async fn a_re_attestation_at_the_deadline_is_never_left_suspended() {
             }
         };
         let enforce = {
-            let db = app.state.db.clone();
+            let state = app.state.clone();
             move || {
-                tokio::spawn(
-                    async move { server::campaigns::enforce_deadlines(&db, deadline).await },
-                )
+                let state = state.clone();
+                tokio::spawn(async move {
+                    server::campaigns::enforce_deadlines(&state.db, &state.notifier(), deadline)
+                        .await
+                })
             }
         };
         let wait_for_waiters = |n: i64| {

@@ -147,18 +147,17 @@ async fn a_demo_is_booked_moved_cancelled_and_reminded_with_calendar_updates(bac
     // A day ahead, one reminder (and only one, however often the job runs).
     let now = app.state.clock.now();
     assert_eq!(
-        server::review::demos::send_reminders(&app.state.db, &app.base, now)
+        server::review::demos::send_reminders(&app.state.db, &app.state.notifier(), now)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        server::review::demos::send_reminders(&app.state.db, &app.base, now)
+        server::review::demos::send_reminders(&app.state.db, &app.state.notifier(), now)
             .await
             .unwrap(),
         0
     );
-    app.state.mail_wake.notify_one();
     app.smtp
         .wait_for("privacy@acme.example.com", "Reminder: demo tomorrow")
         .await;

@@ -522,7 +522,7 @@ async fn admins_are_warned_a_business_day_before_due_and_when_overdue_once_each(
         let app = &app;
         async move {
             app.set_clock(at);
-            server::policy_changes::send_escalations(&app.state.db, &app.base, at)
+            server::policy_changes::send_escalations(&app.state.db, &app.state.notifier(), at)
                 .await
                 .unwrap();
         }

@@ -439,7 +439,7 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
     // Friday, December 4, 9:00 Eastern: past due.
     let overdue_at = chrono::Utc.with_ymd_and_hms(2026, 12, 4, 14, 0, 0).unwrap();
     app.set_clock(overdue_at);
-    server::policy_changes::send_escalations(&app.state.db, &app.base, overdue_at)
+    server::policy_changes::send_escalations(&app.state.db, &app.state.notifier(), overdue_at)
         .await
         .unwrap();
     let escalation = app
