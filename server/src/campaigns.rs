@@ -37,8 +37,21 @@ pub enum CampaignError {
     NotFound,
     #[error("some fields need attention")]
     Invalid(FieldErrors),
+    /// What the application refused (kept whole for the edge to word).
+    #[error(transparent)]
+    Application(applications::AccessError),
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<applications::AccessError> for CampaignError {
+    fn from(e: applications::AccessError) -> Self {
+        match e {
+            applications::AccessError::NotFound => CampaignError::NotFound,
+            applications::AccessError::Db(e) => CampaignError::Db(e),
+            other => CampaignError::Application(other),
+        }
+    }
 }
 
 /// What an admin publishes.
@@ -213,9 +226,7 @@ pub async fn start(
         }
         .insert(&txn)
         .await?;
-        let request = applications::find(&txn, *request_id)
-            .await
-            .map_err(|_| CampaignError::NotFound)?;
+        let request = applications::find(&txn, *request_id).await?;
         let notice = Notice::ReReviewRequired {
             application: &request,
             app: name,
@@ -313,9 +324,7 @@ pub async fn for_app(
     campaign_id: Uuid,
     request_id: Uuid,
 ) -> Result<(CampaignView, CampaignAppView), CampaignError> {
-    let request = applications::find(db, request_id)
-        .await
-        .map_err(|_| CampaignError::NotFound)?;
+    let request = applications::find(db, request_id).await?;
     if request.owner_id != user.id.0 && user.role != Role::Admin {
         return Err(CampaignError::NotFound);
     }
@@ -393,9 +402,7 @@ pub async fn pending_for(
     user: &CurrentUser,
     request_id: Uuid,
 ) -> Result<Vec<CampaignView>, CampaignError> {
-    let request = applications::find(db, request_id)
-        .await
-        .map_err(|_| CampaignError::NotFound)?;
+    let request = applications::find(db, request_id).await?;
     if request.owner_id != user.id.0 {
         return Err(CampaignError::NotFound);
     }
@@ -432,9 +439,7 @@ pub async fn attest(
     now: DateTime<Utc>,
 ) -> Result<(), CampaignError> {
     let txn = crate::db::begin_write(db).await?;
-    let request = applications::find(&txn, request_id)
-        .await
-        .map_err(|_| CampaignError::NotFound)?;
+    let request = applications::find(&txn, request_id).await?;
     if request.owner_id != user.id.0 {
         return Err(CampaignError::NotFound);
     }

@@ -576,3 +576,120 @@ pub async fn notices(db: &DatabaseConnection) -> Result<Vec<NoticeView>, DbErr> 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::{entities::outbox_message, testing};
+
+    async fn outbox(db: &DatabaseConnection) -> Vec<(Vec<String>, String)> {
+        outbox_message::Entity::find()
+            .order_by_asc(outbox_message::Column::CreatedAt)
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (serde_json::from_str(&m.recipients).unwrap(), m.subject))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_suspension_tells_the_developers_once_and_restoring_it_tells_them_again() {
+        let db = crate::db::in_memory().await;
+        let owner = testing::account("dev@example.com")
+            .insert(&db)
+            .await
+            .unwrap();
+        let app = testing::production_app(owner.id, "Claims Tracker", "help@example.com")
+            .insert(&db)
+            .await
+            .unwrap();
+        let admin = testing::user(Role::Admin);
+        let notifier = Notifier::without_worker("https://portal.example.gov");
+        let now = Utc.with_ymd_and_hms(2027, 2, 1, 15, 0, 0).unwrap();
+        let ctx = AuditContext::default();
+        let suspend_for = |reason: &'static str| {
+            suspend(
+                &db,
+                &ctx,
+                &admin,
+                Target::App(app.id),
+                reason,
+                &notifier,
+                now,
+            )
+        };
+
+        let id = suspend_for("Tokens leaked").await.unwrap();
+        assert_eq!(active(&db).await.unwrap().len(), 1);
+        assert_eq!(
+            outbox(&db).await,
+            [(
+                vec![
+                    "dev@example.com".to_string(),
+                    "help@example.com".to_string()
+                ],
+                "API access suspended: Claims Tracker".to_string()
+            )]
+        );
+        let again = suspend_for("Another reason").await;
+        assert!(
+            matches!(&again, Err(IncidentError::Invalid(e)) if e.get("target").is_some()),
+            "{again:?}"
+        );
+        assert_eq!(
+            outbox(&db).await.len(),
+            1,
+            "a refused suspension sends nothing"
+        );
+
+        restore(&db, &ctx, &admin, id, &notifier, now)
+            .await
+            .unwrap();
+        assert!(active(&db).await.unwrap().is_empty());
+        let sent = outbox(&db).await;
+        assert_eq!(sent[1].1, "API access restored: Claims Tracker");
+        let twice = restore(&db, &ctx, &admin, id, &notifier, now).await;
+        assert!(matches!(twice, Err(IncidentError::NotFound)), "{twice:?}");
+    }
+
+    #[tokio::test]
+    async fn only_admins_suspend_and_a_reason_is_required() {
+        let db = crate::db::in_memory().await;
+        let notifier = Notifier::without_worker("https://portal.example.gov");
+        let ctx = AuditContext::default();
+        let now = Utc.with_ymd_and_hms(2027, 2, 1, 15, 0, 0).unwrap();
+        let reviewer = testing::user(Role::Reviewer);
+        let refused = suspend(
+            &db,
+            &ctx,
+            &reviewer,
+            Target::AllProduction,
+            "x",
+            &notifier,
+            now,
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(IncidentError::Forbidden)),
+            "{refused:?}"
+        );
+        let admin = testing::user(Role::Admin);
+        let blank = suspend(
+            &db,
+            &ctx,
+            &admin,
+            Target::AllProduction,
+            "  ",
+            &notifier,
+            now,
+        )
+        .await;
+        assert!(
+            matches!(&blank, Err(IncidentError::Invalid(e)) if e.get("reason").is_some()),
+            "{blank:?}"
+        );
+    }
+}

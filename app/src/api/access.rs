@@ -144,8 +144,10 @@ pub struct AccessSummaryDto {
     pub updated: String,
 }
 
+/// The applications' refusals in words; reviews, production and policy
+/// changes pass theirs through here too, so they read the same everywhere.
 #[cfg(feature = "ssr")]
-fn access_error(error: server::applications::AccessError) -> AppError {
+pub(crate) fn access_error(error: server::applications::AccessError) -> AppError {
     use server::applications::AccessError;
     match error {
         AccessError::Invalid(errors) => super::ssr::fields(errors),
@@ -362,7 +364,7 @@ pub async fn access_readiness(app_id: String) -> Result<ReadinessDto, AppError> 
     let app = parse_id(&app_id)?;
     let details = server::apps::get_for_owner(&call.state.db, user.id, app)
         .await
-        .map_err(|_| AppError::Message("We could not find that app in your account.".into()))?;
+        .map_err(super::apps::apps_error)?;
     let items = server::applications::readiness(&call.state.db, user.id, app)
         .await
         .map_err(access_error)?;

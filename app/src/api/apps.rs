@@ -73,7 +73,7 @@ impl From<server::apps::AppView> for AppDetails {
 }
 
 #[cfg(feature = "ssr")]
-fn apps_error(error: server::apps::AppsError) -> AppError {
+pub(crate) fn apps_error(error: server::apps::AppsError) -> AppError {
     use server::apps::AppsError;
     match error {
         AppsError::Invalid(errors) => super::ssr::fields(errors),

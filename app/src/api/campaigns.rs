@@ -77,6 +77,7 @@ fn campaign_error(error: server::campaigns::CampaignError) -> AppError {
         E::Forbidden => AppError::Forbidden,
         E::NotFound => AppError::Message("That re-review does not exist or is not yours.".into()),
         E::Invalid(errors) => super::ssr::fields(errors),
+        E::Application(e) => super::access::access_error(e),
         E::Db(e) => database(e),
     }
 }

@@ -104,6 +104,7 @@ fn change_error(error: server::policy_changes::PolicyChangeError) -> AppError {
         E::Document(e) => AppError::Message(e.to_string()),
         E::Storage(e) => internal(e),
         E::Conflict(c) => AppError::Message(c.to_string()),
+        E::Application(e) => super::access::access_error(e),
         E::Db(e) => database(e),
     }
 }

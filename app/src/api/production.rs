@@ -90,6 +90,7 @@ fn production_error(error: server::production::ProductionError) -> AppError {
             "That is not possible while the application is {}; reload the page to see where it stands.",
             e.from.label().to_lowercase()
         )),
+        ProductionError::Application(e) => super::access::access_error(e),
         ProductionError::Db(e) => database(e),
     }
 }
@@ -580,7 +581,7 @@ pub async fn app_usage(id: String) -> Result<Vec<UsageDto>, AppError> {
     let since = call.now() - chrono::Duration::days(30);
     let rows = server::apps::usage(&call.state.db, user.id, parse_id(&id)?, since)
         .await
-        .map_err(|_| AppError::Message("We could not find that app in your account.".into()))?;
+        .map_err(super::apps::apps_error)?;
     Ok(rows
         .into_iter()
         .map(|r| UsageDto {

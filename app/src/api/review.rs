@@ -140,6 +140,7 @@ fn review_error(error: server::review::ReviewError) -> AppError {
             "Someone else changed the application at the same moment; reload the page to see where it stands.".into(),
         ),
         ReviewError::Conflict(c) => AppError::Message(c.to_string()),
+        ReviewError::Application(e) => super::access::access_error(e),
         ReviewError::Db(e) => database(e),
     }
 }
@@ -466,7 +467,7 @@ pub async fn access_feedback(id: String) -> Result<FeedbackDto, AppError> {
         .map_err(review_error)?;
     let status = server::applications::status(&call.state.db, &user, request)
         .await
-        .map_err(|_| AppError::Message("We could not find that application.".into()))?;
+        .map_err(|e| review_error(e.into()))?;
     Ok(FeedbackDto {
         requested: requested
             .into_iter()
@@ -524,6 +525,19 @@ pub struct DemoDto {
     pub letters: Vec<LetterDto>,
     /// The data access the applicant asked for (the default at approval).
     pub requested_access: String,
+    /// What the server accepts now (`server::review::demos::DemoActions`).
+    pub actions: DemoActionsDto,
+}
+
+/// The demo and decision steps open now; the page offers exactly these.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoActionsDto {
+    pub invite: bool,
+    pub book: bool,
+    pub cancel: bool,
+    pub record_outcome: bool,
+    pub approve: bool,
+    pub deny: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -556,7 +570,7 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
     let db = &call.state.db;
     let status = server::applications::status(db, &user, request)
         .await
-        .map_err(|_| AppError::Message("We could not find that application.".into()))?;
+        .map_err(|e| review_error(e.into()))?;
     let booking = server::review::demos::booking(db, &user, request)
         .await
         .map_err(review_error)?;
@@ -570,7 +584,24 @@ pub async fn demo_and_decision(id: String) -> Result<DemoDto, AppError> {
         && server::campaigns::demo_requested(db, request)
             .await
             .map_err(internal)?;
+    let booked = booking
+        .as_ref()
+        .is_some_and(|b| b.status == server::review::booking::BookingStatus::Booked);
+    let actions = server::review::demos::DemoActions::now(
+        status.state,
+        status.demo_invited,
+        booked,
+        re_review_demo,
+    );
     Ok(DemoDto {
+        actions: DemoActionsDto {
+            invite: actions.invite,
+            book: actions.book,
+            cancel: actions.cancel,
+            record_outcome: actions.record_outcome,
+            approve: actions.approve,
+            deny: actions.deny,
+        },
         state: status.state.as_str().into(),
         invited: status.demo_invited,
         re_review_demo,

@@ -559,10 +559,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                 let id = id.clone();
                 Suspend::new(async move {
                 demo.await.ok().map(|d| {
-                    let state = d.state.clone();
-                    // A live app's re-review demo is held and recorded like an applicant's.
-                    let demo_open = state == "demo_scheduled"
-                        || (state == "live" && d.booking.as_ref().is_some_and(|b| b.status == "booked"));
+                    let actions = d.actions;
                     let (id_invite, id_record, id_approve, id_deny, id_cancel) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                     view! {
                         <section id="demo" aria-labelledby="demo-heading">
@@ -571,10 +568,10 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                 Some(b) => Either::Left(view! { <BookingSummary booking=b/> }),
                                 None => Either::Right(view! { <p>{if d.invited { "The applicant is invited to book a demo." } else { "No demo booked yet." }}</p> }),
                             }}
-                            {(d.re_review_demo && !demo_open).then(|| view! {
+                            {(d.re_review_demo && !actions.record_outcome).then(|| view! {
                                 <p id="re-review-demo">"A re-review campaign asks this live app for a new demo; the developer books one of the open slots."</p>
                             })}
-                            {(matches!(state.as_str(), "in_review" | "demo_held") && !d.invited).then(|| view! {
+                            {actions.invite.then(|| view! {
                                 <FormAlert message=form_error(invite)/>
                                 <ActionForm action=invite>
                                     <input type="hidden" name="id" value=id_invite/>
@@ -582,7 +579,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                 </ActionForm>
                             })}
                             <p><a href="/review/slots">"Your demo slots"</a></p>
-                            {demo_open.then(|| view! {
+                            {actions.cancel.then(|| view! {
                                 <h3>"Cancel the demo"</h3>
                                 <FormAlert message=form_error(cancel)/>
                                 <ActionForm action=cancel>
@@ -595,7 +592,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                     <button type="submit" class="button button-secondary">"Cancel the demo"</button>
                                 </ActionForm>
                             })}
-                            {demo_open.then(|| view! {
+                            {actions.record_outcome.then(|| view! {
                                 <h3>"Record the outcome"</h3>
                                 <FormAlert message=form_error(record)/>
                                 <ActionForm action=record attr:novalidate=true attr:id="record-demo-form">
@@ -634,7 +631,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                         <section id="decision" aria-labelledby="decision-heading">
                             <h2 id="decision-heading">"Decision"</h2>
                             <Letters letters=d.letters.clone()/>
-                            {(state == "demo_held").then(|| view! {
+                            {actions.approve.then(|| view! {
                                 <h3>"Approve"</h3>
                                 {(!can_decide_checklist).then(|| view! { <p class="hint">"Approval needs every checklist item passed or not applicable."</p> })}
                                 <FormAlert message=form_error(approve)/>
@@ -651,7 +648,7 @@ fn ReviewerDemo(id: String, can_decide_checklist: bool, demo: DemoResource) -> i
                                     <button type="submit" class="button">"Approve and send the letter"</button>
                                 </ActionForm>
                             })}
-                            {matches!(state.as_str(), "in_review" | "demo_held").then(|| view! {
+                            {actions.deny.then(|| view! {
                                 <h3>"Deny"</h3>
                                 <FormAlert message=form_error(deny)/>
                                 <ActionForm action=deny attr:novalidate=true>
@@ -730,7 +727,7 @@ pub(crate) fn ApplicantDemo(id: String, demo: DemoResource) -> impl IntoView {
                 demo.await.ok().filter(|d| d.invited || d.re_review_demo || d.booking.is_some() || !d.letters.is_empty()).map(|d| {
                     let booked = d.booking.as_ref().is_some_and(|b| b.status == "booked");
                     let (book_id, cancel_id) = (id.clone(), id.clone());
-                    let may_book = (d.invited && matches!(d.state.as_str(), "in_review" | "demo_held")) || d.re_review_demo || booked;
+                    let may_book = d.actions.book;
                     view! {
                         <section id="demo" aria-labelledby="demo-heading">
                             <h2 id="demo-heading">"Demo"</h2>
@@ -759,7 +756,7 @@ pub(crate) fn ApplicantDemo(id: String, demo: DemoResource) -> impl IntoView {
                                     })
                                 }}
                             })}
-                            {booked.then(|| view! {
+                            {d.actions.cancel.then(|| view! {
                                 <h3>"Cancel the demo"</h3>
                                 <FormAlert message=form_error(cancel)/>
                                 <ActionForm action=cancel>

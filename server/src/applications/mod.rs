@@ -288,7 +288,10 @@ pub async fn readiness(
 ) -> Result<Vec<ReadinessItem>, AccessError> {
     let app = crate::apps::owned(db, owner, app)
         .await
-        .map_err(|_| AccessError::NotFound)?;
+        .map_err(|e| match e {
+            crate::apps::AppsError::Db(e) => AccessError::Db(e),
+            _ => AccessError::NotFound,
+        })?;
     let grants = data_access_grant::Entity::find()
         .filter(data_access_grant::Column::ApplicationId.eq(app.id))
         .count(db)
@@ -425,7 +428,10 @@ pub async fn start(
     let txn = crate::db::begin_write(db).await?;
     let app = crate::apps::owned(&txn, owner.id, app)
         .await
-        .map_err(|_| AccessError::NotFound)?;
+        .map_err(|e| match e {
+            crate::apps::AppsError::Db(e) => AccessError::Db(e),
+            _ => AccessError::NotFound,
+        })?;
     if let Some(existing) = access_request::Entity::find()
         .filter(access_request::Column::ApplicationId.eq(app.id))
         .one(&txn)

@@ -32,8 +32,7 @@ use crate::{
     blobs::BlobStore,
     calendar::closures,
     entities::{
-        access_document, access_request, policy_change, policy_change_document,
-        policy_change_round,
+        access_document, access_request, policy_change, policy_change_document, policy_change_round,
     },
     notifications::{Notice, Notifier},
     validation::FieldErrors,
@@ -67,17 +66,23 @@ pub enum PolicyChangeError {
     #[error(transparent)]
     Conflict(#[from] crate::review::independence::Conflict),
     #[error(transparent)]
+    Application(AccessError),
+    #[error(transparent)]
     Db(#[from] DbErr),
 }
 
+/// Lossless: what policy changes share with applications keeps its own
+/// variant, and the rest (a stored state that does not parse, say) stays an
+/// application error for the edge to word.
 impl From<AccessError> for PolicyChangeError {
     fn from(error: AccessError) -> Self {
         match error {
+            AccessError::NotFound => Self::NotFound,
             AccessError::Document(e) => Self::Document(e),
             AccessError::Storage(e) => Self::Storage(e),
             AccessError::Db(e) => Self::Db(e),
             AccessError::Invalid(e) => Self::Invalid(e),
-            _ => Self::NotFound,
+            other => Self::Application(other),
         }
     }
 }
@@ -693,7 +698,10 @@ pub async fn submit(
     })
     .await
     // Only another submit (a double click, a second tab) gets past `editable`.
-    .map_err(|_| PolicyChangeError::NotEditable(ChangeState::Submitted))?;
+    .map_err(|e| match e {
+        PolicyChangeError::Db(e) => PolicyChangeError::Db(e),
+        _ => PolicyChangeError::NotEditable(ChangeState::Submitted),
+    })?;
     let due = closures::calendar(&txn)
         .await?
         .add_business_days(now, ANSWER_WITHIN_BUSINESS_DAYS);
@@ -943,8 +951,7 @@ pub async fn decide(
     match crate::review::independence::conflict_with(&txn, staff, &request).await {
         Ok(None) => {}
         Ok(Some(conflict)) => return Err(conflict.into()),
-        Err(crate::review::ReviewError::Db(e)) => return Err(e.into()),
-        Err(_) => return Err(PolicyChangeError::NotFound),
+        Err(e) => return Err(e.into()),
     }
     let from = state_of(&change)?;
     if from != ChangeState::Submitted {

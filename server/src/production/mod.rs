@@ -26,6 +26,10 @@ pub enum ProductionError {
     Refused(String),
     #[error(transparent)]
     Illegal(#[from] applications::IllegalTransition),
+    /// What the application refused that is not production's own, kept
+    /// whole for the edge to word.
+    #[error(transparent)]
+    Application(applications::AccessError),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -51,8 +55,11 @@ impl From<applications::TransitionError> for ProductionError {
 impl From<applications::AccessError> for ProductionError {
     fn from(e: applications::AccessError) -> Self {
         match e {
+            applications::AccessError::NotFound => ProductionError::NotFound,
+            applications::AccessError::Invalid(errors) => ProductionError::Invalid(errors),
+            applications::AccessError::Illegal(e) => ProductionError::Illegal(e),
             applications::AccessError::Db(e) => ProductionError::Db(e),
-            _ => ProductionError::NotFound,
+            other => ProductionError::Application(other),
         }
     }
 }
@@ -68,6 +75,7 @@ impl From<ReviewError> for ProductionError {
                 "Someone else changed the application at the same moment. Reload the page.".into(),
             ),
             ReviewError::Conflict(c) => ProductionError::Refused(c.to_string()),
+            ReviewError::Application(e) => ProductionError::Application(e),
             ReviewError::Db(e) => ProductionError::Db(e),
         }
     }

@@ -701,6 +701,43 @@ pub async fn record_outcome(
     Ok(())
 }
 
+/// What may be done about an application's demo and decision now, from the
+/// rule in `applications::state`, so that pages show the actions the server
+/// will accept rather than re-deriving them from state names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DemoActions {
+    /// A reviewer invites the applicant to book a demo.
+    pub invite: bool,
+    /// The applicant books a demo, or moves the booked one.
+    pub book: bool,
+    /// Either side calls off the booked demo.
+    pub cancel: bool,
+    /// A reviewer records how the booked demo went.
+    pub record_outcome: bool,
+    pub approve: bool,
+    pub deny: bool,
+}
+
+impl DemoActions {
+    /// `invited`: the applicant was invited to book; `booked`: a demo is
+    /// booked and not yet held; `re_review`: a re-review asks this live app
+    /// for a demo it has not passed yet.
+    pub fn now(state: AccessState, invited: bool, booked: bool, re_review: bool) -> Self {
+        let allows = |transition| state.apply(transition).is_ok();
+        // A live app's re-review demo is booked, held and recorded like an
+        // applicant's, while the app stays live (`update_in_state`).
+        let re_review_booked = state == AccessState::Live && booked;
+        DemoActions {
+            invite: allows(Transition::ScheduleDemo) && !invited,
+            book: (invited && allows(Transition::ScheduleDemo)) || re_review || booked,
+            cancel: allows(Transition::CancelDemo) || re_review_booked,
+            record_outcome: allows(Transition::RecordDemo) || re_review_booked,
+            approve: allows(Transition::Approve),
+            deny: allows(Transition::Deny),
+        }
+    }
+}
+
 /// The application's current or most recent booking.
 pub async fn booking(
     db: &DatabaseConnection,
@@ -879,5 +916,81 @@ mod tests {
         let calendar: Calendar = cancel.parse().unwrap();
         assert_eq!(calendar.property_value("METHOD"), Some("CANCEL"));
         assert!(cancel.contains("STATUS:CANCELLED"));
+    }
+    #[test]
+    fn the_actions_offered_are_the_ones_the_rule_allows() {
+        use AccessState as S;
+        let none = DemoActions::default();
+        let in_review = DemoActions::now(S::InReview, false, false, false);
+        assert_eq!(
+            in_review,
+            DemoActions {
+                invite: true,
+                deny: true,
+                ..none
+            }
+        );
+        let invited = DemoActions::now(S::InReview, true, false, false);
+        assert_eq!(
+            invited,
+            DemoActions {
+                book: true,
+                deny: true,
+                ..none
+            },
+            "no second invitation"
+        );
+        let booked = DemoActions::now(S::DemoScheduled, true, true, false);
+        assert_eq!(
+            booked,
+            DemoActions {
+                book: true,
+                cancel: true,
+                record_outcome: true,
+                ..none
+            }
+        );
+        let held = DemoActions::now(S::DemoHeld, false, false, false);
+        assert_eq!(
+            held,
+            DemoActions {
+                invite: true,
+                approve: true,
+                deny: true,
+                ..none
+            }
+        );
+        for state in [
+            S::Draft,
+            S::Submitted,
+            S::ChangesRequested,
+            S::Approved,
+            S::Denied,
+            S::Suspended,
+        ] {
+            assert_eq!(DemoActions::now(state, true, false, false), none, "{state}");
+        }
+    }
+
+    #[test]
+    fn a_live_app_asked_for_a_re_review_demo_books_and_holds_it_staying_live() {
+        let none = DemoActions::default();
+        assert_eq!(
+            DemoActions::now(AccessState::Live, false, false, true),
+            DemoActions { book: true, ..none }
+        );
+        assert_eq!(
+            DemoActions::now(AccessState::Live, false, true, true),
+            DemoActions {
+                book: true,
+                cancel: true,
+                record_outcome: true,
+                ..none
+            }
+        );
+        assert_eq!(
+            DemoActions::now(AccessState::Live, false, false, false),
+            none
+        );
     }
 }

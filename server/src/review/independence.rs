@@ -61,7 +61,7 @@ pub(crate) async fn conflict_with(
     db: &impl ConnectionTrait,
     staff: (&uuid::Uuid, &str),
     request: &access_request::Model,
-) -> Result<Option<Conflict>, ReviewError> {
+) -> Result<Option<Conflict>, sea_orm::DbErr> {
     let applicant = account::Entity::find_by_id(request.owner_id)
         .one(db)
         .await?;

@@ -51,6 +51,10 @@ pub enum ReviewError {
     /// The reviewer's own account or organization made the application.
     #[error(transparent)]
     Conflict(#[from] independence::Conflict),
+    /// What the application refused that is not the review's own (a stored
+    /// state that does not parse, say), kept whole for the edge to word.
+    #[error(transparent)]
+    Application(applications::AccessError),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -68,8 +72,11 @@ impl From<applications::TransitionError> for ReviewError {
 impl From<applications::AccessError> for ReviewError {
     fn from(e: applications::AccessError) -> Self {
         match e {
+            applications::AccessError::NotFound => ReviewError::NotFound,
+            applications::AccessError::Invalid(errors) => ReviewError::Invalid(errors),
+            applications::AccessError::Illegal(e) => ReviewError::Illegal(e),
             applications::AccessError::Db(e) => ReviewError::Db(e),
-            _ => ReviewError::NotFound,
+            other => ReviewError::Application(other),
         }
     }
 }
@@ -862,4 +869,95 @@ pub async fn review_state(
         activity,
         conflict,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::{entities::outbox_message, notifications::Notifier, testing};
+
+    /// A submitted application of a developer at Example Health.
+    async fn submitted(db: &DatabaseConnection) -> access_request::Model {
+        let owner = testing::account("dev@example.com")
+            .insert(db)
+            .await
+            .unwrap();
+        let app = testing::production_app(owner.id, "Claims Tracker", "help@example.com")
+            .insert(db)
+            .await
+            .unwrap();
+        testing::access_request(owner.id, app.id, "submitted")
+            .insert(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn picking_up_a_waiting_application_starts_its_review_and_tells_the_applicant() {
+        let db = crate::db::in_memory().await;
+        let request = submitted(&db).await;
+        let reviewer = testing::user(Role::Reviewer);
+        let notifier = Notifier::without_worker("https://portal.example.gov");
+        let now = Utc.with_ymd_and_hms(2027, 2, 1, 15, 0, 0).unwrap();
+        let ctx = AuditContext::default();
+
+        let state = assign_to_me(&db, &ctx, &reviewer, request.id, &notifier, now)
+            .await
+            .unwrap();
+        assert_eq!(state, AccessState::InReview);
+        let stored = applications::find(&db, request.id).await.unwrap();
+        assert_eq!(stored.assignee_id, Some(reviewer.id.0));
+        assert_eq!(
+            stored.first_response_at,
+            Some(now),
+            "the promised first response"
+        );
+        let mail = outbox_message::Entity::find().all(&db).await.unwrap();
+        assert_eq!(mail.len(), 1);
+        assert_eq!(
+            mail[0].subject,
+            "A reviewer started reviewing your application: Claims Tracker"
+        );
+        assert_eq!(mail[0].recipients, r#"["dev@example.com"]"#);
+
+        // A second reviewer takes it over: no second "started" email.
+        let other = testing::user(Role::Reviewer);
+        let state = assign_to_me(&db, &ctx, &other, request.id, &notifier, now)
+            .await
+            .unwrap();
+        assert_eq!(state, AccessState::InReview);
+        assert_eq!(
+            outbox_message::Entity::find().all(&db).await.unwrap().len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn nobody_reviews_an_application_from_their_own_organization_or_as_a_developer() {
+        let db = crate::db::in_memory().await;
+        let request = submitted(&db).await;
+        let notifier = Notifier::without_worker("https://portal.example.gov");
+        let ctx = AuditContext::default();
+        let now = Utc.with_ymd_and_hms(2027, 2, 1, 15, 0, 0).unwrap();
+        let mut colleague = testing::user(Role::Reviewer);
+        colleague.organization = "Example Health".into();
+        let refused = assign_to_me(&db, &ctx, &colleague, request.id, &notifier, now).await;
+        assert!(
+            matches!(refused, Err(ReviewError::Conflict(_))),
+            "{refused:?}"
+        );
+        let developer = testing::user(Role::Developer);
+        let refused = assign_to_me(&db, &ctx, &developer, request.id, &notifier, now).await;
+        assert!(
+            matches!(refused, Err(ReviewError::Forbidden)),
+            "{refused:?}"
+        );
+        let stored = applications::find(&db, request.id).await.unwrap();
+        assert_eq!(
+            (stored.state.as_str(), stored.assignee_id),
+            ("submitted", None)
+        );
+    }
 }

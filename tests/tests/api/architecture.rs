@@ -31,6 +31,12 @@ fn module_of(krate: &str, relative: &Path) -> Option<String> {
     if matches!(first.as_str(), "lib" | "main") {
         return None;
     }
+    // Test modules in files of their own (`mod tests;` under `#[cfg(test)]`)
+    // and the fixtures they share (`testing.rs`) may reach anything: they are
+    // left out like a test module inside a file.
+    if parts.last().is_some_and(|p| p == "tests" || p == "testing") {
+        return None;
+    }
     if krate == "app" && matches!(first.as_str(), "pages" | "api") {
         return match parts.get(1).map(String::as_str) {
             None | Some("mod") => Some(format!("app::{first}")),
@@ -43,8 +49,14 @@ fn module_of(krate: &str, relative: &Path) -> Option<String> {
 /// The code of a file without its test module, comments and string
 /// literals, so that only real paths remain.
 fn code_of(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]") {
-        Some(at) => &text[..at],
+    // Only a test *module* is cut off: a `#[cfg(test)]` helper function
+    // (`db::in_memory`) is followed by code that still counts.
+    let test_module = text.match_indices("#[cfg(test)]").find(|(at, marker)| {
+        let after = text[at + marker.len()..].trim_start();
+        after.starts_with("mod ") || after.starts_with("pub(crate) mod ")
+    });
+    let text = match test_module {
+        Some((at, _)) => &text[..at],
         None => text,
     };
     let mut out = String::with_capacity(text.len());
@@ -394,6 +406,10 @@ fn the_reader_finds_paths_the_way_rust_writes_them() {
         .map(String::from)
         .collect();
     assert_eq!(found, expected);
+    // A test-only helper is not a test module: what follows it still counts.
+    let helper = code_of("#[cfg(test)]\npub fn fixture() {}\nfn f() { crate::jobs::run(); }");
+    let found = references("server", &helper, &[], &[]);
+    assert!(found.contains("server::jobs"), "{found:?}");
     let app = references(
         "app",
         "use crate::pages::{review::Review, access};\nuse crate::api::AppError;",
