@@ -166,7 +166,7 @@ fn Overview() -> impl IntoView {
     let access = Resource::new(key, |(id, _)| get_access_request(id));
     let feedback: super::review::FeedbackResource =
         Resource::new(key, |(id, _)| super::review::access_feedback(id));
-    let demo: super::review::DemoResource =
+    let demo: super::demos::DemoResource =
         Resource::new(key, |(id, _)| super::review::demo_and_decision(id));
     let listing: super::production::ListingResource =
         Resource::new(key, |(id, _)| crate::api::production::get_listing(id));
@@ -220,7 +220,7 @@ fn Overview() -> impl IntoView {
                         })}
                         <super::production::AfterApproval listing=listing/>
                         <super::review::ApplicantFeedback id=a.id.clone() feedback=feedback/>
-                        <super::review::ApplicantDemo id=a.id.clone() demo=demo/>
+                        <super::demos::ApplicantDemo id=a.id.clone() demo=demo/>
                         {(!a.changes.is_empty()).then(|| view! { <Changes changes=a.changes.clone()/> })}
                         <section aria-labelledby="timeline-heading">
                             <h2 id="timeline-heading">"Timeline"</h2>
