@@ -113,32 +113,59 @@ fn fhir_json(status: StatusCode, body: &Value) -> Response {
     response
 }
 
-fn error_response(error: &FhirError) -> Response {
-    fhir_json(
-        StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
-        &error.outcome(),
-    )
+impl IntoResponse for FhirError {
+    fn into_response(self) -> Response {
+        fhir_json(
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST),
+            &self.outcome(),
+        )
+    }
 }
 
-fn refusal_response(refusal: Refusal) -> Response {
-    let (status, challenge) = refusal.status_and_challenge("bluebutton");
-    let code = match (&refusal, status.as_u16()) {
-        (Refusal::RateLimited(_), _) => "throttled",
-        (Refusal::Access(crate::oauth::bearer::AccessError::Suspended(_)), _) => "forbidden",
-        (_, 401) => "login",
-        (_, 503) => "transient",
-        _ => "invalid",
-    };
-    let mut response = fhir_json(status, &super::operation_outcome(code, &refusal.message()));
-    if let Some(challenge) = challenge {
+/// Why a FHIR request got no data, answered as an `OperationOutcome`: refused
+/// before its handler (token, rate limit), or failed in it.
+enum Outcome {
+    Refused(Refusal),
+    Failed(FhirError),
+}
+
+impl From<Refusal> for Outcome {
+    fn from(refusal: Refusal) -> Self {
+        Outcome::Refused(refusal)
+    }
+}
+
+impl From<FhirError> for Outcome {
+    fn from(error: FhirError) -> Self {
+        Outcome::Failed(error)
+    }
+}
+
+impl IntoResponse for Outcome {
+    fn into_response(self) -> Response {
+        let refusal = match self {
+            Outcome::Failed(error) => return error.into_response(),
+            Outcome::Refused(refusal) => refusal,
+        };
+        let (status, challenge) = refusal.status_and_challenge("bluebutton");
+        let code = match (&refusal, status.as_u16()) {
+            (Refusal::RateLimited(_), _) => "throttled",
+            (Refusal::Access(crate::oauth::bearer::AccessError::Suspended(_)), _) => "forbidden",
+            (_, 401) => "login",
+            (_, 503) => "transient",
+            _ => "invalid",
+        };
+        let mut response = fhir_json(status, &super::operation_outcome(code, &refusal.message()));
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Refusal::RateLimited(verdict) = refusal {
+            verdict.write_headers(response.headers_mut());
+        }
         response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, challenge);
     }
-    if let Refusal::RateLimited(verdict) = refusal {
-        verdict.write_headers(response.headers_mut());
-    }
-    response
 }
 
 async fn metadata(
@@ -172,17 +199,19 @@ impl Answer {
     }
 }
 
-fn answer_response(answer: Answer) -> Response {
-    match answer.body {
-        Body::Json(value) => fhir_json(StatusCode::OK, &value),
-        Body::Text(text) => {
-            // Moved, not copied: an EOB page of 50 is ~380 KB.
-            let mut response = (StatusCode::OK, text).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/fhir+json;charset=UTF-8"),
-            );
-            response
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        match self.body {
+            Body::Json(value) => fhir_json(StatusCode::OK, &value),
+            Body::Text(text) => {
+                // Moved, not copied: an EOB page of 50 is ~380 KB.
+                let mut response = (StatusCode::OK, text).into_response();
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/fhir+json;charset=UTF-8"),
+                );
+                response
+            }
         }
     }
 }
@@ -194,12 +223,9 @@ async fn handle(
     version: FhirVersion,
     kind: Kind,
     id: Option<String>,
-) -> Response {
+) -> Result<impl IntoResponse, Outcome> {
     let (access, verdict): (AccessContext, Verdict) =
-        match protect(&state, environment, &parts, kind.name()).await {
-            Ok(found) => found,
-            Err(refusal) => return refusal_response(refusal),
-        };
+        protect(&state, environment, &parts, kind.name()).await?;
     // Fail closed: no enrollee's data goes out unless its reading can be
     // accounted for.
     let interaction = if id.is_some() { "read" } else { "search" };
@@ -214,7 +240,7 @@ async fn handle(
             None,
         );
         state.api_log.record_refusal(record);
-        return error_response(&FhirError::not_recorded());
+        return Err(FhirError::not_recorded().into());
     }
     let result = if access.allows(kind.scope()) {
         answer(&state, &parts, &access, version, kind, id.as_deref()).await
@@ -224,13 +250,8 @@ async fn handle(
             kind.scope().as_str()
         )))
     };
-    let (mut response, count) = match result {
-        Ok(answer) => {
-            let count = answer.count;
-            (answer_response(answer), Some(count))
-        }
-        Err(error) => (error_response(&error), None),
-    };
+    let count = result.as_ref().ok().map(|answer| answer.count);
+    let response = result.into_response();
     let record = access_record(
         &state,
         &parts,
@@ -241,8 +262,7 @@ async fn handle(
         count,
     );
     state.api_log.record(record).await;
-    verdict.write_headers(response.headers_mut());
-    response
+    Ok((verdict, response))
 }
 
 /// Strips `Patient/` from a reference parameter.

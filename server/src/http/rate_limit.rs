@@ -55,6 +55,19 @@ impl Verdict {
     }
 }
 
+/// So a handler can answer `(verdict, body)` and the limit's headers ride along.
+impl axum::response::IntoResponseParts for Verdict {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(
+        self,
+        mut parts: axum::response::ResponseParts,
+    ) -> Result<axum::response::ResponseParts, Self::Error> {
+        self.write_headers(parts.headers_mut());
+        Ok(parts)
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Bucket {
     tokens: f64,

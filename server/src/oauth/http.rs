@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::{
     extract::{FromRequest, Path, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
     Json, Router,
@@ -118,22 +118,37 @@ fn single_valued(query: &str) -> Result<HashMap<String, String>, String> {
     Ok(map)
 }
 
+impl IntoResponse for AuthorizeError {
+    fn into_response(self) -> Response {
+        match self {
+            AuthorizeError::Page { title, message } => {
+                error_page(StatusCode::BAD_REQUEST, title, &message)
+            }
+            AuthorizeError::Redirect(target) => Redirect::to(&target).into_response(),
+            AuthorizeError::Db(error) => {
+                tracing::error!(%error, "authorize failed");
+                error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side",
+                    "We could not start the authorization. Nothing was shared. Go back to the app and try again.",
+                )
+            }
+        }
+    }
+}
+
 async fn authorize(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
     environment: Environment,
     version: ApiVersion,
-) -> Response {
-    let mut query = match single_valued(parts.uri.query().unwrap_or_default()) {
-        Ok(query) => query,
-        Err(repeated) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "The app's sign-in link is not valid",
-                &format!("The parameter {repeated} appears more than once in the link. Contact the app's support."),
-            )
+) -> Result<Redirect, AuthorizeError> {
+    let mut query = single_valued(parts.uri.query().unwrap_or_default()).map_err(|repeated| {
+        AuthorizeError::Page {
+            title: "The app's sign-in link is not valid",
+            message: format!("The parameter {repeated} appears more than once in the link. Contact the app's support."),
         }
-    };
+    })?;
     let params = AuthorizeParams {
         client_id: query.remove("client_id"),
         redirect_uri: query.remove("redirect_uri"),
@@ -144,7 +159,7 @@ async fn authorize(
         code_challenge_method: query.remove("code_challenge_method"),
     };
     let now = state.clock.now();
-    match authorize::begin(
+    let id = authorize::begin(
         &state.db,
         &audit_ctx(&parts),
         environment,
@@ -152,22 +167,8 @@ async fn authorize(
         params,
         now,
     )
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/authorize/{id}")).into_response(),
-        Err(AuthorizeError::Page { title, message }) => {
-            error_page(StatusCode::BAD_REQUEST, title, &message)
-        }
-        Err(AuthorizeError::Redirect(target)) => Redirect::to(&target).into_response(),
-        Err(AuthorizeError::Db(error)) => {
-            tracing::error!(%error, "authorize failed");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side",
-                "We could not start the authorization. Nothing was shared. Go back to the app and try again.",
-            )
-        }
-    }
+    .await?;
+    Ok(Redirect::to(&format!("/authorize/{id}")))
 }
 
 async fn decision(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
@@ -281,37 +282,67 @@ async fn read_form(
     Ok((parts, fields))
 }
 
-fn oauth_error_response(error: OAuthError, basic: bool) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = (status, Json(&error)).into_response();
-    no_store(response.headers_mut());
-    if basic && error.error == ErrorCode::InvalidClient {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"bluebutton\""),
-        );
+/// Tokens, introspection answers and token-endpoint errors must not be
+/// cached (RFC 6749 §5.1).
+const NO_STORE: [(header::HeaderName, &str); 2] = [
+    (header::CACHE_CONTROL, "no-store"),
+    (header::PRAGMA, "no-cache"),
+];
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, NO_STORE, Json(&self)).into_response()
     }
-    response
 }
 
-fn no_store(headers: &mut HeaderMap) {
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+/// Why the token, revoke or introspect endpoint refused a request.
+enum ClientRefusal {
+    /// `basic`: the client authenticated with HTTP Basic, so a failed
+    /// authentication answers with that challenge (RFC 6749 §5.2).
+    OAuth {
+        error: OAuthError,
+        basic: bool,
+    },
+    RateLimited(Verdict),
 }
 
-fn too_many(verdict: Verdict) -> Response {
-    let mut response = (
-        StatusCode::TOO_MANY_REQUESTS,
-        Json(json!({ "error": "rate_limited", "error_description": "Too many requests. Wait until the time in Retry-After, then try again." })),
-    )
-        .into_response();
-    verdict.write_headers(response.headers_mut());
-    response
+impl From<OAuthError> for ClientRefusal {
+    fn from(error: OAuthError) -> Self {
+        ClientRefusal::OAuth {
+            error,
+            basic: false,
+        }
+    }
+}
+
+impl IntoResponse for ClientRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            ClientRefusal::OAuth { error, basic } => {
+                let challenge = basic && error.error == ErrorCode::InvalidClient;
+                let mut response = error.into_response();
+                if challenge {
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"bluebutton\""),
+                    );
+                }
+                response
+            }
+            ClientRefusal::RateLimited(verdict) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                verdict,
+                Json(json!({ "error": "rate_limited", "error_description": "Too many requests. Wait until the time in Retry-After, then try again." })),
+            )
+                .into_response(),
+        }
+    }
 }
 
 /// The per-address limit of the client endpoints, charged before the body is
 /// read or anything is looked up: this is all a stranger can spend.
-fn check_address(state: &AppState, req: &Request) -> Result<(), Response> {
+fn check_address(state: &AppState, req: &Request) -> Result<(), ClientRefusal> {
     let Some(ip) = client_ip(req.extensions()) else {
         return Ok(());
     };
@@ -319,7 +350,23 @@ fn check_address(state: &AppState, req: &Request) -> Result<(), Response> {
     if verdict.allowed {
         Ok(())
     } else {
-        Err(too_many(verdict))
+        Err(ClientRefusal::RateLimited(verdict))
+    }
+}
+
+/// A client that authenticated on a client endpoint, within its limit.
+struct Caller {
+    app: ClientApp,
+    via_basic: bool,
+    verdict: Verdict,
+}
+
+impl Caller {
+    fn refuse(&self, error: OAuthError) -> ClientRefusal {
+        ClientRefusal::OAuth {
+            error,
+            basic: self.via_basic,
+        }
     }
 }
 
@@ -333,7 +380,7 @@ async fn authenticated_client(
     environment: Environment,
     parts: &axum::http::request::Parts,
     form: &HashMap<String, String>,
-) -> Result<(ClientApp, bool, Verdict), Response> {
+) -> Result<Caller, ClientRefusal> {
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -344,7 +391,7 @@ async fn authenticated_client(
         form.get("client_id").map(String::as_str),
         form.get("client_secret").map(String::as_str),
     )
-    .map_err(|e| oauth_error_response(e, basic))?;
+    .map_err(|error| ClientRefusal::OAuth { error, basic })?;
     let within_audit_budget =
         |app: ApplicationId| state.limits.audited_client_failures.check(&app.0).allowed;
     let app = clients::authenticate(
@@ -356,7 +403,10 @@ async fn authenticated_client(
         within_audit_budget,
     )
     .await
-    .map_err(|e| oauth_error_response(e, presented.via_basic))?;
+    .map_err(|error| ClientRefusal::OAuth {
+        error,
+        basic: presented.via_basic,
+    })?;
     let address = match app.client_type {
         ClientType::Confidential => None,
         ClientType::Public => client_ip(&parts.extensions).map(network_of),
@@ -366,34 +416,51 @@ async fn authenticated_client(
         .token_per_client
         .check(&(app.client_id.clone(), address));
     if !verdict.allowed {
-        return Err(too_many(verdict));
+        return Err(ClientRefusal::RateLimited(verdict));
     }
-    Ok((app, presented.via_basic, verdict))
+    Ok(Caller {
+        app,
+        via_basic: presented.via_basic,
+        verdict,
+    })
 }
 
-async fn token(State(state): State<AppState>, req: Request, environment: Environment) -> Response {
-    if let Err(refused) = check_address(&state, &req) {
-        return refused;
-    }
-    let (parts, form) = match read_form(req).await {
-        Ok(read) => read,
-        Err(e) => return oauth_error_response(e, false),
-    };
+async fn token(
+    State(state): State<AppState>,
+    req: Request,
+    environment: Environment,
+) -> Result<impl IntoResponse, ClientRefusal> {
+    check_address(&state, &req)?;
+    let (parts, form) = read_form(req).await?;
     let ctx = audit_ctx(&parts);
-    let (client, via_basic, verdict) =
-        match authenticated_client(&state, &ctx, environment, &parts, &form).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
+    let caller = authenticated_client(&state, &ctx, environment, &parts, &form).await?;
+    let issued = grant(&state, &ctx, environment, &caller.app, &form)
+        .await
+        .map_err(|e| caller.refuse(e));
+    // The client's limit is reported on the grant's answer, refused or not.
+    Ok((
+        caller.verdict,
+        issued.map(|issued| (NO_STORE, Json(issued))),
+    ))
+}
+
+/// The grant the token request's `grant_type` names.
+async fn grant(
+    state: &AppState,
+    ctx: &AuditContext,
+    environment: Environment,
+    client: &ClientApp,
+    form: &HashMap<String, String>,
+) -> Result<tokens::TokenResponse, OAuthError> {
     let now = state.clock.now();
     let field = |name: &str| form.get(name).map(String::as_str);
-    let result = match field("grant_type") {
+    match field("grant_type") {
         Some("authorization_code") => {
             tokens::exchange_code(
                 &state.db,
-                &ctx,
+                ctx,
                 environment,
-                &client,
+                client,
                 field("code"),
                 field("redirect_uri"),
                 field("code_verifier"),
@@ -404,9 +471,9 @@ async fn token(State(state): State<AppState>, req: Request, environment: Environ
         Some("refresh_token") => {
             tokens::refresh(
                 &state.db,
-                &ctx,
+                ctx,
                 environment,
-                &client,
+                client,
                 field("refresh_token"),
                 field("scope"),
                 now,
@@ -420,83 +487,45 @@ async fn token(State(state): State<AppState>, req: Request, environment: Environ
             ),
         )),
         None => Err(OAuthError::invalid_request("grant_type is required")),
-    };
-    let mut response = match result {
-        Ok(issued) => {
-            let mut response = Json(issued).into_response();
-            no_store(response.headers_mut());
-            response
-        }
-        Err(e) => oauth_error_response(e, via_basic),
-    };
-    verdict.write_headers(response.headers_mut());
-    response
+    }
 }
 
-async fn revoke(State(state): State<AppState>, req: Request, environment: Environment) -> Response {
-    if let Err(refused) = check_address(&state, &req) {
-        return refused;
-    }
-    let (parts, form) = match read_form(req).await {
-        Ok(read) => read,
-        Err(e) => return oauth_error_response(e, false),
-    };
+async fn revoke(
+    State(state): State<AppState>,
+    req: Request,
+    environment: Environment,
+) -> Result<StatusCode, ClientRefusal> {
+    check_address(&state, &req)?;
+    let (parts, form) = read_form(req).await?;
     let ctx = audit_ctx(&parts);
-    let (client, via_basic, _) =
-        match authenticated_client(&state, &ctx, environment, &parts, &form).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    let now = state.clock.now();
-    match tokens::revoke(
-        &state.db,
-        &ctx,
-        &client,
-        form.get("token").map(String::as_str),
-        now,
-    )
-    .await
-    {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(e) => oauth_error_response(e, via_basic),
-    }
+    let caller = authenticated_client(&state, &ctx, environment, &parts, &form).await?;
+    let token = form.get("token").map(String::as_str);
+    tokens::revoke(&state.db, &ctx, &caller.app, token, state.clock.now())
+        .await
+        .map_err(|e| caller.refuse(e))?;
+    Ok(StatusCode::OK)
 }
 
 async fn introspect(
     State(state): State<AppState>,
     req: Request,
     environment: Environment,
-) -> Response {
-    if let Err(refused) = check_address(&state, &req) {
-        return refused;
-    }
-    let (parts, form) = match read_form(req).await {
-        Ok(read) => read,
-        Err(e) => return oauth_error_response(e, false),
-    };
+) -> Result<impl IntoResponse, ClientRefusal> {
+    check_address(&state, &req)?;
+    let (parts, form) = read_form(req).await?;
     let ctx = audit_ctx(&parts);
-    let (client, via_basic, _) =
-        match authenticated_client(&state, &ctx, environment, &parts, &form).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    let now = state.clock.now();
-    match tokens::introspect(
+    let caller = authenticated_client(&state, &ctx, environment, &parts, &form).await?;
+    let token = form.get("token").map(String::as_str);
+    let body = tokens::introspect(
         &state.db,
         environment,
-        &client,
-        form.get("token").map(String::as_str),
-        now,
+        &caller.app,
+        token,
+        state.clock.now(),
     )
     .await
-    {
-        Ok(body) => {
-            let mut response = Json(body).into_response();
-            no_store(response.headers_mut());
-            response
-        }
-        Err(e) => oauth_error_response(e, via_basic),
-    }
+    .map_err(|e| caller.refuse(e))?;
+    Ok((NO_STORE, Json(body)))
 }
 
 /// Why a protected-resource request was refused before reaching its handler.
@@ -702,37 +731,38 @@ fn record_refusal(
     state.api_log.record_refusal(record);
 }
 
-fn json_refusal(refusal: Refusal) -> Response {
-    let (status, challenge) = refusal.status_and_challenge("bluebutton");
-    let code = match &refusal {
-        Refusal::Access(e) => e.bearer_error().unwrap_or("invalid_token"),
-        Refusal::RateLimited(_) => "rate_limited",
-    };
-    let mut response = (
-        status,
-        Json(json!({ "error": code, "error_description": refusal.message() })),
-    )
-        .into_response();
-    if let Some(challenge) = challenge {
+/// The OAuth-shaped answer (`{"error", "error_description"}`) of a refusal,
+/// as userinfo sends it; the FHIR endpoints send an `OperationOutcome`.
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, challenge) = self.status_and_challenge("bluebutton");
+        let code = match &self {
+            Refusal::Access(e) => e.bearer_error().unwrap_or("invalid_token"),
+            Refusal::RateLimited(_) => "rate_limited",
+        };
+        let mut response = (
+            status,
+            Json(json!({ "error": code, "error_description": self.message() })),
+        )
+            .into_response();
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Refusal::RateLimited(verdict) = self {
+            verdict.write_headers(response.headers_mut());
+        }
         response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, challenge);
     }
-    if let Refusal::RateLimited(verdict) = refusal {
-        verdict.write_headers(response.headers_mut());
-    }
-    response
 }
 
 async fn userinfo(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
     environment: Environment,
-) -> Response {
-    let (context, verdict) = match protect(&state, environment, &parts, "userinfo").await {
-        Ok(found) => found,
-        Err(refusal) => return json_refusal(refusal),
-    };
+) -> Result<impl IntoResponse, Refusal> {
+    let (context, verdict) = protect(&state, environment, &parts, "userinfo").await?;
     // Demographics are data too: none go out unless the read can be recorded.
     if !state.api_log.is_writing() {
         let record = access_record(
@@ -745,49 +775,52 @@ async fn userinfo(
             None,
         );
         state.api_log.record_refusal(record);
-        return json_refusal(Refusal::Access(AccessError::Unavailable));
+        return Err(Refusal::Access(AccessError::Unavailable));
     }
-    let mut response = if !context.allows(Scope::Profile) {
-        (
-            StatusCode::FORBIDDEN,
-            Json(json!({
-                "error": "insufficient_scope",
-                "error_description": "This token does not carry the profile scope: the app does not ask for demographics, or the enrollee chose not to share them.",
-            })),
-        )
-            .into_response()
-    } else {
-        match beneficiaries::get(&state.db, context.beneficiary).await {
-            Ok(Some(bene)) => Json(json!({
-                "sub": bene.fhir_id,
-                "patient": bene.fhir_id,
-                "name": format!("{} {}", bene.given_name, bene.family_name),
-                "given_name": bene.given_name,
-                "family_name": bene.family_name,
-                "email": bene.email,
-                "iat": context.issued_at.timestamp(),
-            }))
-            .into_response(),
-            Ok(None) => json_refusal(Refusal::Access(AccessError::Invalid)),
-            Err(error) => {
-                tracing::error!(%error, "userinfo failed");
-                json_refusal(Refusal::Access(AccessError::Unavailable))
-            }
-        }
-    };
-    let status = response.status().as_u16();
+    let response = profile(&state, &context).await.into_response();
+    let status = response.status();
     let record = access_record(
         &state,
         &parts,
         Some(&context),
         "userinfo",
         "read",
-        status,
-        response.status().is_success().then_some(1),
+        status.as_u16(),
+        status.is_success().then_some(1),
     );
     state.api_log.record(record).await;
-    verdict.write_headers(response.headers_mut());
-    response
+    Ok((verdict, response))
+}
+
+/// The enrollee's profile claims, if the token carries `profile`.
+async fn profile(state: &AppState, context: &AccessContext) -> Result<Response, Refusal> {
+    if !context.allows(Scope::Profile) {
+        return Ok((
+            StatusCode::FORBIDDEN,
+            Json(json!({
+                "error": "insufficient_scope",
+                "error_description": "This token does not carry the profile scope: the app does not ask for demographics, or the enrollee chose not to share them.",
+            })),
+        )
+            .into_response());
+    }
+    let bene = beneficiaries::get(&state.db, context.beneficiary)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "userinfo failed");
+            Refusal::Access(AccessError::Unavailable)
+        })?
+        .ok_or(Refusal::Access(AccessError::Invalid))?;
+    Ok(Json(json!({
+        "sub": bene.fhir_id,
+        "patient": bene.fhir_id,
+        "name": format!("{} {}", bene.given_name, bene.family_name),
+        "given_name": bene.given_name,
+        "family_name": bene.family_name,
+        "email": bene.email,
+        "iat": context.issued_at.timestamp(),
+    }))
+    .into_response())
 }
 
 /// Each environment is its own issuer.
