@@ -11,7 +11,7 @@ use axum::{
 };
 use uuid::Uuid;
 
-use super::{document::MAX_BYTES, AccessError, DocumentError, DocumentKind};
+use super::{documents::policy_pdf::MAX_BYTES, AccessError, DocumentError, DocumentKind};
 use crate::{
     accounts::{self, CurrentUser},
     http::{request::meta_from_parts, session_cookie},

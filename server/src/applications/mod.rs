@@ -4,11 +4,12 @@
 //! Only the applicant may change an application; the applicant and reviewers
 //! may read it; everyone else is told it does not exist.
 pub mod analysis;
-pub mod document;
+pub mod documents;
 pub mod form;
 pub mod http;
 pub mod snapshot;
 pub mod state;
+mod submission;
 pub mod summary;
 pub mod transition;
 
@@ -17,16 +18,19 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use analysis::Analysis;
-pub use document::{DocumentError, DocumentKind};
+pub use documents::policy_pdf::{DocumentError, DocumentKind};
+pub use documents::DocumentView;
+pub(crate) use documents::{display_filename, store_pdf, submitted_documents, DocumentRow};
 pub use form::{Answers, Missing};
 pub use snapshot::{diff, Attestation, Change, Snapshot};
 pub use state::{AccessState, IllegalTransition, Transition, WaitingOn};
+pub use submission::submit;
 pub use transition::{transition, update_in_state, TransitionError};
 
 use crate::{
@@ -87,69 +91,6 @@ pub struct SectionAnswers {
     /// 0 when never saved.
     pub revision: i32,
     pub updated_at: Option<DateTime<Utc>>,
-}
-
-/// An uploaded document as the applicant and reviewers see it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DocumentView {
-    pub id: Uuid,
-    pub kind: String,
-    pub filename: String,
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub page_count: i32,
-    pub word_count: i32,
-    pub analysis: Analysis,
-    pub uploaded_at: DateTime<Utc>,
-}
-
-/// A document's record without its extracted text, which can run to
-/// megabytes and which no page needs (the analysis is stored beside it).
-#[derive(Clone, Debug, sea_orm::FromQueryResult)]
-pub(crate) struct DocumentRow {
-    id: Uuid,
-    kind: String,
-    filename: String,
-    sha256: String,
-    size_bytes: i64,
-    page_count: i32,
-    word_count: i32,
-    analysis: String,
-    uploaded_at: DateTime<Utc>,
-}
-
-impl From<access_document::Model> for DocumentRow {
-    fn from(m: access_document::Model) -> Self {
-        Self {
-            id: m.id,
-            kind: m.kind,
-            filename: m.filename,
-            sha256: m.sha256,
-            size_bytes: m.size_bytes,
-            page_count: m.page_count,
-            word_count: m.word_count,
-            analysis: m.analysis,
-            uploaded_at: m.uploaded_at,
-        }
-    }
-}
-
-impl DocumentView {
-    pub(crate) fn from_row(m: DocumentRow) -> Self {
-        let analysis =
-            serde_json::from_str(&m.analysis).unwrap_or_else(|_| analysis::analyse("", false));
-        Self {
-            id: m.id,
-            kind: m.kind,
-            filename: m.filename,
-            sha256: m.sha256,
-            size_bytes: m.size_bytes,
-            page_count: m.page_count,
-            word_count: m.word_count,
-            analysis,
-            uploaded_at: m.uploaded_at,
-        }
-    }
 }
 
 /// Everything about one application that its pages show.
@@ -552,53 +493,6 @@ async fn sections_of(
         .collect())
 }
 
-/// The latest upload of each kind of an application: once it is approved,
-/// the documents it was approved with.
-pub(crate) async fn submitted_documents(
-    db: &impl ConnectionTrait,
-    request: Uuid,
-) -> Result<Vec<DocumentView>, DbErr> {
-    Ok(current_documents(db, request)
-        .await?
-        .into_iter()
-        .map(DocumentView::from_row)
-        .collect())
-}
-
-async fn current_documents(
-    db: &impl ConnectionTrait,
-    request: Uuid,
-) -> Result<Vec<DocumentRow>, DbErr> {
-    use access_document::Column as C;
-    let mut out = Vec::new();
-    for kind in DocumentKind::ALL {
-        if let Some(doc) = access_document::Entity::find()
-            .select_only()
-            .columns([
-                C::Id,
-                C::Kind,
-                C::Filename,
-                C::Sha256,
-                C::SizeBytes,
-                C::PageCount,
-                C::WordCount,
-                C::Analysis,
-                C::UploadedAt,
-            ])
-            .filter(access_document::Column::RequestId.eq(request))
-            .filter(access_document::Column::Kind.eq(kind.as_str()))
-            .order_by_desc(access_document::Column::UploadedAt)
-            .order_by_desc(access_document::Column::Id)
-            .into_model::<DocumentRow>()
-            .one(db)
-            .await?
-        {
-            out.push(doc);
-        }
-    }
-    Ok(out)
-}
-
 fn all_missing(sections: &[SectionAnswers], documents: &[DocumentRow]) -> Vec<Missing> {
     let answers: BTreeMap<String, Answers> = sections
         .iter()
@@ -633,7 +527,7 @@ pub async fn get(
         .map(|a| a.name)
         .unwrap_or_default();
     let sections = sections_of(db, id).await?;
-    let documents = current_documents(db, id).await?;
+    let documents = documents::latest::<access_document::Entity>(db, id).await?;
     let missing = all_missing(&sections, &documents);
     Ok(AccessRequestView {
         id,
@@ -746,17 +640,6 @@ pub async fn save_section(
     Ok(new_revision)
 }
 
-/// A file name as uploaded, reduced to a safe display name.
-pub(crate) fn display_filename(raw: &str, kind: DocumentKind) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if clean.trim().is_empty() {
-        format!("{}.pdf", kind.as_str())
-    } else {
-        clean.trim().to_string()
-    }
-}
-
 /// Checks, analyses and stores a policy PDF for one of `owner`'s applications.
 /// Nothing is kept unless everything succeeds.
 #[allow(clippy::too_many_arguments)]
@@ -833,35 +716,6 @@ pub async fn upload_document(
     recorded.map(|doc| DocumentView::from_row(doc.into()))
 }
 
-/// A policy PDF that passed every check, analysed and put in the blob store,
-/// not yet recorded anywhere.
-pub(crate) struct StoredPdf {
-    pub pdf: document::PolicyPdf,
-    pub analysis: Analysis,
-    pub sha256: String,
-}
-
-/// Checks `bytes` as a policy PDF (off the async runtime), analyses its text
-/// and stores it.
-pub(crate) async fn store_pdf(
-    db: &DatabaseConnection,
-    blobs: &BlobStore,
-    kind: DocumentKind,
-    bytes: Vec<u8>,
-    now: DateTime<Utc>,
-) -> Result<StoredPdf, AccessError> {
-    let pdf = tokio::task::spawn_blocking(move || document::PolicyPdf::parse(bytes))
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))??;
-    let analysis = analysis::analyse(&pdf.text, kind == DocumentKind::PrivacyPolicy);
-    let sha256 = blobs.put(db, &pdf.bytes, now).await?;
-    Ok(StoredPdf {
-        pdf,
-        analysis,
-        sha256,
-    })
-}
-
 /// A document's file name and bytes, for its applicant or a reviewer.
 /// Audited: who read which file is part of the record.
 pub async fn download_document(
@@ -890,179 +744,6 @@ pub async fn download_document(
     )
     .await?;
     Ok((doc.filename, bytes))
-}
-
-/// Submits the application as version `expected_version + 1`. A second
-/// submit of the same version (double click, two tabs) is
-/// [`AccessError::AlreadySubmitted`] and creates nothing.
-#[allow(clippy::too_many_arguments)]
-pub async fn submit(
-    db: &DatabaseConnection,
-    ctx: &AuditContext,
-    owner: &CurrentUser,
-    id: Uuid,
-    expected_version: i32,
-    attestation: Attestation,
-    notifier: &Notifier,
-    now: DateTime<Utc>,
-) -> Result<i32, AccessError> {
-    let mut errors = FieldErrors::new();
-    let attestation = Attestation {
-        name: attestation.name.trim().to_string(),
-        title: attestation.title.trim().to_string(),
-        accepted: attestation.accepted,
-    };
-    if attestation.name.is_empty() || attestation.name.chars().count() > 200 {
-        errors.add("attest_name", "Enter your full name.");
-    }
-    if attestation.title.is_empty() || attestation.title.chars().count() > 200 {
-        errors.add("attest_title", "Enter your title in the organization.");
-    }
-    if !attestation.accepted {
-        errors.add(
-            "attest_terms",
-            "Confirm that you have read the Blue Button 2.0 API Terms of Service and that your app meets them.",
-        );
-    }
-    errors.into_result()?;
-
-    let txn = crate::db::begin_write(db).await?;
-    let request = owned(&txn, owner.id, id).await?;
-    if request.current_version != expected_version {
-        return Err(AccessError::AlreadySubmitted);
-    }
-    let state = state_of(&request)?;
-    let next = state.apply(Transition::Submit).map_err(|_| {
-        if state == AccessState::Submitted {
-            AccessError::AlreadySubmitted
-        } else {
-            AccessError::NotEditable(state)
-        }
-    })?;
-    let sections = sections_of(&txn, id).await?;
-    let documents = current_documents(&txn, id).await?;
-    let missing = all_missing(&sections, &documents);
-    if !missing.is_empty() {
-        return Err(AccessError::Incomplete(missing));
-    }
-    let version = expected_version + 1;
-    let app = application::Entity::find_by_id(request.application_id)
-        .one(&txn)
-        .await?
-        .ok_or(AccessError::NotFound)?;
-    let snapshot = Snapshot {
-        version,
-        submitted_at: now,
-        app_name: app.name.clone(),
-        answers: sections.into_iter().map(|s| (s.key, s.answers)).collect(),
-        documents: documents
-            .iter()
-            .map(|d| DocumentRef {
-                id: d.id,
-                kind: d.kind.clone(),
-                filename: d.filename.clone(),
-                sha256: d.sha256.clone(),
-                size_bytes: d.size_bytes,
-                page_count: d.page_count,
-            })
-            .collect(),
-        attestation,
-    };
-    // Each submission waits for a response within 24 US federal business hours.
-    let response_due = crate::calendar::closures::calendar(&txn)
-        .await?
-        .add_business_hours(now, FIRST_RESPONSE_HOURS);
-    transition(&txn, id, state, Transition::Submit, now, |update| {
-        update
-            .col_expr(access_request::Column::CurrentVersion, Expr::value(version))
-            .col_expr(access_request::Column::SubmittedAt, Expr::value(now))
-            .col_expr(
-                access_request::Column::FirstResponseDueAt,
-                Expr::value(response_due),
-            )
-            .col_expr(
-                access_request::Column::FirstResponseAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(access_request::Column::CurrentVersion.eq(expected_version))
-    })
-    .await
-    .map_err(|e| match e {
-        TransitionError::Db(e) => AccessError::Db(e),
-        // Checked above; only another submit of this version gets here.
-        TransitionError::Illegal(_) | TransitionError::Raced { .. } => {
-            AccessError::AlreadySubmitted
-        }
-    })?;
-    access_request_version::ActiveModel {
-        request_id: Set(id),
-        version: Set(version),
-        snapshot: Set(serde_json::to_string(&snapshot).expect("snapshot serializes")),
-        submitted_by: Set(owner.id.0),
-        submitted_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AccessError::AlreadySubmitted,
-        _ => AccessError::Db(e),
-    })?;
-    event(
-        &txn,
-        id,
-        Some(owner.id),
-        "submitted",
-        if version == 1 {
-            "Application submitted (version 1).".to_string()
-        } else {
-            format!("Changes submitted (version {version}).")
-        },
-        now,
-    )
-    .await?;
-    audit::record(
-        &txn,
-        ctx,
-        now,
-        AuditRecord::new("access_request.submitted", "access_request", id)
-            .before(serde_json::json!({ "state": state.as_str(), "version": expected_version }))
-            .after(serde_json::json!({ "state": next.as_str(), "version": version, "documents": snapshot.documents })),
-    )
-    .await?;
-
-    let organization = snapshot.answer("organization", "legal_name");
-    let summary = mail::Attachment {
-        filename: format!("production-access-application-v{version}.pdf"),
-        content_type: "application/pdf".into(),
-        content: summary::render(&snapshot),
-    };
-    let (application, app) = (&request, app.name.as_str());
-    notifier
-        .send(
-            &txn,
-            Notice::ApplicationSubmitted {
-                application,
-                app,
-                version,
-                summary,
-            },
-            now,
-        )
-        .await?;
-    notifier
-        .send(
-            &txn,
-            Notice::ApplicationToReview {
-                application,
-                app,
-                organization,
-                version,
-            },
-            now,
-        )
-        .await?;
-    txn.commit().await?;
-    Ok(version)
 }
 
 /// Where an application stands, without loading its answers and documents.
@@ -1221,21 +902,5 @@ mod tests {
         assert_eq!(changes[1].label, "Privacy policy");
         assert!(changes[1].after.contains("bbbb"));
         assert!(diff(&v1, &v1).is_empty());
-    }
-
-    #[test]
-    fn uploaded_file_names_are_reduced_to_a_safe_base_name() {
-        assert_eq!(
-            display_filename("C:\\Users\\me\\policy.pdf", DocumentKind::PrivacyPolicy),
-            "policy.pdf"
-        );
-        assert_eq!(
-            display_filename("../../etc/x.pdf", DocumentKind::PrivacyPolicy),
-            "x.pdf"
-        );
-        assert_eq!(
-            display_filename("", DocumentKind::TermsOfService),
-            "terms_of_service.pdf"
-        );
     }
 }

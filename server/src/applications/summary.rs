@@ -1,6 +1,6 @@
 //! The PDF record of a submitted version: every answer, the documents with
 //! their SHA-256, and the attestation. Sent to the contacts and kept.
-use super::{document::DocumentKind, form, Snapshot};
+use super::{form, DocumentKind, Snapshot};
 use crate::pdf::TextDocument;
 
 pub fn render(snapshot: &Snapshot) -> Vec<u8> {

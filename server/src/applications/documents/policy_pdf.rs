@@ -144,7 +144,7 @@ impl PolicyPdf {
                 Err(_) => {}
             }
         }
-        if super::analysis::words(&text).next().is_none() {
+        if super::super::analysis::words(&text).next().is_none() {
             return Err(DocumentError::NoText);
         }
         Ok(Self {
