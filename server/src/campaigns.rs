@@ -675,3 +675,153 @@ pub async fn enforce_deadlines(
     }
     Ok(suspended)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::{
+        entities::outbox_message, environment::Environment, ids::AccountId, suspensions, testing,
+    };
+
+    /// A live production app of its own developer: (developer, app id, request id).
+    async fn live(db: &DatabaseConnection, email: &str, name: &str) -> (CurrentUser, Uuid, Uuid) {
+        let owner = testing::account(email).insert(db).await.unwrap();
+        let app = testing::production_app(owner.id, name, email)
+            .insert(db)
+            .await
+            .unwrap();
+        let mut request = testing::access_request(owner.id, app.id, "live");
+        request.production_app_id = Set(Some(app.id));
+        let request = request.insert(db).await.unwrap();
+        let mut developer = testing::user(Role::Developer);
+        developer.id = AccountId(owner.id);
+        (developer, app.id, request.id)
+    }
+
+    fn campaign(deadline: DateTime<Utc>) -> NewCampaign {
+        NewCampaign {
+            title: "Spring re-review".into(),
+            terms_version: "2027-03".into(),
+            terms_text: "The new terms of service, in full.".into(),
+            attestations: vec!["We still follow our privacy policy.".into(), " ".into()],
+            demo_required: false,
+            deadline,
+        }
+    }
+
+    async fn mail_to(db: &DatabaseConnection, address: &str) -> usize {
+        let all = outbox_message::Entity::find().all(db).await.unwrap();
+        all.iter()
+            .filter(|m| m.recipients.contains(address))
+            .count()
+    }
+
+    async fn suspended(db: &DatabaseConnection, app: Uuid) -> bool {
+        suspensions::active_reason(db, app, Environment::Production)
+            .await
+            .unwrap()
+            .is_some()
+    }
+
+    #[tokio::test]
+    async fn a_missed_deadline_suspends_only_the_apps_that_did_not_attest_until_they_do() {
+        let db = crate::db::in_memory().await;
+        let (ana, ana_app, ana_request) = live(&db, "ana@example.com", "Ana's App").await;
+        let (ben, ben_app, ben_request) = live(&db, "ben@example.com", "Ben's App").await;
+        let notifier = Notifier::without_worker("https://portal.example.gov");
+        let ctx = AuditContext::default();
+        let now = Utc.with_ymd_and_hms(2027, 3, 1, 15, 0, 0).unwrap();
+        let deadline = now + Duration::days(30);
+        let admin = testing::user(Role::Admin);
+        let id = start(&db, &ctx, &admin, campaign(deadline), &notifier, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            (mail_to(&db, "ana@").await, mail_to(&db, "ben@").await),
+            (1, 1)
+        );
+
+        let refused = attest(&db, &ctx, &ana, id, ana_request, true, &[], &notifier, now).await;
+        assert!(
+            matches!(&refused, Err(CampaignError::Invalid(e)) if e.get("attestations").is_some()),
+            "the blank statement is dropped, the real one must be attested: {refused:?}"
+        );
+        attest(&db, &ctx, &ana, id, ana_request, true, &[0], &notifier, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            enforce_deadlines(&db, &notifier, deadline - Duration::minutes(1))
+                .await
+                .unwrap(),
+            0
+        );
+
+        let after = deadline + Duration::hours(1);
+        assert_eq!(enforce_deadlines(&db, &notifier, after).await.unwrap(), 1);
+        assert_eq!(
+            enforce_deadlines(&db, &notifier, after).await.unwrap(),
+            0,
+            "enforced once"
+        );
+        assert!(!suspended(&db, ana_app).await);
+        assert!(suspended(&db, ben_app).await);
+        let ben_mail = mail_to(&db, "ben@").await;
+        assert!(ben_mail >= 2, "Ben is told of the suspension");
+
+        attest(
+            &db,
+            &ctx,
+            &ben,
+            id,
+            ben_request,
+            true,
+            &[0],
+            &notifier,
+            after,
+        )
+        .await
+        .unwrap();
+        assert!(
+            !suspended(&db, ben_app).await,
+            "re-attesting lifts the suspension"
+        );
+        assert!(mail_to(&db, "ben@").await > ben_mail);
+    }
+
+    #[tokio::test]
+    async fn only_admins_start_campaigns_and_developers_attest_only_their_own_apps() {
+        let db = crate::db::in_memory().await;
+        let (_, _, ana_request) = live(&db, "ana@example.com", "Ana's App").await;
+        let (ben, _, _) = live(&db, "ben@example.com", "Ben's App").await;
+        let notifier = Notifier::without_worker("https://portal.example.gov");
+        let ctx = AuditContext::default();
+        let now = Utc.with_ymd_and_hms(2027, 3, 1, 15, 0, 0).unwrap();
+        let deadline = now + Duration::days(30);
+        let reviewer = testing::user(Role::Reviewer);
+        let refused = start(&db, &ctx, &reviewer, campaign(deadline), &notifier, now).await;
+        assert!(
+            matches!(refused, Err(CampaignError::Forbidden)),
+            "{refused:?}"
+        );
+        let admin = testing::user(Role::Admin);
+        let too_soon = start(&db, &ctx, &admin, campaign(now), &notifier, now).await;
+        assert!(
+            matches!(&too_soon, Err(CampaignError::Invalid(e)) if e.get("deadline").is_some()),
+            "{too_soon:?}"
+        );
+        let id = start(&db, &ctx, &admin, campaign(deadline), &notifier, now)
+            .await
+            .unwrap();
+        let theirs = attest(&db, &ctx, &ben, id, ana_request, true, &[0], &notifier, now).await;
+        assert!(matches!(theirs, Err(CampaignError::NotFound)), "{theirs:?}");
+        assert_eq!(
+            pending_for(&db, &ben, ana_request)
+                .await
+                .map(|p| p.len())
+                .ok(),
+            None
+        );
+    }
+}

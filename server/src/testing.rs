@@ -6,7 +6,10 @@ use uuid::Uuid;
 
 use crate::{
     accounts::CurrentUser,
-    entities::{access_request, access_request_version, account, application},
+    entities::{
+        access_request, access_request_version, account, application, beneficiary,
+        data_access_grant,
+    },
     ids::{AccountId, Role},
 };
 
@@ -116,5 +119,44 @@ pub fn access_request(owner: Uuid, app: Uuid, state: &str) -> access_request::Ac
         decision_reason: Set(None),
         production_app_id: Set(None),
         listing_approved_at: Set(None),
+    }
+}
+
+/// An enrollee with FHIR id `fhir_id` (the synthetic data's negative ids).
+pub fn beneficiary(fhir_id: &str) -> beneficiary::ActiveModel {
+    let at = Utc.with_ymd_and_hms(2027, 1, 4, 15, 0, 0).unwrap();
+    beneficiary::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        fhir_id: Set(fhir_id.into()),
+        given_name: Set("Jane".into()),
+        family_name: Set("Doe".into()),
+        middle_initial: Set(None),
+        gender: Set("female".into()),
+        birth_date: Set(chrono::NaiveDate::from_ymd_opt(1950, 3, 1).unwrap()),
+        race_code: Set("1".into()),
+        state_code: Set("MD".into()),
+        county_code: Set("510".into()),
+        postal_code: Set("21201".into()),
+        mbi: Set(format!("MBI{fhir_id}")),
+        hicn_hash: Set(format!("hicn{fhir_id}")),
+        email: Set("jane@example.com".into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+}
+
+/// The enrollee's consent to `app`, current, for 13 months from 2027-01-04.
+pub fn grant(beneficiary: Uuid, app: Uuid, scopes: &str) -> data_access_grant::ActiveModel {
+    let at = Utc.with_ymd_and_hms(2027, 1, 4, 15, 0, 0).unwrap();
+    data_access_grant::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        beneficiary_id: Set(beneficiary),
+        application_id: Set(app),
+        scopes: Set(scopes.into()),
+        shares_demographics: Set(true),
+        data_access_type: Set("13-month".into()),
+        created_at: Set(at),
+        expires_at: Set(Some(at + chrono::Duration::days(396))),
+        revoked_at: Set(None),
     }
 }

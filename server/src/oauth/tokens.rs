@@ -554,3 +554,118 @@ pub async fn introspect(
         "access_grant_expiration": grant.and_then(|g| g.expires_at).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::{ids::PatientId, testing};
+
+    /// A production app holding one enrollee's consent, and its first tokens.
+    async fn authorized(
+        db: &DatabaseConnection,
+    ) -> (ClientApp, data_access_grant::Model, IssuedTokens) {
+        let owner = testing::account("dev@example.com")
+            .insert(db)
+            .await
+            .unwrap();
+        let app = testing::production_app(owner.id, "Claims Tracker", "help@example.com")
+            .insert(db)
+            .await
+            .unwrap();
+        let bene = testing::beneficiary("-20140000008325")
+            .insert(db)
+            .await
+            .unwrap();
+        let app = ClientApp::from_model(app);
+        let scopes = app.allowed_scopes;
+        let grant = testing::grant(bene.id, app.id.0, &scopes.to_string())
+            .insert(db)
+            .await
+            .unwrap();
+        let who = BeneficiaryRef {
+            id: BeneficiaryId(bene.id),
+            patient: PatientId::new(bene.fhir_id),
+            given_name: bene.given_name,
+            family_name: bene.family_name,
+        };
+        let at = Utc.with_ymd_and_hms(2027, 2, 1, 15, 0, 0).unwrap();
+        let issued = issue(db, &grant, &who, scopes, Uuid::new_v4(), true, at)
+            .await
+            .unwrap();
+        (app, grant, issued)
+    }
+
+    fn invalid_grant_saying(result: &Result<TokenResponse, OAuthError>, words: &str) -> bool {
+        matches!(result, Err(e) if e.error == ErrorCode::InvalidGrant && e.error_description.contains(words))
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_rotates_once_and_its_reuse_ends_the_whole_authorization() {
+        let db = crate::db::in_memory().await;
+        let (app, _, first) = authorized(&db).await;
+        let (ctx, env) = (AuditContext::default(), Environment::Production);
+        let now = Utc.with_ymd_and_hms(2027, 2, 2, 15, 0, 0).unwrap();
+        let old = first.refresh_token.as_ref().unwrap().expose().to_string();
+
+        let rotated = refresh(&db, &ctx, env, &app, Some(&old), None, now)
+            .await
+            .unwrap();
+        assert_eq!(rotated.scope, app.allowed_scopes.to_string());
+        assert_eq!(rotated.patient, "-20140000008325");
+        let new_access = rotated.access_token.clone();
+        assert!(super::super::bearer::resolve(&db, env, &new_access, now)
+            .await
+            .is_ok());
+
+        let reused = refresh(&db, &ctx, env, &app, Some(&old), None, now).await;
+        assert!(invalid_grant_saying(&reused, "already used"), "{reused:?}");
+        let rotated_refresh = rotated.refresh_token.unwrap();
+        let after = refresh(&db, &ctx, env, &app, Some(&rotated_refresh), None, now).await;
+        assert!(invalid_grant_saying(&after, "revoked"), "{after:?}");
+        assert!(
+            super::super::bearer::resolve(&db, env, &new_access, now)
+                .await
+                .is_err(),
+            "the access token from the rotation is revoked with its family"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refresh_narrows_on_request_and_stops_with_the_consent_or_for_another_client() {
+        let db = crate::db::in_memory().await;
+        let (app, grant, first) = authorized(&db).await;
+        let (ctx, env) = (AuditContext::default(), Environment::Production);
+        let now = Utc.with_ymd_and_hms(2027, 2, 2, 15, 0, 0).unwrap();
+        let token = first.refresh_token.as_ref().unwrap().expose().to_string();
+
+        let owner = testing::account("other@example.com")
+            .insert(&db)
+            .await
+            .unwrap();
+        let other = testing::production_app(owner.id, "Other App", "help@other.example")
+            .insert(&db)
+            .await
+            .unwrap();
+        let other = ClientApp::from_model(other);
+        let theirs = refresh(&db, &ctx, env, &other, Some(&token), None, now).await;
+        assert!(invalid_grant_saying(&theirs, "not valid"), "{theirs:?}");
+
+        let narrow = Some("patient/Patient.read");
+        let narrowed = refresh(&db, &ctx, env, &app, Some(&token), narrow, now)
+            .await
+            .unwrap();
+        assert_eq!(narrowed.scope, "patient/Patient.read");
+
+        let mut ended: data_access_grant::ActiveModel = grant.into();
+        ended.revoked_at = Set(Some(now));
+        ended.update(&db).await.unwrap();
+        let next = narrowed.refresh_token.unwrap();
+        let refused = refresh(&db, &ctx, env, &app, Some(&next), None, now).await;
+        assert!(
+            invalid_grant_saying(&refused, "consent has ended"),
+            "{refused:?}"
+        );
+    }
+}
