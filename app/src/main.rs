@@ -214,7 +214,7 @@ async fn create_user(settings: Settings, args: &[String]) -> Result<(), String> 
             println!("One-time link to set the password (valid 7 days; also emailed):\n{link}");
             deliver_queued_mail(&state).await
         }
-        Err(accounts::AccountError::Invalid(errors)) => Err(errors
+        Err(accounts::AccountError::Common(server::errors::Common::Invalid(errors))) => Err(errors
             .into_map()
             .into_iter()
             .map(|(f, m)| format!("{f}: {m}"))
@@ -308,12 +308,14 @@ async fn create_app(settings: Settings, args: &[String]) -> Result<(), String> {
             println!("(The secret is stored only as a hash: this is the only time it is shown.)");
             Ok(())
         }
-        Err(server::apps::AppsError::Invalid(errors)) => Err(errors
-            .into_map()
-            .into_iter()
-            .map(|(f, m)| format!("{f}: {m}"))
-            .collect::<Vec<_>>()
-            .join("; ")),
+        Err(server::apps::AppsError::Common(server::errors::Common::Invalid(errors))) => {
+            Err(errors
+                .into_map()
+                .into_iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "))
+        }
         Err(e) => Err(e.to_string()),
     }
 }

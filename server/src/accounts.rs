@@ -15,6 +15,7 @@ use validator::Validate;
 use crate::{
     audit::{self, AuditContext, AuditRecord, RequestMeta},
     entities::{account, account_link, session},
+    errors::Common,
     ids::{AccountId, Email, Role},
     notifications::{Notice, Notifier, Person},
     passwords,
@@ -38,16 +39,15 @@ pub const UNREQUESTED_MAIL_PER_HOUR: i32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
+    /// Refusals and failures every feature has; see [`crate::errors`].
+    #[error(transparent)]
+    Common(Common),
     #[error("the email or password is not right")]
     InvalidCredentials,
     #[error("sign-in is paused until {until}")]
     Locked { until: DateTime<Utc> },
     #[error("{0}")]
     Link(LinkProblem),
-    #[error("account not found")]
-    NotFound,
     /// Too many password checks at once (see `passwords::Busy`).
     #[error("too many sign-ins at once")]
     Busy,
@@ -59,19 +59,13 @@ pub enum AccountError {
     NotAllowed(&'static str),
     #[error(transparent)]
     Sealed(#[from] crate::secrets::Unsealable),
-    #[error(transparent)]
-    Db(#[from] DbErr),
 }
+
+crate::wraps_common!(AccountError);
 
 impl From<passwords::Busy> for AccountError {
     fn from(_: passwords::Busy) -> Self {
         AccountError::Busy
-    }
-}
-
-impl From<FieldErrors> for AccountError {
-    fn from(errors: FieldErrors) -> Self {
-        AccountError::Invalid(errors)
     }
 }
 
@@ -466,9 +460,9 @@ pub async fn sign_up(
                     "email",
                     "An account with this email already exists. Sign in, or reset your password.",
                 );
-                AccountError::Invalid(errors)
+                AccountError::from(errors)
             }
-            _ => AccountError::Db(e),
+            _ => AccountError::from(e),
         })?;
     let token = create_link(&txn, id, LinkPurpose::VerifyEmail, VERIFY_LINK_TTL, now).await?;
     let to = Person {
@@ -521,7 +515,7 @@ pub async fn resend_verification(
     let model = account::Entity::find_by_id(account.0)
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     if model.verified_at.is_some() {
         return Ok(());
     }
@@ -570,7 +564,7 @@ pub async fn verify_email(
     let model = account::Entity::find_by_id(link.account_id)
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     let role = Role::parse(&model.role).unwrap_or(Role::Developer);
     if model.verified_at.is_none() {
         let mut row = model.into_active_model();
@@ -636,7 +630,7 @@ pub async fn log_in(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     // The lock is decided on this locked row, not on the read above: a
     // parallel guess may have locked the account since, and then neither a
     // right password nor another failure may pass or reset it.
@@ -876,7 +870,7 @@ pub async fn reset_password(
     let account = account::Entity::find_by_id(link.account_id)
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     let mut errors = FieldErrors::new();
     check_new_password(
         &mut errors,
@@ -952,7 +946,7 @@ pub async fn change_password(
     let account = account::Entity::find_by_id(user.0)
         .one(db)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     let mut errors = FieldErrors::new();
     let current_ok = match account.password_hash.as_deref() {
         Some(hash) => passwords::verify_off_runtime(current, hash).await?,
@@ -1095,7 +1089,7 @@ pub async fn create_verified_account(
     let email = Email::parse(&input.email).ok_or_else(|| {
         let mut errors = FieldErrors::new();
         errors.add("email", "Enter a valid email address.");
-        AccountError::Invalid(errors)
+        AccountError::from(errors)
     })?;
     if let Some(existing) = find_by_email(db, &email).await? {
         return Ok(AccountId(existing.id));

@@ -495,6 +495,7 @@ pub mod closures {
     };
 
     use super::FederalCalendar;
+    use crate::errors::Common;
     use crate::{
         accounts::CurrentUser,
         audit::{self, AuditContext, AuditRecord},
@@ -504,13 +505,12 @@ pub mod closures {
 
     #[derive(Debug, thiserror::Error)]
     pub enum ClosureError {
-        #[error("only admins may change the calendar")]
-        Forbidden,
-        #[error("some fields need attention")]
-        Invalid(FieldErrors),
+        /// Refusals and failures every feature has; see [`crate::errors`].
         #[error(transparent)]
-        Db(#[from] DbErr),
+        Common(Common),
     }
+
+    crate::wraps_common!(ClosureError);
 
     /// The federal calendar with every stored closure day.
     pub async fn calendar(db: &impl ConnectionTrait) -> Result<FederalCalendar, DbErr> {
@@ -536,14 +536,14 @@ pub mod closures {
         if user.role == crate::ids::Role::Admin {
             Ok(())
         } else {
-            Err(ClosureError::Forbidden)
+            Err(ClosureError::Common(Common::Forbidden))
         }
     }
 
     fn invalid(field: &str, message: &str) -> ClosureError {
         let mut errors = FieldErrors::new();
         errors.add(field, message);
-        ClosureError::Invalid(errors)
+        ClosureError::from(errors)
     }
 
     /// Adds a closure day (a weekday that is not already a holiday).

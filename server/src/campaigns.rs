@@ -19,6 +19,7 @@ use crate::{
     applications::{self, AccessState},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, application, campaign_app, review_campaign},
+    errors::Common,
     ids::Role,
     incidents,
     invalidation::{self, Stale},
@@ -31,24 +32,20 @@ pub const REMINDER_DAYS: [i64; 4] = [30, 14, 7, 1];
 
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignError {
-    #[error("only administrators may do this")]
-    Forbidden,
-    #[error("not found")]
-    NotFound,
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
+    /// Refusals and failures every feature has; see [`crate::errors`].
+    #[error(transparent)]
+    Common(Common),
     /// What the application refused (kept whole for the edge to word).
     #[error(transparent)]
-    Application(applications::AccessError),
-    #[error(transparent)]
-    Db(#[from] DbErr),
+    Application(applications::ApplicationError),
 }
 
-impl From<applications::AccessError> for CampaignError {
-    fn from(e: applications::AccessError) -> Self {
+crate::wraps_common!(CampaignError);
+
+impl From<applications::ApplicationError> for CampaignError {
+    fn from(e: applications::ApplicationError) -> Self {
         match e {
-            applications::AccessError::NotFound => CampaignError::NotFound,
-            applications::AccessError::Db(e) => CampaignError::Db(e),
+            applications::ApplicationError::Common(common) => CampaignError::Common(common),
             other => CampaignError::Application(other),
         }
     }
@@ -106,7 +103,7 @@ fn require_admin(user: &CurrentUser) -> Result<(), CampaignError> {
     if user.role == Role::Admin {
         Ok(())
     } else {
-        Err(CampaignError::Forbidden)
+        Err(CampaignError::Common(Common::Forbidden))
     }
 }
 
@@ -184,7 +181,7 @@ pub async fn start(
             "Choose a deadline at least one day from now, so developers can respond.",
         );
     }
-    errors.into_result().map_err(CampaignError::Invalid)?;
+    errors.into_result().map_err(CampaignError::from)?;
     let txn = crate::db::begin_write(db).await?;
     let apps = live_apps(&txn).await?;
     if apps.is_empty() {
@@ -193,7 +190,7 @@ pub async fn start(
             "confirm",
             "No app is live in production: there is no one to ask.",
         );
-        return Err(CampaignError::Invalid(errors));
+        return Err(CampaignError::Common(Common::Invalid(errors)));
     }
     let id = Uuid::new_v4();
     review_campaign::ActiveModel {
@@ -326,19 +323,19 @@ pub async fn for_app(
 ) -> Result<(CampaignView, CampaignAppView), CampaignError> {
     let request = applications::find(db, request_id).await?;
     if request.owner_id != user.id.0 && user.role != Role::Admin {
-        return Err(CampaignError::NotFound);
+        return Err(CampaignError::Common(Common::NotFound));
     }
     let campaign = review_campaign::Entity::find_by_id(campaign_id)
         .one(db)
         .await?
-        .ok_or(CampaignError::NotFound)?;
+        .ok_or(CampaignError::Common(Common::NotFound))?;
     let view = view_of(db, campaign).await?;
     let row = view
         .apps
         .iter()
         .find(|a| a.request_id == request_id)
         .cloned()
-        .ok_or(CampaignError::NotFound)?;
+        .ok_or(CampaignError::Common(Common::NotFound))?;
     Ok((view, row))
 }
 
@@ -404,7 +401,7 @@ pub async fn pending_for(
 ) -> Result<Vec<CampaignView>, CampaignError> {
     let request = applications::find(db, request_id).await?;
     if request.owner_id != user.id.0 {
-        return Err(CampaignError::NotFound);
+        return Err(CampaignError::Common(Common::NotFound));
     }
     let rows = campaign_app::Entity::find()
         .filter(campaign_app::Column::RequestId.eq(request_id))
@@ -441,12 +438,12 @@ pub async fn attest(
     let txn = crate::db::begin_write(db).await?;
     let request = applications::find(&txn, request_id).await?;
     if request.owner_id != user.id.0 {
-        return Err(CampaignError::NotFound);
+        return Err(CampaignError::Common(Common::NotFound));
     }
     let campaign = review_campaign::Entity::find_by_id(campaign_id)
         .one(&txn)
         .await?
-        .ok_or(CampaignError::NotFound)?;
+        .ok_or(CampaignError::Common(Common::NotFound))?;
     // Locked, as the deadline's enforcement locks it: whichever commits
     // first, the other sees it, so an app that attests is never left
     // suspended (on SQLite `begin_write` already serializes the two).
@@ -456,7 +453,7 @@ pub async fn attest(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(CampaignError::NotFound)?;
+        .ok_or(CampaignError::Common(Common::NotFound))?;
     let statements: Vec<String> = serde_json::from_str(&campaign.attestations).unwrap_or_default();
     let mut errors = FieldErrors::new();
     if !accepted_terms {
@@ -474,7 +471,7 @@ pub async fn attest(
             "Attest every statement: each one is a condition of production access.",
         );
     }
-    errors.into_result().map_err(CampaignError::Invalid)?;
+    errors.into_result().map_err(CampaignError::from)?;
     let claimed = campaign_app::Entity::update_many()
         .col_expr(campaign_app::Column::AttestedAt, Expr::value(now))
         .col_expr(campaign_app::Column::AttestedBy, Expr::value(user.id.0))
@@ -745,7 +742,7 @@ mod tests {
 
         let refused = attest(&db, &ctx, &ana, id, ana_request, true, &[], &notifier, now).await;
         assert!(
-            matches!(&refused, Err(CampaignError::Invalid(e)) if e.get("attestations").is_some()),
+            matches!(&refused, Err(CampaignError::Common(Common::Invalid(e))) if e.get("attestations").is_some()),
             "the blank statement is dropped, the real one must be attested: {refused:?}"
         );
         attest(&db, &ctx, &ana, id, ana_request, true, &[0], &notifier, now)
@@ -802,20 +799,23 @@ mod tests {
         let reviewer = testing::user(Role::Reviewer);
         let refused = start(&db, &ctx, &reviewer, campaign(deadline), &notifier, now).await;
         assert!(
-            matches!(refused, Err(CampaignError::Forbidden)),
+            matches!(refused, Err(CampaignError::Common(Common::Forbidden))),
             "{refused:?}"
         );
         let admin = testing::user(Role::Admin);
         let too_soon = start(&db, &ctx, &admin, campaign(now), &notifier, now).await;
         assert!(
-            matches!(&too_soon, Err(CampaignError::Invalid(e)) if e.get("deadline").is_some()),
+            matches!(&too_soon, Err(CampaignError::Common(Common::Invalid(e))) if e.get("deadline").is_some()),
             "{too_soon:?}"
         );
         let id = start(&db, &ctx, &admin, campaign(deadline), &notifier, now)
             .await
             .unwrap();
         let theirs = attest(&db, &ctx, &ben, id, ana_request, true, &[0], &notifier, now).await;
-        assert!(matches!(theirs, Err(CampaignError::NotFound)), "{theirs:?}");
+        assert!(
+            matches!(theirs, Err(CampaignError::Common(Common::NotFound))),
+            "{theirs:?}"
+        );
         assert_eq!(
             pending_for(&db, &ben, ana_request)
                 .await

@@ -20,6 +20,7 @@ use crate::{
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, application, data_access_grant, suspension},
     environment::Environment,
+    errors::Common,
     ids::Role,
     invalidation::{self, Stale},
     notifications::{Notice, Notifier},
@@ -28,15 +29,12 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum IncidentError {
-    #[error("only administrators may do this")]
-    Forbidden,
-    #[error("not found")]
-    NotFound,
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
+    /// Refusals and failures every feature has; see [`crate::errors`].
     #[error(transparent)]
-    Db(#[from] DbErr),
+    Common(Common),
 }
+
+crate::wraps_common!(IncidentError);
 
 /// What an action applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +58,7 @@ fn require_admin(user: &CurrentUser) -> Result<(), IncidentError> {
     if user.role == Role::Admin {
         Ok(())
     } else {
-        Err(IncidentError::Forbidden)
+        Err(IncidentError::Common(Common::Forbidden))
     }
 }
 
@@ -99,7 +97,7 @@ async fn apps_of(
         Target::App(id) => Ok(vec![application::Entity::find_by_id(id)
             .one(db)
             .await?
-            .ok_or(IncidentError::NotFound)?]),
+            .ok_or(IncidentError::Common(Common::NotFound))?]),
         Target::AllProduction => Ok(application::Entity::find()
             .filter(application::Column::Environment.eq(Environment::Production.as_str()))
             .all(db)
@@ -272,7 +270,7 @@ pub async fn suspend(
             "reason",
             "Give the reason (up to 500 characters): refused apps and their developers are told.",
         );
-        return Err(IncidentError::Invalid(errors));
+        return Err(IncidentError::Common(Common::Invalid(errors)));
     }
     let txn = crate::db::begin_write(db).await?;
     let apps = apps_of(&txn, target).await?;
@@ -294,7 +292,7 @@ pub async fn suspend(
             "target",
             "That access is already suspended. Restore it first to change the reason.",
         );
-        return Err(IncidentError::Invalid(errors));
+        return Err(IncidentError::Common(Common::Invalid(errors)));
     }
     let id = insert_suspension(&txn, ctx, app_id, reason, admin.id.0, apps.len(), now).await?;
     let what = match target {
@@ -327,9 +325,9 @@ pub async fn restore(
     let row = suspension::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or(IncidentError::NotFound)?;
+        .ok_or(IncidentError::Common(Common::NotFound))?;
     if !lift(&txn, ctx, id, admin.id.0, now).await? {
-        return Err(IncidentError::NotFound);
+        return Err(IncidentError::Common(Common::NotFound));
     }
     let target = match row.application_id {
         Some(app) => Target::App(app),
@@ -472,14 +470,14 @@ pub async fn send_notice(
     if body.is_empty() || body.chars().count() > 10_000 {
         errors.add("body", "Write the message (up to 10,000 characters).");
     }
-    errors.into_result().map_err(IncidentError::Invalid)?;
+    errors.into_result().map_err(IncidentError::from)?;
     let txn = crate::db::begin_write(db).await?;
     let apps = apps_of(&txn, target).await?;
     let contacts = contacts_of(&txn, &apps).await?;
     if contacts.is_empty() {
         let mut errors = FieldErrors::new();
         errors.add("target", "These apps have no contacts to write to.");
-        return Err(IncidentError::Invalid(errors));
+        return Err(IncidentError::Common(Common::Invalid(errors)));
     }
     let id = Uuid::new_v4();
     let audience = match target {
@@ -636,7 +634,7 @@ mod tests {
         );
         let again = suspend_for("Another reason").await;
         assert!(
-            matches!(&again, Err(IncidentError::Invalid(e)) if e.get("target").is_some()),
+            matches!(&again, Err(IncidentError::Common(Common::Invalid(e))) if e.get("target").is_some()),
             "{again:?}"
         );
         assert_eq!(
@@ -652,7 +650,10 @@ mod tests {
         let sent = outbox(&db).await;
         assert_eq!(sent[1].1, "API access restored: Claims Tracker");
         let twice = restore(&db, &ctx, &admin, id, &notifier, now).await;
-        assert!(matches!(twice, Err(IncidentError::NotFound)), "{twice:?}");
+        assert!(
+            matches!(twice, Err(IncidentError::Common(Common::NotFound))),
+            "{twice:?}"
+        );
     }
 
     #[tokio::test]
@@ -673,7 +674,7 @@ mod tests {
         )
         .await;
         assert!(
-            matches!(refused, Err(IncidentError::Forbidden)),
+            matches!(refused, Err(IncidentError::Common(Common::Forbidden))),
             "{refused:?}"
         );
         let admin = testing::user(Role::Admin);
@@ -688,7 +689,7 @@ mod tests {
         )
         .await;
         assert!(
-            matches!(&blank, Err(IncidentError::Invalid(e)) if e.get("reason").is_some()),
+            matches!(&blank, Err(IncidentError::Common(Common::Invalid(e))) if e.get("reason").is_some()),
             "{blank:?}"
         );
     }

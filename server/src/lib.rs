@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod environment;
+pub mod errors;
 pub mod fhir;
 pub mod html;
 pub mod http;

@@ -27,6 +27,7 @@ use crate::{
     accounts::{count_failed_sign_in, session_with_account, AccountError},
     audit::{self, AuditContext, AuditRecord},
     entities::{account, recovery_code, session},
+    errors::Common,
     ids::{AccountId, Role},
     notifications::{Notice, Notifier, Person},
     secrets::{SealingKey, Secret},
@@ -149,7 +150,7 @@ pub async fn begin_enrolment(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     if account.totp_enabled_at.is_some() {
         txn.rollback().await?;
         return Err(AccountError::NotAllowed(
@@ -192,7 +193,7 @@ fn wrong_code() -> AccountError {
         "code",
         "That code did not work. Enter the 6-digit code your authenticator app shows now (or one of your recovery codes).",
     );
-    AccountError::Invalid(errors)
+    AccountError::from(errors)
 }
 
 /// Stamps the session as having presented its second factor and gives it a
@@ -240,7 +241,7 @@ pub async fn confirm_enrolment(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     let (Some(sealed), None) = (&account.totp_pending, account.totp_enabled_at) else {
         txn.rollback().await?;
         return Err(AccountError::NoSignInInProgress);
@@ -357,7 +358,7 @@ pub async fn present(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     if let Some(until) = account.locked_until.filter(|until| *until > now) {
         txn.rollback().await?;
         return Err(AccountError::Locked { until });
@@ -460,7 +461,7 @@ pub async fn status(db: &DatabaseConnection, user: AccountId) -> Result<Status, 
     let account = account::Entity::find_by_id(user.0)
         .one(db)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     Ok(Status {
         enabled_at: account.totp_enabled_at,
         recovery_codes_left: unused_recovery_codes(db, user).await?,
@@ -504,7 +505,7 @@ pub async fn disable(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     if Role::parse(&account.role).is_some_and(Role::can_review) {
         txn.rollback().await?;
         return Err(AccountError::NotAllowed(
@@ -559,7 +560,7 @@ pub async fn reset(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AccountError::NotFound)?;
+        .ok_or(AccountError::Common(Common::NotFound))?;
     let had = account.totp_enabled_at.is_some();
     let (email, name) = (account.email.clone(), account.name.clone());
     clear(&txn, account, now).await?;

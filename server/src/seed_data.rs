@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     accounts::{self, AccountError, CurrentUser, NewStaffAccount},
-    applications::{self, AccessError, Answers, Attestation, DocumentKind},
+    applications::{self, Answers, ApplicationError, Attestation, DocumentKind},
     apps::{self, AppsError, Registration},
     audit::AuditContext,
     blobs::BlobStore,
@@ -54,7 +54,7 @@ pub enum SeedError {
     #[error("demo app: {0}")]
     App(#[from] AppsError),
     #[error("demo application: {0}")]
-    Access(#[from] AccessError),
+    Access(#[from] ApplicationError),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }

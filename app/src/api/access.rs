@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 /// One question, with its saved answer.
@@ -147,25 +147,24 @@ pub struct AccessSummaryDto {
 /// The applications' refusals in words; reviews, production and policy
 /// changes pass theirs through here too, so they read the same everywhere.
 #[cfg(feature = "ssr")]
-pub(crate) fn access_error(error: server::applications::AccessError) -> AppError {
-    use server::applications::AccessError;
+pub(crate) fn access_error(error: server::applications::ApplicationError) -> AppError {
+    use server::applications::ApplicationError;
     match error {
-        AccessError::Invalid(errors) => super::ssr::fields(errors),
-        AccessError::Unverified => AppError::Message(
+        ApplicationError::Common(c) => {
+            super::ssr::common(c, "We could not find that application in your account.")
+        }
+        ApplicationError::Unverified => AppError::Message(
             "Confirm your email address before you apply for production access.".into(),
         ),
-        AccessError::NotFound => {
-            AppError::Message("We could not find that application in your account.".into())
-        }
-        AccessError::NotEditable(state) => AppError::Message(format!(
+        ApplicationError::NotEditable(state) => AppError::Message(format!(
             "The application is {} and cannot be changed now.",
             state.label().to_lowercase()
         )),
-        AccessError::Conflict { updated_at } => AppError::Message(format!(
+        ApplicationError::Conflict { updated_at } => AppError::Message(format!(
             "This section was saved in another tab or window at {}, after you opened it. Nothing was saved here, so no answer was lost: your answers are below. Reload the section to see the saved version, then make your changes again.",
             server::calendar::format_eastern(updated_at, "%-I:%M:%S %p")
         )),
-        AccessError::Incomplete(missing) => AppError::Message(format!(
+        ApplicationError::Incomplete(missing) => AppError::Message(format!(
             "The application is not complete yet: {}.",
             missing
                 .iter()
@@ -173,13 +172,12 @@ pub(crate) fn access_error(error: server::applications::AccessError) -> AppError
                 .collect::<Vec<_>>()
                 .join("; ")
         )),
-        AccessError::AlreadySubmitted => AppError::Message(
+        ApplicationError::AlreadySubmitted => AppError::Message(
             "This version was already submitted (perhaps in another tab). Nothing more was sent.".into(),
         ),
-        AccessError::Document(problem) => AppError::Message(problem.to_string()),
-        AccessError::Illegal(e) => internal(e),
-        AccessError::Storage(e) => internal(e),
-        AccessError::Db(e) => database(e),
+        ApplicationError::Document(problem) => AppError::Message(problem.to_string()),
+        ApplicationError::Illegal(e) => internal(e),
+        ApplicationError::Storage(e) => internal(e),
     }
 }
 
@@ -513,7 +511,7 @@ pub async fn submit_access_request(
             Ok(())
         }
         // The first click already submitted: show the application as it now stands.
-        Err(server::applications::AccessError::AlreadySubmitted) => {
+        Err(server::applications::ApplicationError::AlreadySubmitted) => {
             call.redirect(&format!("/access/{id}?submitted=1"));
             Ok(())
         }

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,9 +198,7 @@ pub struct CalendarDays {
 fn closure_error(error: server::calendar::closures::ClosureError) -> AppError {
     use server::calendar::closures::ClosureError;
     match error {
-        ClosureError::Forbidden => AppError::Forbidden,
-        ClosureError::Invalid(errors) => super::ssr::fields(errors),
-        ClosureError::Db(e) => database(e),
+        ClosureError::Common(c) => super::ssr::common(c, "That day is not on the calendar."),
     }
 }
 

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 /// An app as its owner sees it (never its secret).
@@ -76,14 +76,12 @@ impl From<server::apps::AppView> for AppDetails {
 pub(crate) fn apps_error(error: server::apps::AppsError) -> AppError {
     use server::apps::AppsError;
     match error {
-        AppsError::Invalid(errors) => super::ssr::fields(errors),
+        AppsError::Common(c) => super::ssr::common(c, "We could not find that app in your account."),
         AppsError::Unverified => {
             AppError::Message("Confirm your email address before you register apps. Check your inbox, or send the link again from your account page.".into())
         }
-        AppsError::NotFound => AppError::Message("We could not find that app in your account.".into()),
         AppsError::HasApplication => AppError::Message("This app has a submitted production-access application, which is kept as a record, so the app cannot be deleted.".into()),
         AppsError::Logo(problem) => AppError::Message(problem.to_string()),
-        AppsError::Db(e) => database(e),
     }
 }
 

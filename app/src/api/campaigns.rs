@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,11 +74,8 @@ pub struct PendingReReviewDto {
 fn campaign_error(error: server::campaigns::CampaignError) -> AppError {
     use server::campaigns::CampaignError as E;
     match error {
-        E::Forbidden => AppError::Forbidden,
-        E::NotFound => AppError::Message("That re-review does not exist or is not yours.".into()),
-        E::Invalid(errors) => super::ssr::fields(errors),
+        E::Common(c) => super::ssr::common(c, "That re-review does not exist or is not yours."),
         E::Application(e) => super::access::access_error(e),
-        E::Db(e) => database(e),
     }
 }
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,12 +37,10 @@ pub struct IncidentsDto {
 fn incident_error(error: server::incidents::IncidentError) -> AppError {
     use server::incidents::IncidentError;
     match error {
-        IncidentError::Forbidden => AppError::Forbidden,
-        IncidentError::NotFound => {
-            AppError::Message("That app or suspension no longer exists; reload the page.".into())
-        }
-        IncidentError::Invalid(errors) => super::ssr::fields(errors),
-        IncidentError::Db(e) => database(e),
+        IncidentError::Common(c) => super::ssr::common(
+            c,
+            "That app or suspension no longer exists; reload the page.",
+        ),
     }
 }
 

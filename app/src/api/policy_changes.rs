@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::DocumentDto;
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,8 +91,7 @@ pub struct PolicyReviewDto {
 fn change_error(error: server::policy_changes::PolicyChangeError) -> AppError {
     use server::policy_changes::PolicyChangeError as E;
     match error {
-        E::NotFound => AppError::Message("That change does not exist or is not yours.".into()),
-        E::Forbidden => AppError::Forbidden,
+        E::Common(c) => super::ssr::common(c, "That change does not exist or is not yours."),
         E::NotLive => {
             AppError::Message("Only a live production app can propose policy changes.".into())
         }
@@ -100,12 +99,10 @@ fn change_error(error: server::policy_changes::PolicyChangeError) -> AppError {
             "The change is {} and cannot be changed now; reload the page.",
             state.label().to_lowercase()
         )),
-        E::Invalid(errors) => super::ssr::fields(errors),
         E::Document(e) => AppError::Message(e.to_string()),
         E::Storage(e) => internal(e),
         E::Conflict(c) => AppError::Message(c.to_string()),
         E::Application(e) => super::access::access_error(e),
-        E::Db(e) => database(e),
     }
 }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,16 +82,13 @@ fn eastern(at: chrono::DateTime<chrono::Utc>) -> String {
 fn production_error(error: server::production::ProductionError) -> AppError {
     use server::production::ProductionError;
     match error {
-        ProductionError::Forbidden => AppError::Forbidden,
-        ProductionError::NotFound => AppError::Message("We could not find that application.".into()),
-        ProductionError::Invalid(errors) => super::ssr::fields(errors),
+        ProductionError::Common(c) => super::ssr::common(c, "We could not find that application."),
         ProductionError::Refused(message) => AppError::Message(message),
         ProductionError::Illegal(e) => AppError::Message(format!(
             "That is not possible while the application is {}; reload the page to see where it stands.",
             e.from.label().to_lowercase()
         )),
         ProductionError::Application(e) => super::access::access_error(e),
-        ProductionError::Db(e) => database(e),
     }
 }
 

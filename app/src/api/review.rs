@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{database, internal, Call};
+use super::ssr::{internal, Call};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,9 +129,7 @@ fn business_time(minutes: i64) -> String {
 fn review_error(error: server::review::ReviewError) -> AppError {
     use server::review::ReviewError;
     match error {
-        ReviewError::Forbidden => AppError::Forbidden,
-        ReviewError::NotFound => AppError::Message("We could not find that application.".into()),
-        ReviewError::Invalid(errors) => super::ssr::fields(errors),
+        ReviewError::Common(c) => super::ssr::common(c, "We could not find that application."),
         ReviewError::Illegal(e) => AppError::Message(format!(
             "That is not possible while the application is {}; reload the page to see where it stands.",
             e.from.label().to_lowercase()
@@ -141,7 +139,6 @@ fn review_error(error: server::review::ReviewError) -> AppError {
         ),
         ReviewError::Conflict(c) => AppError::Message(c.to_string()),
         ReviewError::Application(e) => super::access::access_error(e),
-        ReviewError::Db(e) => database(e),
     }
 }
 

@@ -215,6 +215,18 @@ pub fn database(error: server::sea_orm::DbErr) -> AppError {
     }
 }
 
+/// The user-facing form of what every feature can refuse or fail with;
+/// `not_found` says what could not be found, in the feature's words.
+pub fn common(error: server::errors::Common, not_found: &str) -> AppError {
+    use server::errors::Common;
+    match error {
+        Common::Forbidden => AppError::Forbidden,
+        Common::NotFound => AppError::Message(not_found.into()),
+        Common::Invalid(errors) => fields(errors),
+        Common::Db(e) => database(e),
+    }
+}
+
 impl Call {
     /// A refusal because the password checks are all busy: 429 with
     /// `Retry-After`, so that scripts back off and people see why.
@@ -265,20 +277,18 @@ impl Call {
 /// The user-facing form of an account service error (see [`Call::account_error`]).
 fn account_error(error: AccountError) -> AppError {
     match error {
-        AccountError::Invalid(errors) => fields(errors),
+        AccountError::Common(c) => common(c, "We could not find that account."),
         // One answer for both, so that it does not tell a stranger which
         // emails have accounts; the owner of a paused account is emailed.
         AccountError::InvalidCredentials | AccountError::Locked { .. } => AppError::Message(
             "That email and password do not match an account. After 5 failed attempts sign-in pauses for 15 minutes; reset your password to get in sooner.".into(),
         ),
         AccountError::Link(problem) => AppError::Message(problem.to_string()),
-        AccountError::NotFound => AppError::Message("We could not find that account.".into()),
         AccountError::Busy => AppError::Message("Too many sign-ins at once.".into()),
         AccountError::NoSignInInProgress => AppError::Message(
             "This sign-in has expired. Sign in again with your email and password.".into(),
         ),
         AccountError::NotAllowed(why) => AppError::Message(why.into()),
         AccountError::Sealed(e) => internal(e),
-        AccountError::Db(e) => database(e),
     }
 }

@@ -157,9 +157,8 @@ pub async fn add_test_client_callback(app: String) -> Result<(), AppError> {
     )
     .await
     .map_err(|e| match e {
-        server::apps::AppsError::Invalid(errors) => super::ssr::fields(errors),
-        server::apps::AppsError::NotFound => {
-            AppError::Message("We could not find that app in your account.".into())
+        server::apps::AppsError::Common(common) => {
+            super::ssr::common(common, "We could not find that app in your account.")
         }
         other => internal(other),
     })?;

@@ -11,9 +11,10 @@ use axum::{
 };
 use uuid::Uuid;
 
-use super::{documents::policy_pdf::MAX_BYTES, AccessError, DocumentError, DocumentKind};
+use super::{documents::policy_pdf::MAX_BYTES, ApplicationError, DocumentError, DocumentKind};
 use crate::{
     accounts::{self, CurrentUser},
+    errors::Common,
     http::{request::meta_from_parts, session_cookie},
     AppState,
 };
@@ -154,9 +155,9 @@ async fn upload(
         Ok(_) => {
             Redirect::to(&format!("{back}?uploaded={}#documents", kind.as_str())).into_response()
         }
-        Err(AccessError::Document(problem)) => refused(problem.to_string(), problem.code()),
-        Err(AccessError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(AccessError::NotEditable(state)) => refused(
+        Err(ApplicationError::Document(problem)) => refused(problem.to_string(), problem.code()),
+        Err(ApplicationError::Common(Common::NotFound)) => StatusCode::NOT_FOUND.into_response(),
+        Err(ApplicationError::NotEditable(state)) => refused(
             format!(
                 "The application is {} and cannot be changed now.",
                 state.label().to_lowercase()
@@ -211,7 +212,7 @@ async fn download(State(state): State<AppState>, Path(id): Path<String>, parts: 
     let now = state.clock.now();
     match super::download_document(&state.db, &state.blobs, &ctx, &user, id, now).await {
         Ok((filename, bytes)) => pdf_response(&filename, bytes),
-        Err(AccessError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(ApplicationError::Common(Common::NotFound)) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {
             tracing::error!(%error, "document download failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()

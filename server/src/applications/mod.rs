@@ -42,6 +42,7 @@ use crate::{
         access_document, access_request, access_request_event, access_request_section,
         access_request_version, api_access, application, data_access_grant,
     },
+    errors::Common,
     ids::AccountId,
     mail,
     notifications::{Notice, Notifier},
@@ -52,13 +53,12 @@ use crate::{
 pub const FIRST_RESPONSE_HOURS: u32 = 24;
 
 #[derive(Debug, thiserror::Error)]
-pub enum AccessError {
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
+pub enum ApplicationError {
+    /// Refusals and failures every feature has; see [`crate::errors`].
+    #[error(transparent)]
+    Common(Common),
     #[error("confirm your email address first")]
     Unverified,
-    #[error("no such application")]
-    NotFound,
     #[error("the application is {0} and cannot be changed now")]
     NotEditable(AccessState),
     #[error("the section was saved elsewhere at {updated_at}")]
@@ -73,15 +73,9 @@ pub enum AccessError {
     Illegal(#[from] IllegalTransition),
     #[error("file storage failed: {0}")]
     Storage(#[from] std::io::Error),
-    #[error(transparent)]
-    Db(#[from] DbErr),
 }
 
-impl From<FieldErrors> for AccessError {
-    fn from(errors: FieldErrors) -> Self {
-        AccessError::Invalid(errors)
-    }
-}
+crate::wraps_common!(ApplicationError);
 
 /// A section's saved answers and the revision a save must name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,11 +161,11 @@ pub(crate) fn may_read(request: &access_request::Model, viewer: &CurrentUser) ->
 pub(crate) async fn find(
     db: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<access_request::Model, AccessError> {
+) -> Result<access_request::Model, ApplicationError> {
     access_request::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AccessError::NotFound)
+        .ok_or(ApplicationError::Common(Common::NotFound))
 }
 
 /// The application, if `owner` owns it; anyone else gets `NotFound`.
@@ -179,12 +173,12 @@ async fn owned(
     db: &impl ConnectionTrait,
     owner: AccountId,
     id: Uuid,
-) -> Result<access_request::Model, AccessError> {
+) -> Result<access_request::Model, ApplicationError> {
     let request = find(db, id).await?;
     if request.owner_id == owner.0 {
         Ok(request)
     } else {
-        Err(AccessError::NotFound)
+        Err(ApplicationError::Common(Common::NotFound))
     }
 }
 
@@ -226,12 +220,12 @@ pub async fn readiness(
     db: &DatabaseConnection,
     owner: AccountId,
     app: Uuid,
-) -> Result<Vec<ReadinessItem>, AccessError> {
+) -> Result<Vec<ReadinessItem>, ApplicationError> {
     let app = crate::apps::owned(db, owner, app)
         .await
         .map_err(|e| match e {
-            crate::apps::AppsError::Db(e) => AccessError::Db(e),
-            _ => AccessError::NotFound,
+            crate::apps::AppsError::Common(Common::Db(e)) => ApplicationError::from(e),
+            _ => ApplicationError::Common(Common::NotFound),
         })?;
     let grants = data_access_grant::Entity::find()
         .filter(data_access_grant::Column::ApplicationId.eq(app.id))
@@ -362,16 +356,16 @@ pub async fn start(
     owner: &CurrentUser,
     app: Uuid,
     now: DateTime<Utc>,
-) -> Result<Uuid, AccessError> {
+) -> Result<Uuid, ApplicationError> {
     if !owner.verified {
-        return Err(AccessError::Unverified);
+        return Err(ApplicationError::Unverified);
     }
     let txn = crate::db::begin_write(db).await?;
     let app = crate::apps::owned(&txn, owner.id, app)
         .await
         .map_err(|e| match e {
-            crate::apps::AppsError::Db(e) => AccessError::Db(e),
-            _ => AccessError::NotFound,
+            crate::apps::AppsError::Common(Common::Db(e)) => ApplicationError::from(e),
+            _ => ApplicationError::Common(Common::NotFound),
         })?;
     if let Some(existing) = access_request::Entity::find()
         .filter(access_request::Column::ApplicationId.eq(app.id))
@@ -516,10 +510,10 @@ pub async fn get(
     db: &DatabaseConnection,
     viewer: &CurrentUser,
     id: Uuid,
-) -> Result<AccessRequestView, AccessError> {
+) -> Result<AccessRequestView, ApplicationError> {
     let request = find(db, id).await?;
     if !may_read(&request, viewer) {
-        return Err(AccessError::NotFound);
+        return Err(ApplicationError::Common(Common::NotFound));
     }
     let app_name = application::Entity::find_by_id(request.application_id)
         .one(db)
@@ -547,7 +541,7 @@ pub async fn get(
 
 /// Saves one section. `revision` is the revision the applicant was editing; if
 /// the section was saved since (another tab, a colleague), nothing is saved
-/// and [`AccessError::Conflict`] says when the other save happened.
+/// and [`ApplicationError::Conflict`] says when the other save happened.
 #[allow(clippy::too_many_arguments)]
 pub async fn save_section(
     db: &DatabaseConnection,
@@ -558,15 +552,15 @@ pub async fn save_section(
     revision: i32,
     submitted: &Answers,
     now: DateTime<Utc>,
-) -> Result<i32, AccessError> {
-    let section = form::section(section_key).ok_or(AccessError::NotFound)?;
+) -> Result<i32, ApplicationError> {
+    let section = form::section(section_key).ok_or(ApplicationError::Common(Common::NotFound))?;
     let answers = form::clean_section(section, submitted)?;
     let json = serde_json::to_string(&answers).expect("strings serialize");
     let txn = crate::db::begin_write(db).await?;
     let request = owned(&txn, owner, id).await?;
     let state = state_of(&request)?;
     if !state.applicant_may_edit() {
-        return Err(AccessError::NotEditable(state));
+        return Err(ApplicationError::NotEditable(state));
     }
     let existing = access_request_section::Entity::find_by_id((id, section.key.to_string()))
         .one(&txn)
@@ -586,9 +580,9 @@ pub async fn save_section(
             .await?;
             1
         }
-        None => return Err(AccessError::NotFound),
+        None => return Err(ApplicationError::Common(Common::NotFound)),
         Some(row) if row.revision != revision => {
-            return Err(AccessError::Conflict {
+            return Err(ApplicationError::Conflict {
                 updated_at: row.updated_at,
             })
         }
@@ -615,7 +609,7 @@ pub async fn save_section(
                 .exec(&txn)
                 .await?;
             if updated.rows_affected != 1 {
-                return Err(AccessError::Conflict {
+                return Err(ApplicationError::Conflict {
                     updated_at: row.updated_at,
                 });
             }
@@ -653,11 +647,11 @@ pub async fn upload_document(
     filename: &str,
     bytes: Vec<u8>,
     now: DateTime<Utc>,
-) -> Result<DocumentView, AccessError> {
+) -> Result<DocumentView, ApplicationError> {
     let request = owned(db, owner, id).await?;
     let state = state_of(&request)?;
     if !state.applicant_may_edit() {
-        return Err(AccessError::NotEditable(state));
+        return Err(ApplicationError::NotEditable(state));
     }
     let stored = store_pdf(db, blobs, kind, bytes, now).await?;
     let (pdf, analysis, sha256) = (&stored.pdf, &stored.analysis, &stored.sha256);
@@ -667,7 +661,7 @@ pub async fn upload_document(
         let request = owned(&txn, owner, id).await?;
         let state = state_of(&request)?;
         if !state.applicant_may_edit() {
-            return Err(AccessError::NotEditable(state));
+            return Err(ApplicationError::NotEditable(state));
         }
         let doc = access_document::ActiveModel {
             id: Set(Uuid::new_v4()),
@@ -709,7 +703,7 @@ pub async fn upload_document(
         )
         .await?;
         txn.commit().await?;
-        Ok::<_, AccessError>(doc)
+        Ok::<_, ApplicationError>(doc)
     }
     .await;
     // On failure the stored file stays for the collector (blobs::collector).
@@ -725,14 +719,14 @@ pub async fn download_document(
     viewer: &CurrentUser,
     document: Uuid,
     now: DateTime<Utc>,
-) -> Result<(String, Vec<u8>), AccessError> {
+) -> Result<(String, Vec<u8>), ApplicationError> {
     let doc = access_document::Entity::find_by_id(document)
         .one(db)
         .await?
-        .ok_or(AccessError::NotFound)?;
+        .ok_or(ApplicationError::Common(Common::NotFound))?;
     let request = find(db, doc.request_id).await?;
     if !may_read(&request, viewer) {
-        return Err(AccessError::NotFound);
+        return Err(ApplicationError::Common(Common::NotFound));
     }
     let bytes = blobs.get(&doc.sha256).await?;
     audit::record(
@@ -761,10 +755,10 @@ pub async fn status(
     db: &DatabaseConnection,
     viewer: &CurrentUser,
     id: Uuid,
-) -> Result<Status, AccessError> {
+) -> Result<Status, ApplicationError> {
     let request = find(db, id).await?;
     if !may_read(&request, viewer) {
-        return Err(AccessError::NotFound);
+        return Err(ApplicationError::Common(Common::NotFound));
     }
     let requested_access =
         access_request_section::Entity::find_by_id((id, form::APPLICATION.key.to_string()))
@@ -786,10 +780,10 @@ pub async fn versions(
     db: &DatabaseConnection,
     viewer: &CurrentUser,
     id: Uuid,
-) -> Result<Vec<Snapshot>, AccessError> {
+) -> Result<Vec<Snapshot>, ApplicationError> {
     let request = find(db, id).await?;
     if !may_read(&request, viewer) {
-        return Err(AccessError::NotFound);
+        return Err(ApplicationError::Common(Common::NotFound));
     }
     let rows = access_request_version::Entity::find()
         .filter(access_request_version::Column::RequestId.eq(id))
@@ -807,10 +801,10 @@ pub async fn timeline(
     db: &DatabaseConnection,
     viewer: &CurrentUser,
     id: Uuid,
-) -> Result<Vec<TimelineEntry>, AccessError> {
+) -> Result<Vec<TimelineEntry>, ApplicationError> {
     let request = find(db, id).await?;
     if !may_read(&request, viewer) {
-        return Err(AccessError::NotFound);
+        return Err(ApplicationError::Common(Common::NotFound));
     }
     Ok(access_request_event::Entity::find()
         .filter(access_request_event::Column::RequestId.eq(id))

@@ -5,7 +5,7 @@ use super::*;
 
 /// Submits the application as version `expected_version + 1`. A second
 /// submit of the same version (double click, two tabs) is
-/// [`AccessError::AlreadySubmitted`] and creates nothing.
+/// [`ApplicationError::AlreadySubmitted`] and creates nothing.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit(
     db: &DatabaseConnection,
@@ -16,32 +16,32 @@ pub async fn submit(
     attestation: Attestation,
     notifier: &Notifier,
     now: DateTime<Utc>,
-) -> Result<i32, AccessError> {
+) -> Result<i32, ApplicationError> {
     let attestation = signed(attestation)?;
     let txn = crate::db::begin_write(db).await?;
     let request = owned(&txn, owner.id, id).await?;
     if request.current_version != expected_version {
-        return Err(AccessError::AlreadySubmitted);
+        return Err(ApplicationError::AlreadySubmitted);
     }
     let state = state_of(&request)?;
     let next = state.apply(Transition::Submit).map_err(|_| {
         if state == AccessState::Submitted {
-            AccessError::AlreadySubmitted
+            ApplicationError::AlreadySubmitted
         } else {
-            AccessError::NotEditable(state)
+            ApplicationError::NotEditable(state)
         }
     })?;
     let sections = sections_of(&txn, id).await?;
     let documents = documents::latest::<access_document::Entity>(&txn, id).await?;
     let missing = all_missing(&sections, &documents);
     if !missing.is_empty() {
-        return Err(AccessError::Incomplete(missing));
+        return Err(ApplicationError::Incomplete(missing));
     }
     let version = expected_version + 1;
     let app = application::Entity::find_by_id(request.application_id)
         .one(&txn)
         .await?
-        .ok_or(AccessError::NotFound)?;
+        .ok_or(ApplicationError::Common(Common::NotFound))?;
     let snapshot = Snapshot {
         version,
         submitted_at: now,
@@ -70,10 +70,10 @@ pub async fn submit(
     })
     .await
     .map_err(|e| match e {
-        TransitionError::Db(e) => AccessError::Db(e),
+        TransitionError::Db(e) => ApplicationError::from(e),
         // Checked above; only another submit of this version gets here.
         TransitionError::Illegal(_) | TransitionError::Raced { .. } => {
-            AccessError::AlreadySubmitted
+            ApplicationError::AlreadySubmitted
         }
     })?;
     access_request_version::ActiveModel {
@@ -86,8 +86,8 @@ pub async fn submit(
     .insert(&txn)
     .await
     .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AccessError::AlreadySubmitted,
-        _ => AccessError::Db(e),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApplicationError::AlreadySubmitted,
+        _ => ApplicationError::from(e),
     })?;
     event(
         &txn,
@@ -117,7 +117,7 @@ pub async fn submit(
 }
 
 /// The attestation, trimmed, if it is complete.
-fn signed(attestation: Attestation) -> Result<Attestation, AccessError> {
+fn signed(attestation: Attestation) -> Result<Attestation, ApplicationError> {
     let attestation = Attestation {
         name: attestation.name.trim().to_string(),
         title: attestation.title.trim().to_string(),

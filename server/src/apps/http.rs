@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{logo::MAX_BYTES, AppsError};
 use crate::{
     accounts,
+    errors::Common,
     http::{request::meta_from_parts, session_cookie},
     AppState,
 };
@@ -68,7 +69,7 @@ async fn upload_logo(
     match super::set_logo(&state.db, &ctx, user.id, app, bytes, now).await {
         Ok(()) => back_to(app, "logo=uploaded"),
         Err(AppsError::Logo(problem)) => back_to(app, &format!("logo_error={}", problem.code())),
-        Err(AppsError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(AppsError::Common(Common::NotFound)) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {
             tracing::error!(%error, "logo upload failed");
             back_to(app, "logo_error=server")

@@ -27,6 +27,7 @@ use crate::{
     entities::{
         access_request, access_token, api_access, application, application_logo, data_access_grant,
     },
+    errors::Common,
     ids::AccountId,
     secrets::Secret,
     validation::FieldErrors,
@@ -54,25 +55,18 @@ impl ClientId {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppsError {
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
+    /// Refusals and failures every feature has; see [`crate::errors`].
+    #[error(transparent)]
+    Common(Common),
     #[error("confirm your email address before registering apps")]
     Unverified,
-    #[error("no such app")]
-    NotFound,
     #[error("the app has a submitted production-access application")]
     HasApplication,
     #[error("{0}")]
     Logo(#[from] logo::LogoError),
-    #[error(transparent)]
-    Db(#[from] DbErr),
 }
 
-impl From<FieldErrors> for AppsError {
-    fn from(errors: FieldErrors) -> Self {
-        AppsError::Invalid(errors)
-    }
-}
+crate::wraps_common!(AppsError);
 
 /// The registration form.
 #[derive(Clone, Debug, Validate)]
@@ -330,9 +324,9 @@ pub async fn register(
                 "name",
                 "An app with this name already exists. Choose another name.",
             );
-            AppsError::Invalid(errors)
+            AppsError::from(errors)
         }
-        _ => AppsError::Db(e),
+        _ => AppsError::from(e),
     })?;
     audit::record(
         &txn,
@@ -373,10 +367,10 @@ pub(crate) async fn owned(
         .filter(application::Column::OwnerId.eq(owner.0))
         .one(db)
         .await?
-        .ok_or(AppsError::NotFound)
+        .ok_or(AppsError::Common(Common::NotFound))
 }
 
-/// One of `owner`'s apps; another developer's app is [`AppsError::NotFound`].
+/// One of `owner`'s apps; another developer's app is [`AppsError::Common(Common::NotFound)`].
 pub async fn get_for_owner(
     db: &DatabaseConnection,
     owner: AccountId,
@@ -507,12 +501,12 @@ pub async fn add_redirect_uri(
             "redirect_uris",
             "The test client works with sandbox apps only; a production app's redirect URIs change through review.",
         );
-        return Err(AppsError::Invalid(errors));
+        return Err(AppsError::from(errors));
     }
     let uri = RedirectUri::parse(uri, environment).map_err(|e| {
         let mut errors = FieldErrors::new();
         errors.add("redirect_uris", e.to_string());
-        AppsError::Invalid(errors)
+        AppsError::from(errors)
     })?;
     let mut uris: Vec<String> = model.redirect_uris.lines().map(str::to_string).collect();
     if uris.iter().any(|u| u == uri.as_str()) {
@@ -527,7 +521,7 @@ pub async fn add_redirect_uri(
                 redirect_uri::MAX_PER_APP
             ),
         );
-        return Err(AppsError::Invalid(errors));
+        return Err(AppsError::from(errors));
     }
     let before = model.redirect_uris.clone();
     uris.push(uri.as_str().to_string());
@@ -567,7 +561,7 @@ pub async fn rotate_secret(
             "grace_hours",
             "Choose a grace period from none to 24 hours.",
         );
-        return Err(AppsError::Invalid(errors));
+        return Err(AppsError::from(errors));
     }
     let txn = crate::db::begin_write(db).await?;
     let model = owned(&txn, owner, app).await?;

@@ -16,6 +16,7 @@ use crate::{
         http::{pdf_response, read_file, signed_in, upload_refused, wants_json, BODY_CAP},
         DocumentKind,
     },
+    errors::Common,
     http::request::meta_from_parts,
     AppState,
 };
@@ -79,7 +80,7 @@ async fn upload(
             Redirect::to(&format!("{back}?uploaded={}#documents", kind.as_str())).into_response()
         }
         Err(PolicyChangeError::Document(problem)) => refused(problem.to_string(), problem.code()),
-        Err(PolicyChangeError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(PolicyChangeError::Common(Common::NotFound)) => StatusCode::NOT_FOUND.into_response(),
         Err(PolicyChangeError::NotEditable(now)) => refused(
             format!(
                 "The change is {} and cannot be changed now.",
@@ -109,7 +110,7 @@ async fn download(State(state): State<AppState>, Path(id): Path<String>, parts: 
     let now = state.clock.now();
     match super::download(&state.db, &state.blobs, &ctx, &user, id, now).await {
         Ok((filename, bytes)) => pdf_response(&filename, bytes),
-        Err(PolicyChangeError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(PolicyChangeError::Common(Common::NotFound)) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {
             tracing::error!(%error, "policy-change download failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
@@ -127,7 +128,7 @@ async fn published(
     };
     match super::published_file(&state.db, &state.blobs, app, id).await {
         Ok((filename, bytes)) => pdf_response(&filename, bytes),
-        Err(PolicyChangeError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(PolicyChangeError::Common(Common::NotFound)) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {
             tracing::error!(%error, "published document download failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()

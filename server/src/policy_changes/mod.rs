@@ -29,7 +29,7 @@ pub use state::{ChangeState, ChangeStep};
 use crate::{
     accounts::CurrentUser,
     applications::{
-        self, analysis::ChecklistHint, AccessError, AccessState, DocumentError, DocumentKind,
+        self, analysis::ChecklistHint, AccessState, ApplicationError, DocumentError, DocumentKind,
         DocumentView,
     },
     audit::{self, AuditContext, AuditRecord},
@@ -38,6 +38,7 @@ use crate::{
     entities::{
         access_document, access_request, policy_change, policy_change_document, policy_change_round,
     },
+    errors::Common,
     notifications::{Notice, Notifier},
     validation::FieldErrors,
 };
@@ -50,16 +51,13 @@ const COMMENT_MAX: usize = 5_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyChangeError {
-    #[error("no such change")]
-    NotFound,
-    #[error("only reviewers may do this")]
-    Forbidden,
+    /// Refusals and failures every feature has; see [`crate::errors`].
+    #[error(transparent)]
+    Common(Common),
     #[error("only a live production app can propose policy changes")]
     NotLive,
     #[error("the change is {} and cannot be changed now", .0.label().to_lowercase())]
     NotEditable(ChangeState),
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
     #[error("{0}")]
     Document(#[from] DocumentError),
     #[error("file storage failed: {0}")]
@@ -68,22 +66,20 @@ pub enum PolicyChangeError {
     #[error(transparent)]
     Conflict(#[from] crate::review::independence::Conflict),
     #[error(transparent)]
-    Application(AccessError),
-    #[error(transparent)]
-    Db(#[from] DbErr),
+    Application(ApplicationError),
 }
+
+crate::wraps_common!(PolicyChangeError);
 
 /// Lossless: what policy changes share with applications keeps its own
 /// variant, and the rest (a stored state that does not parse, say) stays an
 /// application error for the edge to word.
-impl From<AccessError> for PolicyChangeError {
-    fn from(error: AccessError) -> Self {
+impl From<ApplicationError> for PolicyChangeError {
+    fn from(error: ApplicationError) -> Self {
         match error {
-            AccessError::NotFound => Self::NotFound,
-            AccessError::Document(e) => Self::Document(e),
-            AccessError::Storage(e) => Self::Storage(e),
-            AccessError::Db(e) => Self::Db(e),
-            AccessError::Invalid(e) => Self::Invalid(e),
+            ApplicationError::Common(common) => Self::Common(common),
+            ApplicationError::Document(e) => Self::Document(e),
+            ApplicationError::Storage(e) => Self::Storage(e),
             other => Self::Application(other),
         }
     }
@@ -130,7 +126,7 @@ async fn transition(
 fn invalid(field: &str, message: &str) -> PolicyChangeError {
     let mut errors = FieldErrors::new();
     errors.add(field, message);
-    PolicyChangeError::Invalid(errors)
+    PolicyChangeError::from(errors)
 }
 
 /// The stored state, parsed strictly, as `applications::state_of` does.
@@ -212,7 +208,7 @@ fn require_reviewer(user: &CurrentUser) -> Result<(), PolicyChangeError> {
     if user.role.can_review() {
         Ok(())
     } else {
-        Err(PolicyChangeError::Forbidden)
+        Err(PolicyChangeError::Common(Common::Forbidden))
     }
 }
 
@@ -224,7 +220,7 @@ async fn owned_request(
 ) -> Result<access_request::Model, PolicyChangeError> {
     let request = applications::find(db, request_id).await?;
     if request.owner_id != owner.id.0 {
-        return Err(PolicyChangeError::NotFound);
+        return Err(PolicyChangeError::Common(Common::NotFound));
     }
     Ok(request)
 }
@@ -236,7 +232,7 @@ async fn find_change(
     policy_change::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(PolicyChangeError::NotFound)
+        .ok_or(PolicyChangeError::Common(Common::NotFound))
 }
 
 /// The change and its application, if `viewer` owns it or reviews.
@@ -248,7 +244,7 @@ async fn readable(
     let change = find_change(db, id).await?;
     let request = applications::find(db, change.request_id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(PolicyChangeError::NotFound);
+        return Err(PolicyChangeError::Common(Common::NotFound));
     }
     Ok((change, request))
 }
@@ -534,7 +530,7 @@ pub async fn download(
     let doc = policy_change_document::Entity::find_by_id(document)
         .one(db)
         .await?
-        .ok_or(PolicyChangeError::NotFound)?;
+        .ok_or(PolicyChangeError::Common(Common::NotFound))?;
     readable(db, viewer, doc.change_id).await?;
     let bytes = blobs.get(&doc.sha256).await?;
     audit::record(
@@ -560,13 +556,13 @@ pub async fn published_file(
         .await?
         .is_none()
     {
-        return Err(PolicyChangeError::NotFound);
+        return Err(PolicyChangeError::Common(Common::NotFound));
     }
     let doc = approved_documents(db, request_id)
         .await?
         .into_iter()
         .find(|d| d.id == document)
-        .ok_or(PolicyChangeError::NotFound)?;
+        .ok_or(PolicyChangeError::Common(Common::NotFound))?;
     Ok((doc.filename, blobs.get(&doc.sha256).await?))
 }
 
@@ -607,7 +603,7 @@ pub async fn submit(
             "Upload the new privacy policy, the new terms of service, or both.",
         );
     }
-    errors.into_result().map_err(PolicyChangeError::Invalid)?;
+    errors.into_result().map_err(PolicyChangeError::from)?;
     let from = state_of(&change)?;
     let revision = change.revision + 1;
     transition(&txn, id, from, ChangeStep::Submit, now, |update| {
@@ -618,7 +614,7 @@ pub async fn submit(
     .await
     // Only another submit (a double click, a second tab) gets past `editable`.
     .map_err(|e| match e {
-        PolicyChangeError::Db(e) => PolicyChangeError::Db(e),
+        e @ PolicyChangeError::Common(Common::Db(_)) => e,
         _ => PolicyChangeError::NotEditable(ChangeState::Submitted),
     })?;
     let due = closures::calendar(&txn)

@@ -29,7 +29,7 @@ pub async fn review(
     require_reviewer(reviewer)?;
     let (change, request) = readable(db, reviewer, id).await?;
     if state_of(&change)? == ChangeState::Draft {
-        return Err(PolicyChangeError::NotFound);
+        return Err(PolicyChangeError::Common(Common::NotFound));
     }
     let change = view_of(db, change, &request).await?;
     // While the change is open, compare with what is approved now; once

@@ -127,7 +127,7 @@ async fn a_submitted_change_is_due_in_five_business_days_and_published_only_once
 
     let empty = submit(&db, &ctx, &developer, id, "short", &notifier, friday).await;
     assert!(
-        matches!(&empty, Err(PolicyChangeError::Invalid(e))
+        matches!(&empty, Err(PolicyChangeError::Common(Common::Invalid(e)))
             if e.get("documents").is_some() && e.get("enrollee_notice").is_some()),
         "{empty:?}"
     );
@@ -198,14 +198,14 @@ async fn only_reviewers_decide_and_asking_for_changes_needs_a_comment() {
 
     let refused = decide(&db, &ctx, &developer, id, Decision::Approve, &notifier, now).await;
     assert!(
-        matches!(refused, Err(PolicyChangeError::Forbidden)),
+        matches!(refused, Err(PolicyChangeError::Common(Common::Forbidden))),
         "{refused:?}"
     );
     let reviewer = crate::testing::user(crate::ids::Role::Reviewer);
     let blank = Decision::RequestChanges("  ".into());
     let refused = decide(&db, &ctx, &reviewer, id, blank, &notifier, now).await;
     assert!(
-        matches!(&refused, Err(PolicyChangeError::Invalid(e)) if e.get("comment").is_some()),
+        matches!(&refused, Err(PolicyChangeError::Common(Common::Invalid(e))) if e.get("comment").is_some()),
         "{refused:?}"
     );
     let mut colleague = crate::testing::user(crate::ids::Role::Reviewer);

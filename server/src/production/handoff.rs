@@ -18,6 +18,7 @@ use crate::{
     apps::{redirect_uri, ClientId, Environment, RedirectUri},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, app_listing, application, application_logo, credential_handoff},
+    errors::Common,
     notifications::{Notice, Notifier},
     secrets::Secret,
 };
@@ -114,15 +115,15 @@ pub async fn start(
     state.apply(Transition::IssueCredentials)?;
     let snapshot = crate::applications::snapshot::latest_snapshot(&txn, id)
         .await?
-        .ok_or(ProductionError::NotFound)?;
+        .ok_or(ProductionError::Common(Common::NotFound))?;
     let listing = app_listing::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or(ProductionError::NotFound)?;
+        .ok_or(ProductionError::Common(Common::NotFound))?;
     let sandbox = application::Entity::find_by_id(request.application_id)
         .one(&txn)
         .await?
-        .ok_or(ProductionError::NotFound)?;
+        .ok_or(ProductionError::Common(Common::NotFound))?;
     let uris = redirect_uri::parse_list(
         snapshot.answer("application", "redirect_uris"),
         Environment::Production,
@@ -187,7 +188,7 @@ pub async fn start(
             "A production app named {} already exists. Ask the applicant to rename the listing.",
             listing.name
         )),
-        _ => ProductionError::Db(e),
+        _ => ProductionError::from(e),
     })?;
     if let Some(logo) = application_logo::Entity::find_by_id(sandbox.id)
         .one(&txn)
@@ -342,10 +343,10 @@ pub async fn reissue(
     let app = application::Entity::find_by_id(app_id)
         .one(&txn)
         .await?
-        .ok_or(ProductionError::NotFound)?;
+        .ok_or(ProductionError::Common(Common::NotFound))?;
     let snapshot = crate::applications::snapshot::latest_snapshot(&txn, id)
         .await?
-        .ok_or(ProductionError::NotFound)?;
+        .ok_or(ProductionError::Common(Common::NotFound))?;
     let contact = point_of_contact(&snapshot);
     let replaced = credential_handoff::Entity::update_many()
         .col_expr(credential_handoff::Column::SupersededAt, Expr::value(now))
@@ -467,7 +468,7 @@ pub async fn reveal(
     let app = application::Entity::find_by_id(link.application_id)
         .one(db)
         .await?
-        .ok_or(ProductionError::NotFound)?;
+        .ok_or(ProductionError::Common(Common::NotFound))?;
     let status = status_of(&link, viewer, app.name.clone(), now);
     if !matches!(status, LinkStatus::Ready { .. }) {
         if matches!(status, LinkStatus::WrongAccount { .. }) {
@@ -596,7 +597,7 @@ pub async fn view(
 ) -> Result<Option<HandoffView>, ProductionError> {
     let request = applications::find(db, id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(ProductionError::NotFound);
+        return Err(ProductionError::Common(Common::NotFound));
     }
     let Some(app_id) = request.production_app_id else {
         return Ok(None);

@@ -16,6 +16,7 @@ use crate::{
     applications::{self, AccessState, Transition},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, app_listing, application, review_evaluation},
+    errors::Common,
     notifications::{Item, Notice, Notifier},
     review::{Evaluation, Verdict},
     validation::FieldErrors,
@@ -161,7 +162,7 @@ pub async fn get(
 ) -> Result<ListingView, ProductionError> {
     let request = applications::find(db, id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(ProductionError::NotFound);
+        return Err(ProductionError::Common(Common::NotFound));
     }
     view(db, &request).await
 }
@@ -179,7 +180,7 @@ pub(crate) async fn view(
     let app = application::Entity::find_by_id(request.application_id)
         .one(db)
         .await?
-        .ok_or(ProductionError::NotFound)?;
+        .ok_or(ProductionError::Common(Common::NotFound))?;
     let has_logo = crate::entities::application_logo::Entity::find_by_id(app.id)
         .one(db)
         .await?
@@ -330,7 +331,7 @@ pub async fn save(
     let txn = crate::db::begin_write(db).await?;
     let request = applications::find(&txn, id).await?;
     if request.owner_id != owner.id.0 {
-        return Err(ProductionError::NotFound);
+        return Err(ProductionError::Common(Common::NotFound));
     }
     let state = applications::state_of(&request)?;
     if state != AccessState::Approved {

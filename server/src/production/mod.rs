@@ -9,18 +9,13 @@ pub mod handoff;
 pub mod listing;
 pub mod renewal;
 
-use sea_orm::DbErr;
-
-use crate::{applications, review::ReviewError, validation::FieldErrors};
+use crate::{applications, errors::Common, review::ReviewError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProductionError {
-    #[error("you may not do this")]
-    Forbidden,
-    #[error("not found")]
-    NotFound,
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
+    /// Refusals and failures every feature has; see [`crate::errors`].
+    #[error(transparent)]
+    Common(Common),
     /// Phrased for the person who acted: what is wrong and what to do.
     #[error("{0}")]
     Refused(String),
@@ -29,16 +24,10 @@ pub enum ProductionError {
     /// What the application refused that is not production's own, kept
     /// whole for the edge to word.
     #[error(transparent)]
-    Application(applications::AccessError),
-    #[error(transparent)]
-    Db(#[from] DbErr),
+    Application(applications::ApplicationError),
 }
 
-impl From<FieldErrors> for ProductionError {
-    fn from(errors: FieldErrors) -> Self {
-        ProductionError::Invalid(errors)
-    }
-}
+crate::wraps_common!(ProductionError);
 
 impl From<applications::TransitionError> for ProductionError {
     fn from(e: applications::TransitionError) -> Self {
@@ -47,18 +36,16 @@ impl From<applications::TransitionError> for ProductionError {
             applications::TransitionError::Raced { .. } => ProductionError::Refused(
                 "Someone else changed the application at the same moment. Reload the page.".into(),
             ),
-            applications::TransitionError::Db(e) => ProductionError::Db(e),
+            applications::TransitionError::Db(e) => ProductionError::from(e),
         }
     }
 }
 
-impl From<applications::AccessError> for ProductionError {
-    fn from(e: applications::AccessError) -> Self {
+impl From<applications::ApplicationError> for ProductionError {
+    fn from(e: applications::ApplicationError) -> Self {
         match e {
-            applications::AccessError::NotFound => ProductionError::NotFound,
-            applications::AccessError::Invalid(errors) => ProductionError::Invalid(errors),
-            applications::AccessError::Illegal(e) => ProductionError::Illegal(e),
-            applications::AccessError::Db(e) => ProductionError::Db(e),
+            applications::ApplicationError::Common(common) => ProductionError::Common(common),
+            applications::ApplicationError::Illegal(e) => ProductionError::Illegal(e),
             other => ProductionError::Application(other),
         }
     }
@@ -67,16 +54,13 @@ impl From<applications::AccessError> for ProductionError {
 impl From<ReviewError> for ProductionError {
     fn from(e: ReviewError) -> Self {
         match e {
-            ReviewError::Forbidden => ProductionError::Forbidden,
-            ReviewError::NotFound => ProductionError::NotFound,
-            ReviewError::Invalid(errors) => ProductionError::Invalid(errors),
+            ReviewError::Common(common) => ProductionError::Common(common),
             ReviewError::Illegal(e) => ProductionError::Illegal(e),
             ReviewError::Raced => ProductionError::Refused(
                 "Someone else changed the application at the same moment. Reload the page.".into(),
             ),
             ReviewError::Conflict(c) => ProductionError::Refused(c.to_string()),
             ReviewError::Application(e) => ProductionError::Application(e),
-            ReviewError::Db(e) => ProductionError::Db(e),
         }
     }
 }

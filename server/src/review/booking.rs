@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::ReviewError;
-use crate::entities::demo_booking;
+use crate::{entities::demo_booking, errors::Common};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BookingStatus {
@@ -65,7 +65,7 @@ pub fn status_of(booking: &demo_booking::Model) -> Result<BookingStatus, sea_orm
 }
 
 /// Moves `booking` by `step`, with the columns `also` adds, if it is still
-/// as read. A booking already ended is [`ReviewError::NotFound`] (there is
+/// as read. A booking already ended is [`ReviewError::Common(Common::NotFound)`] (there is
 /// no booked demo to act on); one ended meanwhile is [`ReviewError::Raced`].
 pub(crate) async fn transition(
     db: &impl ConnectionTrait,
@@ -75,7 +75,9 @@ pub(crate) async fn transition(
     also: impl FnOnce(UpdateMany<demo_booking::Entity>) -> UpdateMany<demo_booking::Entity>,
 ) -> Result<BookingStatus, ReviewError> {
     let from = status_of(booking)?;
-    let next = from.apply(step).ok_or(ReviewError::NotFound)?;
+    let next = from
+        .apply(step)
+        .ok_or(ReviewError::Common(Common::NotFound))?;
     let moved = also(
         demo_booking::Entity::update_many()
             .col_expr(demo_booking::Column::Status, Expr::value(next.as_str()))
@@ -163,6 +165,9 @@ mod db_tests {
         );
         // Read again, it is simply no longer a booked demo.
         let again = transition(&db, &stored, BookingStep::Cancel, now, |u| u).await;
-        assert!(matches!(again, Err(ReviewError::NotFound)), "{again:?}");
+        assert!(
+            matches!(again, Err(ReviewError::Common(Common::NotFound))),
+            "{again:?}"
+        );
     }
 }

@@ -15,6 +15,7 @@ use crate::{
     audit::{self, AuditContext, AuditRecord},
     blobs::BlobStore,
     entities::{access_request, decision_letter},
+    errors::Common,
     mail,
     notifications::{Notice, Notifier},
     pdf::TextDocument,
@@ -113,7 +114,7 @@ async fn decide(
         } else if !demos::passed_demo(db, id).await? {
             errors.add("decision", "Approval needs a passed demo.");
         }
-        errors.into_result().map_err(ReviewError::Invalid)?;
+        errors.into_result().map_err(ReviewError::from)?;
     }
     let name = app_name(db, &request).await?;
     let organization = crate::applications::snapshot::latest_snapshot(db, id)
@@ -121,10 +122,9 @@ async fn decide(
         .map(|s| s.answer("organization", "legal_name").to_string())
         .unwrap_or_default();
     let pdf = letter(&name, &organization, &decision, &reviewer.name, now);
-    let sha256 = blobs
-        .put(db, &pdf, now)
-        .await
-        .map_err(|e| ReviewError::Db(sea_orm::DbErr::Custom(format!("storing the letter: {e}"))))?;
+    let sha256 = blobs.put(db, &pdf, now).await.map_err(|e| {
+        ReviewError::from(sea_orm::DbErr::Custom(format!("storing the letter: {e}")))
+    })?;
     let filename = format!("decision-{}.pdf", decision.as_str());
     let written = async {
         let txn = crate::db::begin_write(db).await?;
@@ -220,7 +220,7 @@ pub async fn approve(
     {
         let mut errors = FieldErrors::new();
         errors.add("data_access_type", "Choose the data access to approve.");
-        return Err(ReviewError::Invalid(errors));
+        return Err(ReviewError::from(errors));
     }
     decide(
         db,
@@ -257,7 +257,7 @@ pub async fn deny(
             "reason",
             "Give the reason for the denial (up to 4,000 characters): the letter states it.",
         );
-        return Err(ReviewError::Invalid(errors));
+        return Err(ReviewError::from(errors));
     }
     decide(
         db,
@@ -282,7 +282,7 @@ pub async fn letters(
 ) -> Result<Vec<decision_letter::Model>, ReviewError> {
     let request = applications::find(db, id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     Ok(decision_letter::Entity::find()
         .filter(decision_letter::Column::RequestId.eq(id))
@@ -304,15 +304,14 @@ pub async fn letter_file(
     let row = decision_letter::Entity::find_by_id(letter)
         .one(db)
         .await?
-        .ok_or(ReviewError::NotFound)?;
+        .ok_or(ReviewError::Common(Common::NotFound))?;
     let request = applications::find(db, row.request_id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
-    let bytes = blobs
-        .get(&row.sha256)
-        .await
-        .map_err(|e| ReviewError::Db(sea_orm::DbErr::Custom(format!("reading the letter: {e}"))))?;
+    let bytes = blobs.get(&row.sha256).await.map_err(|e| {
+        ReviewError::from(sea_orm::DbErr::Custom(format!("reading the letter: {e}")))
+    })?;
     audit::record(
         db,
         ctx,

@@ -25,6 +25,7 @@ use crate::{
     applications::{self, AccessState, IllegalTransition, Transition},
     audit::{self, AuditContext, AuditRecord},
     entities::{access_request, account, demo_booking, demo_slot},
+    errors::Common,
     notifications::{recipients, AfterDemo, DemoChange, Notice, Notifier},
     validation::FieldErrors,
 };
@@ -109,7 +110,7 @@ pub enum DemoError {
 
 impl From<sea_orm::DbErr> for DemoError {
     fn from(e: sea_orm::DbErr) -> Self {
-        DemoError::Review(ReviewError::Db(e))
+        DemoError::Review(ReviewError::from(e))
     }
 }
 
@@ -128,7 +129,7 @@ impl From<IllegalTransition> for DemoError {
 fn invalid(field: &str, message: &str) -> ReviewError {
     let mut errors = FieldErrors::new();
     errors.add(field, message);
-    ReviewError::Invalid(errors)
+    ReviewError::from(errors)
 }
 
 async fn slot_view(
@@ -421,7 +422,7 @@ pub async fn book(
         .await
         .map_err(ReviewError::from)?;
     if request.owner_id != owner.id.0 {
-        return Err(ReviewError::NotFound.into());
+        return Err(ReviewError::Common(Common::NotFound).into());
     }
     let state = applications::state_of(&request)?;
     let existing = active_booking(&txn, id).await?;
@@ -441,7 +442,7 @@ pub async fn book(
         .one(&txn)
         .await?
         .filter(|s| s.withdrawn_at.is_none() && s.starts_at > now)
-        .ok_or(ReviewError::NotFound)?;
+        .ok_or(ReviewError::Common(Common::NotFound))?;
     // The conditional update is the lock: only one booking can fill the slot.
     let won = demo_slot::Entity::update_many()
         .col_expr(demo_slot::Column::BookedRequestId, Expr::value(id))
@@ -538,17 +539,17 @@ pub async fn cancel(
     let txn = crate::db::begin_write(db).await?;
     let request = applications::find(&txn, id).await?;
     if !applications::may_read(&request, actor) {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     let state = applications::state_of(&request)?;
     let next = after_demo(state, Transition::CancelDemo)?;
     let booking = active_booking(&txn, id)
         .await?
-        .ok_or(ReviewError::NotFound)?;
+        .ok_or(ReviewError::Common(Common::NotFound))?;
     let slot = demo_slot::Entity::find_by_id(booking.slot_id)
         .one(&txn)
         .await?
-        .ok_or(ReviewError::NotFound)?;
+        .ok_or(ReviewError::Common(Common::NotFound))?;
     demo_slot::Entity::update_many()
         .col_expr(
             demo_slot::Column::BookedRequestId,
@@ -635,7 +636,7 @@ pub async fn record_outcome(
     let next = after_demo(state, Transition::RecordDemo)?;
     let booking = active_booking(&txn, id)
         .await?
-        .ok_or(ReviewError::NotFound)?;
+        .ok_or(ReviewError::Common(Common::NotFound))?;
     let outcome_notes =
         serde_json::json!({ "topics": notes, "shared": shared, "concerns": concerns }).to_string();
     booking::transition(&txn, &booking, BookingStep::Hold, now, |u| {
@@ -746,7 +747,7 @@ pub async fn booking(
 ) -> Result<Option<BookingView>, ReviewError> {
     let request = applications::find(db, id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     let Some(b) = demo_booking::Entity::find()
         .filter(demo_booking::Column::RequestId.eq(id))
@@ -759,7 +760,7 @@ pub async fn booking(
     let slot = demo_slot::Entity::find_by_id(b.slot_id)
         .one(db)
         .await?
-        .ok_or(ReviewError::NotFound)?;
+        .ok_or(ReviewError::Common(Common::NotFound))?;
     let notes: serde_json::Value = b
         .outcome_notes
         .as_deref()

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     applications::http::{pdf_response, signed_in},
+    errors::Common,
     http::request::meta_from_parts,
     AppState,
 };
@@ -36,7 +37,7 @@ async fn download_letter(
     let now = state.clock.now();
     match super::decisions::letter_file(&state.db, &state.blobs, &ctx, &user, id, now).await {
         Ok((filename, bytes)) => pdf_response(&filename, bytes),
-        Err(super::ReviewError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(super::ReviewError::Common(Common::NotFound)) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => {
             tracing::error!(%error, "letter download failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()

@@ -30,6 +30,7 @@ use crate::{
     entities::{
         access_request, account, api_access, data_access_grant, review_comment, review_evaluation,
     },
+    errors::Common,
     ids::{AccountId, Role},
     notifications::{Item, Notice, Notifier},
     validation::FieldErrors,
@@ -37,12 +38,9 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
-    #[error("only reviewers may do this")]
-    Forbidden,
-    #[error("no such application")]
-    NotFound,
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
+    /// Refusals and failures every feature has; see [`crate::errors`].
+    #[error(transparent)]
+    Common(Common),
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
     /// Someone else moved the application after it was read; nothing changed.
@@ -54,28 +52,26 @@ pub enum ReviewError {
     /// What the application refused that is not the review's own (a stored
     /// state that does not parse, say), kept whole for the edge to word.
     #[error(transparent)]
-    Application(applications::AccessError),
-    #[error(transparent)]
-    Db(#[from] DbErr),
+    Application(applications::ApplicationError),
 }
+
+crate::wraps_common!(ReviewError);
 
 impl From<applications::TransitionError> for ReviewError {
     fn from(e: applications::TransitionError) -> Self {
         match e {
             applications::TransitionError::Illegal(e) => ReviewError::Illegal(e),
             applications::TransitionError::Raced { .. } => ReviewError::Raced,
-            applications::TransitionError::Db(e) => ReviewError::Db(e),
+            applications::TransitionError::Db(e) => ReviewError::from(e),
         }
     }
 }
 
-impl From<applications::AccessError> for ReviewError {
-    fn from(e: applications::AccessError) -> Self {
+impl From<applications::ApplicationError> for ReviewError {
+    fn from(e: applications::ApplicationError) -> Self {
         match e {
-            applications::AccessError::NotFound => ReviewError::NotFound,
-            applications::AccessError::Invalid(errors) => ReviewError::Invalid(errors),
-            applications::AccessError::Illegal(e) => ReviewError::Illegal(e),
-            applications::AccessError::Db(e) => ReviewError::Db(e),
+            applications::ApplicationError::Common(common) => ReviewError::Common(common),
+            applications::ApplicationError::Illegal(e) => ReviewError::Illegal(e),
             other => ReviewError::Application(other),
         }
     }
@@ -85,7 +81,7 @@ pub(crate) fn require_reviewer(user: &CurrentUser) -> Result<(), ReviewError> {
     if user.role.can_review() {
         Ok(())
     } else {
-        Err(ReviewError::Forbidden)
+        Err(ReviewError::Common(Common::Forbidden))
     }
 }
 
@@ -285,7 +281,7 @@ pub async fn assignable(
     id: Uuid,
 ) -> Result<Vec<(AccountId, String)>, ReviewError> {
     if admin.role != Role::Admin {
-        return Err(ReviewError::Forbidden);
+        return Err(ReviewError::Common(Common::Forbidden));
     }
     let request = applications::find(db, id).await?;
     let mut staff = Vec::new();
@@ -317,12 +313,12 @@ pub async fn reassign(
     now: DateTime<Utc>,
 ) -> Result<AccessState, ReviewError> {
     if admin.role != Role::Admin {
-        return Err(ReviewError::Forbidden);
+        return Err(ReviewError::Common(Common::Forbidden));
     }
     let invalid = |message: String| {
         let mut errors = FieldErrors::new();
         errors.add("assignee", message);
-        ReviewError::Invalid(errors)
+        ReviewError::from(errors)
     };
     let Some(staff) = account::Entity::find_by_id(assignee.0)
         .one(db)
@@ -363,7 +359,7 @@ async fn assign(
     let request = applications::find(&txn, id).await?;
     let state = applications::state_of(&request)?;
     if state == AccessState::Draft {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     let assign = |update: UpdateMany<access_request::Entity>| {
         update.col_expr(access_request::Column::AssigneeId, Expr::value(assignee.0))
@@ -471,7 +467,7 @@ pub async fn evaluate(
             None => {}
         }
     }
-    errors.into_result().map_err(ReviewError::Invalid)?;
+    errors.into_result().map_err(ReviewError::from)?;
     let txn = crate::db::begin_write(db).await?;
     let request = applications::find(&txn, id).await?;
     let state = applications::state_of(&request)?;
@@ -571,7 +567,7 @@ pub async fn request_changes(
             "request_changes",
             "Mark at least one checklist item “needs change”, with a comment, before requesting changes.",
         );
-        return Err(ReviewError::Invalid(errors));
+        return Err(ReviewError::from(errors));
     }
     applications::transition(&txn, id, state, Transition::RequestChanges, now, |u| u).await?;
     applications::event(
@@ -653,17 +649,17 @@ pub async fn comment(
     } else if body.chars().count() > 5000 {
         errors.add("body", "Keep the message to 5,000 characters.");
     }
-    errors.into_result().map_err(ReviewError::Invalid)?;
+    errors.into_result().map_err(ReviewError::from)?;
     let txn = crate::db::begin_write(db).await?;
     let request = applications::find(&txn, id).await?;
     let is_reviewer = author.role.can_review();
     if !applications::may_read(&request, author)
         || applications::state_of(&request)? == AccessState::Draft
     {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     if internal && !is_reviewer {
-        return Err(ReviewError::Forbidden);
+        return Err(ReviewError::Common(Common::Forbidden));
     }
     review_comment::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -723,7 +719,7 @@ pub async fn comments(
 ) -> Result<Vec<Comment>, ReviewError> {
     let request = applications::find(db, id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     let mut select =
         review_comment::Entity::find().filter(review_comment::Column::RequestId.eq(id));
@@ -766,7 +762,7 @@ pub async fn requested_changes(
 ) -> Result<Vec<ItemVerdict>, ReviewError> {
     let request = applications::find(db, id).await?;
     if !applications::may_read(&request, viewer) {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     if applications::state_of(&request)? != AccessState::ChangesRequested {
         return Ok(vec![]);
@@ -813,7 +809,7 @@ pub async fn review_state(
     require_reviewer(reviewer)?;
     let request = applications::find(db, id).await?;
     if applications::state_of(&request)? == AccessState::Draft {
-        return Err(ReviewError::NotFound);
+        return Err(ReviewError::Common(Common::NotFound));
     }
     let conflict =
         independence::conflict_with(db, (&reviewer.id.0, &reviewer.organization), &request).await?;
@@ -951,7 +947,7 @@ mod tests {
         let developer = testing::user(Role::Developer);
         let refused = assign_to_me(&db, &ctx, &developer, request.id, &notifier, now).await;
         assert!(
-            matches!(refused, Err(ReviewError::Forbidden)),
+            matches!(refused, Err(ReviewError::Common(Common::Forbidden))),
             "{refused:?}"
         );
         let stored = applications::find(&db, request.id).await.unwrap();

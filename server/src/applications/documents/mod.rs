@@ -12,7 +12,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{analysis, AccessError, Analysis, DocumentKind, DocumentRef};
+use super::{analysis, Analysis, ApplicationError, DocumentKind, DocumentRef};
 use crate::{
     blobs::BlobStore,
     entities::{access_document, policy_change_document},
@@ -214,7 +214,7 @@ pub(crate) async fn store_pdf(
     kind: DocumentKind,
     bytes: Vec<u8>,
     now: DateTime<Utc>,
-) -> Result<StoredPdf, AccessError> {
+) -> Result<StoredPdf, ApplicationError> {
     let pdf = tokio::task::spawn_blocking(move || policy_pdf::PolicyPdf::parse(bytes))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
