@@ -425,15 +425,34 @@ async fn authenticated_client(
     })
 }
 
+/// A request to a client endpoint (token, revoke, introspect) that got past
+/// every check they share, in the order that keeps a stranger's cost lowest:
+/// the address's limit before the body is read, then the form, then the
+/// client's own credentials and limit.
+struct ClientRequest {
+    caller: Caller,
+    ctx: AuditContext,
+    form: HashMap<String, String>,
+}
+
+async fn client_request(
+    state: &AppState,
+    req: Request,
+    environment: Environment,
+) -> Result<ClientRequest, ClientRefusal> {
+    check_address(state, &req)?;
+    let (parts, form) = read_form(req).await?;
+    let ctx = audit_ctx(&parts);
+    let caller = authenticated_client(state, &ctx, environment, &parts, &form).await?;
+    Ok(ClientRequest { caller, ctx, form })
+}
+
 async fn token(
     State(state): State<AppState>,
     req: Request,
     environment: Environment,
 ) -> Result<impl IntoResponse, ClientRefusal> {
-    check_address(&state, &req)?;
-    let (parts, form) = read_form(req).await?;
-    let ctx = audit_ctx(&parts);
-    let caller = authenticated_client(&state, &ctx, environment, &parts, &form).await?;
+    let ClientRequest { caller, ctx, form } = client_request(&state, req, environment).await?;
     let issued = grant(&state, &ctx, environment, &caller.app, &form)
         .await
         .map_err(|e| caller.refuse(e));
@@ -495,10 +514,7 @@ async fn revoke(
     req: Request,
     environment: Environment,
 ) -> Result<StatusCode, ClientRefusal> {
-    check_address(&state, &req)?;
-    let (parts, form) = read_form(req).await?;
-    let ctx = audit_ctx(&parts);
-    let caller = authenticated_client(&state, &ctx, environment, &parts, &form).await?;
+    let ClientRequest { caller, ctx, form } = client_request(&state, req, environment).await?;
     let token = form.get("token").map(String::as_str);
     tokens::revoke(&state.db, &ctx, &caller.app, token, state.clock.now())
         .await
@@ -511,10 +527,7 @@ async fn introspect(
     req: Request,
     environment: Environment,
 ) -> Result<impl IntoResponse, ClientRefusal> {
-    check_address(&state, &req)?;
-    let (parts, form) = read_form(req).await?;
-    let ctx = audit_ctx(&parts);
-    let caller = authenticated_client(&state, &ctx, environment, &parts, &form).await?;
+    let ClientRequest { caller, form, .. } = client_request(&state, req, environment).await?;
     let token = form.get("token").map(String::as_str);
     let body = tokens::introspect(
         &state.db,

@@ -108,47 +108,34 @@ pub(crate) trait DocumentTable: EntityTrait {
     const LISTED: [Self::Column; 9];
 }
 
-impl DocumentTable for access_document::Entity {
-    const OWNER: access_document::Column = access_document::Column::RequestId;
-    const ID: access_document::Column = access_document::Column::Id;
-    const KIND: access_document::Column = access_document::Column::Kind;
-    const UPLOADED_AT: access_document::Column = access_document::Column::UploadedAt;
-    const LISTED: [access_document::Column; 9] = {
-        use access_document::Column as C;
-        [
-            C::Id,
-            C::Kind,
-            C::Filename,
-            C::Sha256,
-            C::SizeBytes,
-            C::PageCount,
-            C::WordCount,
-            C::Analysis,
-            C::UploadedAt,
-        ]
+/// Both tables name their columns alike; only the owner column differs.
+macro_rules! document_table {
+    ($table:ident, $owner:ident) => {
+        impl DocumentTable for $table::Entity {
+            const OWNER: $table::Column = $table::Column::$owner;
+            const ID: $table::Column = $table::Column::Id;
+            const KIND: $table::Column = $table::Column::Kind;
+            const UPLOADED_AT: $table::Column = $table::Column::UploadedAt;
+            const LISTED: [$table::Column; 9] = {
+                use $table::Column as C;
+                [
+                    C::Id,
+                    C::Kind,
+                    C::Filename,
+                    C::Sha256,
+                    C::SizeBytes,
+                    C::PageCount,
+                    C::WordCount,
+                    C::Analysis,
+                    C::UploadedAt,
+                ]
+            };
+        }
     };
 }
 
-impl DocumentTable for policy_change_document::Entity {
-    const OWNER: policy_change_document::Column = policy_change_document::Column::ChangeId;
-    const ID: policy_change_document::Column = policy_change_document::Column::Id;
-    const KIND: policy_change_document::Column = policy_change_document::Column::Kind;
-    const UPLOADED_AT: policy_change_document::Column = policy_change_document::Column::UploadedAt;
-    const LISTED: [policy_change_document::Column; 9] = {
-        use policy_change_document::Column as C;
-        [
-            C::Id,
-            C::Kind,
-            C::Filename,
-            C::Sha256,
-            C::SizeBytes,
-            C::PageCount,
-            C::WordCount,
-            C::Analysis,
-            C::UploadedAt,
-        ]
-    };
-}
+document_table!(access_document, RequestId);
+document_table!(policy_change_document, ChangeId);
 
 /// The latest upload of each kind that `owner` has in table `T`.
 pub(crate) async fn latest<T: DocumentTable>(
