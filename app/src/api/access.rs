@@ -88,6 +88,8 @@ pub struct AccessDto {
     pub waiting_on: String,
     pub next_step: String,
     pub editable: bool,
+    /// Live apps propose privacy-policy and terms changes for approval.
+    pub may_propose_policy_changes: bool,
     pub current_version: i32,
     pub sections: Vec<SectionDto>,
     pub documents: Vec<DocumentDto>,
@@ -327,6 +329,7 @@ fn to_dto(
         },
         next_step: view.state.next_step().into(),
         editable: view.state.applicant_may_edit(),
+        may_propose_policy_changes: view.state.may_propose_policy_changes(),
         current_version: view.current_version,
         sections,
         documents: view

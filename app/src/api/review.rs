@@ -77,6 +77,11 @@ pub struct ReviewDto {
     pub conflict: Option<String>,
     /// For admins: the staff without a conflict, as (account id, name).
     pub assignable: Vec<(String, String)>,
+    /// The viewer may take the application on (assign it to themselves, or
+    /// start the review they were assigned).
+    pub may_take: bool,
+    /// Taking it on starts the review (it is waiting to be picked up).
+    pub taking_starts_review: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,6 +352,9 @@ pub async fn review_detail(id: String) -> Result<ReviewDto, AppError> {
         failed_calls: review.activity.failed_calls,
         last_call: review.activity.last_call.map(eastern),
         comments: comments.into_iter().map(comment_dto).collect(),
+        may_take: review.conflict.is_none()
+            && (!review.assigned_to_viewer || review.state.taking_starts_review()),
+        taking_starts_review: review.state.taking_starts_review(),
         conflict: review.conflict.map(|c| c.to_string()),
         assignable,
     })

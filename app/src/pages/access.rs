@@ -211,7 +211,7 @@ fn Overview() -> impl IntoView {
                                 })
                             })}
                         </Suspense>
-                        {(a.state == "live").then(|| view! {
+                        {a.may_propose_policy_changes.then(|| view! {
                             <section aria-labelledby="policy-changes-heading">
                                 <h2 id="policy-changes-heading">"Privacy policy and terms of service"</h2>
                                 <p>"Changes to either must be approved before you publish them. "

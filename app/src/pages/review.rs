@@ -230,12 +230,12 @@ fn Review() -> impl IntoView {
                     (Err(e), _) | (_, Err(e)) => return Either::Left(view! { <h1>"Application not found"</h1><div class="alert alert-error" role="alert">{e.to_string()}</div> }),
                 };
                 let (assign_id, request_id, thread_id) = (r.id.clone(), r.id.clone(), r.id.clone());
-                let start_label = match (r.assigned_to_me, r.state == "submitted") {
+                let start_label = match (r.assigned_to_me, r.taking_starts_review) {
                     (true, _) => "Start the review",
                     (false, true) => "Assign to me and start the review",
                     (false, false) => "Assign to me",
                 };
-                let show_assign = r.conflict.is_none() && (!r.assigned_to_me || r.state == "submitted");
+                let show_assign = r.may_take;
                 let reassign_id = r.id.clone();
                 let assignable = r.assignable.clone();
                 let needs_change = r.needs_change;

@@ -123,6 +123,17 @@ impl AccessState {
         matches!(self, AccessState::Draft | AccessState::ChangesRequested)
     }
 
+    /// Whether the applicant may propose privacy-policy or terms changes:
+    /// only a live app has published ones to change.
+    pub fn may_propose_policy_changes(self) -> bool {
+        self == AccessState::Live
+    }
+
+    /// Whether a reviewer taking the application on also starts its review.
+    pub fn taking_starts_review(self) -> bool {
+        self.apply(Transition::StartReview).is_ok()
+    }
+
     pub fn waiting_on(self) -> WaitingOn {
         match self {
             AccessState::Draft
@@ -191,6 +202,23 @@ mod tests {
             assert_eq!(AccessState::parse(state.as_str()), Some(state));
         }
         assert_eq!(AccessState::parse("approved "), None);
+    }
+
+    #[test]
+    fn only_a_waiting_application_starts_its_review_when_taken_and_only_a_live_one_proposes_policy_changes(
+    ) {
+        for state in AccessState::ALL {
+            assert_eq!(
+                state.taking_starts_review(),
+                state == AccessState::Submitted,
+                "{state:?}"
+            );
+            assert_eq!(
+                state.may_propose_policy_changes(),
+                state == AccessState::Live,
+                "{state:?}"
+            );
+        }
     }
 
     #[test]

@@ -390,7 +390,7 @@ pub async fn start(
 ) -> Result<Uuid, PolicyChangeError> {
     let txn = crate::db::begin_write(db).await?;
     let request = owned_request(&txn, owner, request_id).await?;
-    if applications::state_of(&request)? != AccessState::Live {
+    if !applications::state_of(&request)?.may_propose_policy_changes() {
         return Err(PolicyChangeError::NotLive);
     }
     // A double click starts two of these at once. On PostgreSQL the second
