@@ -57,6 +57,10 @@ pub struct ListingDto {
     pub platforms: Vec<String>,
     pub revision: i32,
     pub verdicts: Vec<ListingVerdictDto>,
+    /// What the applicant does or waits for next.
+    pub next_step: String,
+    /// For reviewers, while the listing is not theirs to judge.
+    pub waiting_note: String,
     pub handoff: Option<HandoffDto>,
     /// Reviewers: whether the handoff can start, or be reissued.
     pub can_start_handoff: bool,
@@ -111,8 +115,29 @@ pub async fn get_listing(id: String) -> Result<ListingDto, AppError> {
         .map_err(production_error)?;
     let now = call.now();
     let reviewer = user.role.can_review();
-    use server::applications::AccessState;
+    use server::{applications::AccessState, production::listing::ListingStage as Stage};
+    let stage = listing.stage();
+    let next_step = match stage {
+        Stage::ChangesRequested => "The reviewer asked for changes to your directory listing. Update it and submit it again.",
+        Stage::ToFill => "Fill in the post-approval form: how your app appears in the Medicare connected-apps directory.",
+        Stage::Approved => "Your listing is approved and in the directory. The production credentials are handed over next: your point of contact will get an email.",
+        Stage::UnderReview => "A reviewer is checking your directory listing.",
+        Stage::CredentialsSent => "Your point of contact was emailed a single-use link to collect the production credentials. It works for 24 hours, while they are signed in.",
+        Stage::InProduction => "Your app is live in production.",
+    };
+    let waiting_note = match (&listing.approved_at, stage) {
+        (Some(at), _) => format!("Listing approved {}.", eastern(*at)),
+        (None, Stage::ChangesRequested) => {
+            "Changes were requested; waiting for the applicant.".to_string()
+        }
+        (None, Stage::ToFill) => {
+            "Waiting for the applicant to fill in the post-approval form.".to_string()
+        }
+        _ => "Waiting for the applicant.".to_string(),
+    };
     Ok(ListingDto {
+        next_step: next_step.into(),
+        waiting_note,
         id: id.to_string(),
         app_id: listing.app_id.to_string(),
         has_logo: listing.has_logo,

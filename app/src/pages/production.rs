@@ -203,14 +203,7 @@ pub(crate) fn AfterApproval(listing: ListingResource) -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 listing.await.ok().map(|l| {
-                    let next = match l.state.as_str() {
-                        "approved" if l.submitted.is_some() => "The reviewer asked for changes to your directory listing. Update it and submit it again.",
-                        "approved" => "Fill in the post-approval form: how your app appears in the Medicare connected-apps directory.",
-                        "post_approval_submitted" if l.approved.is_some() => "Your listing is approved and in the directory. The production credentials are handed over next: your point of contact will get an email.",
-                        "post_approval_submitted" => "A reviewer is checking your directory listing.",
-                        "credentials_issued" => "Your point of contact was emailed a single-use link to collect the production credentials. It works for 24 hours, while they are signed in.",
-                        _ => "Your app is live in production.",
-                    };
+                    let next = l.next_step.clone();
                     view! {
                         <section id="after-approval" aria-labelledby="after-approval-heading">
                             <h2 id="after-approval-heading">"After approval"</h2>
@@ -310,11 +303,7 @@ pub(crate) fn ReviewerListing(listing: ListingResource) -> impl IntoView {
                                 })
                             } else {
                                 EitherOf3::C(view! {
-                                    <p>{match (&l.approved, l.state.as_str()) {
-                                        (Some(at), _) => format!("Listing approved {at}."),
-                                        (None, "approved") => "Changes were requested; waiting for the applicant.".to_string(),
-                                        _ => "Waiting for the applicant.".to_string(),
-                                    }}</p>
+                                    <p>{l.waiting_note.clone()}</p>
                                     <ListingSummary listing=l.clone()/>
                                 })
                             }}

@@ -123,7 +123,38 @@ pub struct ListingView {
     pub verdicts: Vec<ListingVerdict>,
 }
 
+/// Where the directory listing and the handoff stand, from the application's
+/// state and the listing's own submitted and approved times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListingStage {
+    /// Approved; the applicant has not submitted the post-approval form yet.
+    ToFill,
+    /// A reviewer sent the listing back to the applicant.
+    ChangesRequested,
+    /// Submitted, waiting for a reviewer.
+    UnderReview,
+    /// Approved and in the directory; the credential handoff comes next.
+    Approved,
+    /// The point of contact was sent the single-use handoff link.
+    CredentialsSent,
+    /// The app is in production (live or suspended).
+    InProduction,
+}
+
 impl ListingView {
+    pub fn stage(&self) -> ListingStage {
+        match self.state {
+            AccessState::Approved if self.submitted_at.is_some() => ListingStage::ChangesRequested,
+            AccessState::Approved => ListingStage::ToFill,
+            AccessState::PostApprovalSubmitted if self.approved_at.is_some() => {
+                ListingStage::Approved
+            }
+            AccessState::PostApprovalSubmitted => ListingStage::UnderReview,
+            AccessState::CredentialsIssued => ListingStage::CredentialsSent,
+            _ => ListingStage::InProduction,
+        }
+    }
+
     /// The applicant may change the listing while it waits on them.
     pub fn editable(&self) -> bool {
         self.state == AccessState::Approved
@@ -673,6 +704,54 @@ pub async fn approve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn view_in(state: AccessState, submitted: bool, approved: bool) -> ListingView {
+        let at: DateTime<Utc> = "2031-03-04T15:00:00Z".parse().unwrap();
+        ListingView {
+            request_id: Uuid::nil(),
+            owner_id: Uuid::nil(),
+            app_id: Uuid::nil(),
+            has_logo: false,
+            state,
+            name: String::new(),
+            short_description: String::new(),
+            long_description: String::new(),
+            website_url: String::new(),
+            privacy_policy_url: String::new(),
+            support_email: String::new(),
+            support_url: String::new(),
+            categories: vec![],
+            platforms: vec![],
+            revision: 1,
+            submitted_at: submitted.then_some(at),
+            approved_at: approved.then_some(at),
+            verdicts: vec![],
+        }
+    }
+
+    #[test]
+    fn the_stage_tells_a_listing_sent_back_from_one_never_filled_and_an_approved_one_from_one_in_review(
+    ) {
+        use AccessState as S;
+        use ListingStage as L;
+        for (state, submitted, approved, stage) in [
+            (S::Approved, false, false, L::ToFill),
+            (S::Approved, true, false, L::ChangesRequested),
+            (S::PostApprovalSubmitted, true, false, L::UnderReview),
+            (S::PostApprovalSubmitted, true, true, L::Approved),
+            (S::CredentialsIssued, true, true, L::CredentialsSent),
+            (S::Live, true, true, L::InProduction),
+            (S::Suspended, true, true, L::InProduction),
+        ] {
+            let view = view_in(state, submitted, approved);
+            assert_eq!(view.stage(), stage, "{state:?} {submitted} {approved}");
+            assert_eq!(
+                view.editable(),
+                matches!(stage, L::ToFill | L::ChangesRequested)
+            );
+            assert_eq!(view.reviewable(), stage == L::UnderReview);
+        }
+    }
 
     fn complete() -> ListingForm {
         ListingForm {
