@@ -50,6 +50,34 @@ fn write_pdf(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_developer_completes_and_submits_the_application_in_the_browser() {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    let sandbox_app = a_developer_with_a_sandbox_app(&app).await;
+    let files = tempfile::tempdir().unwrap();
+    let (policy, terms) = policy_and_terms(files.path());
+
+    // With JavaScript: readiness, start, the first two sections.
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &app).await;
+    let id = start_the_application(&browser, &app, sandbox_app).await;
+    fill_in_the_organization(&browser, &app, &id).await;
+    fill_in_the_application(&browser, &id).await;
+
+    // Without JavaScript: the data-protection section and the terms upload.
+    fill_in_data_protection_and_upload_terms_without_javascript(&app, &id, &terms).await;
+
+    // Back with JavaScript: the privacy policy with the progress script, then the checklist.
+    upload_the_privacy_policy_with_the_progress_script(&browser, &app, &id, &policy).await;
+    answer_the_privacy_policy_checklist(&browser, &id).await;
+
+    // Review and submit: everything answered, so no to-do list.
+    sign_and_submit(&browser, &id).await;
+    browser.close().await;
+
+    the_emailed_summary_records_every_answer(&app).await;
+    app.stop().await;
+}
+
+/// A verified developer (signed in as [`EMAIL`]) with one sandbox app.
+async fn a_developer_with_a_sandbox_app(app: &TestApp) -> uuid::Uuid {
     let owner = server::accounts::create_verified_account(
         &app.state.db,
         server::accounts::NewStaffAccount {
@@ -86,9 +114,13 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
     .unwrap()
     .app
     .id;
-    let files = tempfile::tempdir().unwrap();
+    sandbox_app
+}
+
+/// A privacy policy that covers some checklist items, and short terms.
+fn policy_and_terms(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let policy = write_pdf(
-        files.path(),
+        dir,
         "acme-privacy.pdf",
         "Acme privacy policy",
         &[
@@ -97,15 +129,20 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
         ],
     );
     let terms = write_pdf(
-        files.path(),
+        dir,
         "acme-terms.pdf",
         "Acme terms",
         &["Use the app fairly."],
     );
+    (policy, terms)
+}
 
-    // With JavaScript: readiness, start, the organization section.
-    let browser = Browser::start(true).await;
-    sign_in(&browser, &app).await;
+/// The readiness page starts the application; its id, from the new URL.
+async fn start_the_application(
+    browser: &Browser,
+    app: &TestApp,
+    sandbox_app: uuid::Uuid,
+) -> String {
     browser
         .visit(&app.url(&format!("/apps/{sandbox_app}/production")))
         .await;
@@ -120,7 +157,12 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
     let id = started.path().trim_start_matches("/access/").to_string();
     browser.wait_for_text("#access-state", "Draft").await;
     browser.check_accessibility().await;
+    id
+}
 
+/// Prefilled from the account; a bad email is refused beside its field and
+/// nothing typed is lost.
+async fn fill_in_the_organization(browser: &Browser, app: &TestApp, id: &str) {
     browser
         .visit(&app.url(&format!("/access/{id}/organization")))
         .await;
@@ -130,13 +172,13 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
         "Acme Health",
         "prefilled from the account"
     );
-    answer(&browser, "legal_name", "Acme Health, Inc.").await;
-    choose(&browser, "us_based", "yes").await;
-    answer(&browser, "address", "1 Main Street, Baltimore, MD 21201").await;
-    answer(&browser, "website", "https://acme.example.com").await;
-    answer(&browser, "contact_title", "Chief Privacy Officer").await;
-    answer(&browser, "contact_phone", "+1 410-555-0100").await;
-    answer(&browser, "contact_email", "not an email").await;
+    answer(browser, "legal_name", "Acme Health, Inc.").await;
+    choose(browser, "us_based", "yes").await;
+    answer(browser, "address", "1 Main Street, Baltimore, MD 21201").await;
+    answer(browser, "website", "https://acme.example.com").await;
+    answer(browser, "contact_title", "Chief Privacy Officer").await;
+    answer(browser, "contact_phone", "+1 410-555-0100").await;
+    answer(browser, "contact_email", "not an email").await;
     browser
         .click("form.application-form button[type=submit]")
         .await;
@@ -149,50 +191,57 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
         "nothing typed is lost"
     );
     browser.check_accessibility().await;
-    answer(&browser, "contact_email", "privacy@acme.example.com").await;
+    answer(browser, "contact_email", "privacy@acme.example.com").await;
     save_and_expect(
-        &browser,
+        browser,
         &format!("/access/{id}/application?saved=organization"),
     )
     .await;
+}
 
+async fn fill_in_the_application(browser: &Browser, id: &str) {
     answer(
-        &browser,
+        browser,
         "use_case",
         "Enrollees see their claims and share them with caregivers.",
     )
     .await;
     answer(
-        &browser,
+        browser,
         "app_description",
         "A plain-language claims viewer.",
     )
     .await;
-    choose(&browser, "serves_medicare", "yes").await;
+    choose(browser, "serves_medicare", "yes").await;
     answer(
-        &browser,
+        browser,
         "business_model",
         "Health systems pay a subscription.",
     )
     .await;
-    answer(&browser, "beneficiary_value", "One view of their care.").await;
-    choose(&browser, "data_access_type", "13-month").await;
-    choose(&browser, "needs_demographics", "yes").await;
+    answer(browser, "beneficiary_value", "One view of their care.").await;
+    choose(browser, "data_access_type", "13-month").await;
+    choose(browser, "needs_demographics", "yes").await;
     answer(
-        &browser,
+        browser,
         "demographics_reason",
         "To match caregivers' accounts.",
     )
     .await;
     save_and_expect(
-        &browser,
+        browser,
         &format!("/access/{id}/data_protection?saved=application"),
     )
     .await;
+}
 
-    // Without JavaScript: the data-protection section and the terms upload.
+async fn fill_in_data_protection_and_upload_terms_without_javascript(
+    app: &TestApp,
+    id: &str,
+    terms: &std::path::Path,
+) {
     let plain = Browser::start(false).await;
-    sign_in(&plain, &app).await;
+    sign_in(&plain, app).await;
     plain
         .visit(&app.url(&format!("/access/{id}/data_protection")))
         .await;
@@ -231,8 +280,16 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
         .await;
     plain.wait_for_text("#documents", "acme-terms.pdf").await;
     plain.close().await;
+}
 
-    // Back with JavaScript: the privacy policy with the progress script, then the checklist.
+/// The script sends the file with XMLHttpRequest and moves the progress
+/// bar; the analysis of the stored PDF is shown.
+async fn upload_the_privacy_policy_with_the_progress_script(
+    browser: &Browser,
+    app: &TestApp,
+    id: &str,
+    policy: &std::path::Path,
+) {
     browser
         .visit(&app.url(&format!("/access/{id}/policies")))
         .await;
@@ -293,7 +350,9 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
     );
     assert!(documents.contains("Not found: check that the policy covers this."));
     browser.check_accessibility().await;
+}
 
+async fn answer_the_privacy_policy_checklist(browser: &Browser, id: &str) {
     browser.wait_for_hydration().await;
     for item in [
         "collection_sharing",
@@ -310,15 +369,16 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
     ] {
         browser.click(&format!("#field-pp_{item}")).await;
         answer(
-            &browser,
+            browser,
             &format!("pp_{item}_where"),
             &format!("Section on {item}"),
         )
         .await;
     }
-    save_and_expect(&browser, &format!("/access/{id}/review?saved=policies")).await;
+    save_and_expect(browser, &format!("/access/{id}/review?saved=policies")).await;
+}
 
-    // Review and submit: everything answered, so no to-do list.
+async fn sign_and_submit(browser: &Browser, id: &str) {
     assert!(
         !browser
             .text("main")
@@ -341,8 +401,11 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
         .wait_for_text("main", "Application submitted (version 1).")
         .await;
     browser.check_accessibility().await;
-    browser.close().await;
+}
 
+/// The contact's email carries the summary PDF, which records the answers
+/// and documents.
+async fn the_emailed_summary_records_every_answer(app: &TestApp) {
     let mail = app
         .smtp
         .wait_for(
@@ -372,5 +435,4 @@ async fn a_developer_completes_and_submits_the_application_in_the_browser() {
             "{expected:?} missing from the summary:\n{text}"
         );
     }
-    app.stop().await;
 }

@@ -275,19 +275,70 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
     .unwrap();
 
     let visitor = Browser::start(true).await;
+    let approved_before = directory_policy_link(&visitor, &app, &rid).await;
+
+    let developer = Browser::start(true).await;
+    sign_in(&developer, &app, "dev@acme.example.com").await;
+    the_developer_proposes_the_new_policy(&developer, &app, &rid, &new_policy).await;
+    assert_eq!(
+        directory_policy_link(&visitor, &app, &rid).await,
+        approved_before,
+        "not published yet: the directory still links the approved version"
+    );
+
+    // The reviewer opens it from the board, reads the diff and approves.
+    let change = policy_change::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let reviewer = Browser::start(true).await;
+    sign_in(&reviewer, &app, "rae@cms.example.gov").await;
+    the_reviewer_reads_the_diff_and_approves(&reviewer, &app, change).await;
+
+    // The public link switched to the new version.
+    let approved_after = directory_policy_link(&visitor, &app, &rid).await;
+    assert_ne!(approved_after, approved_before);
+    let pdf = reqwest::get(app.url(&approved_after))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(portal_tests::pdf_text(&pdf).contains("within 7 days"));
+    app.smtp
+        .wait_for("privacy@acme.example.com", "Policy change approved")
+        .await;
+
+    a_second_change_left_unanswered_is_escalated_and_flagged(&app, &live, &reviewer, change).await;
+    for browser in [visitor, developer, reviewer] {
+        browser.close().await;
+    }
+    app.stop().await;
+}
+
+/// The approved privacy policy the public directory page links to.
+async fn directory_policy_link(visitor: &Browser, app: &TestApp, rid: &str) -> String {
     visitor.visit(&app.url(&format!("/directory/{rid}"))).await;
     visitor.wait_for_hydration().await;
-    let approved_before = visitor
+    visitor
         .find("a.approved-document")
         .await
         .attr("href")
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+}
 
-    // The developer proposes the new privacy policy from the status page.
-    let developer = Browser::start(true).await;
-    sign_in(&developer, &app, "dev@acme.example.com").await;
+/// From the status page: start a change, upload the new policy, say what
+/// enrollees are told, submit; the answer is due in five business days.
+async fn the_developer_proposes_the_new_policy(
+    developer: &Browser,
+    app: &TestApp,
+    rid: &str,
+    new_policy: &std::path::Path,
+) {
     developer.visit(&app.url(&format!("/access/{rid}"))).await;
     developer.wait_for_hydration().await;
     developer.click("#policy-changes-link").await;
@@ -332,29 +383,16 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
     developer
         .wait_for_text("#open-change", "Dec 3, 2026, 5:00 PM EST")
         .await;
-    // Not published yet: the directory still links the approved version.
-    visitor.visit(&app.url(&format!("/directory/{rid}"))).await;
-    visitor.wait_for_hydration().await;
-    assert_eq!(
-        visitor
-            .find("a.approved-document")
-            .await
-            .attr("href")
-            .await
-            .unwrap()
-            .unwrap(),
-        approved_before
-    );
+}
 
-    // The reviewer opens it from the board and reads the diff.
-    let change = policy_change::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let reviewer = Browser::start(true).await;
-    sign_in(&reviewer, &app, "rae@cms.example.gov").await;
+async fn the_reviewer_reads_the_diff_and_approves(
+    reviewer: &Browser,
+    app: &TestApp,
+    change: uuid::Uuid,
+) {
+    reviewer.visit(&app.url("/review/policy-changes")).await;
+    reviewer.wait_for_hydration().await;
+    reviewer.check_accessibility().await;
     reviewer.visit(&app.url("/review/policy-changes")).await;
     reviewer.wait_for_hydration().await;
     reviewer.check_accessibility().await;
@@ -379,30 +417,19 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
         .wait_for_path(&format!("/review/policy-changes/{change}?approved=1"))
         .await;
     reviewer.wait_for_text("#change-state", "Approved").await;
+}
 
-    // The public link switched to the new version.
-    visitor.visit(&app.url(&format!("/directory/{rid}"))).await;
-    visitor.wait_for_hydration().await;
-    let approved_after = visitor
-        .find("a.approved-document")
-        .await
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_ne!(approved_after, approved_before);
-    let pdf = reqwest::get(app.url(&approved_after))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert!(portal_tests::pdf_text(&pdf).contains("within 7 days"));
-    app.smtp
-        .wait_for("privacy@acme.example.com", "Policy change approved")
-        .await;
-
-    // A second change, submitted the same Wednesday and never answered.
+/// A second change, submitted the same Wednesday and never answered: on
+/// Friday the admins are emailed and the board shows it overdue.
+async fn a_second_change_left_unanswered_is_escalated_and_flagged(
+    app: &TestApp,
+    live: &LiveApp,
+    reviewer: &Browser,
+    change: uuid::Uuid,
+) {
+    use chrono::TimeZone;
+    use server::{entities::policy_change, sea_orm::EntityTrait};
+    let rid = live.request_id.clone();
     let dev_http = &live.developer;
     app.post_form(dev_http, "policy-changes/start", &[("request_id", &rid)])
         .await;
@@ -415,7 +442,7 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
         .unwrap()
         .id;
     let res = upload_to(
-        &app,
+        app,
         dev_http,
         &format!("/policy-changes/{second}/documents/terms_of_service"),
         "terms-2027.pdf",
@@ -449,7 +476,7 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
     assert!(escalation
         .link_containing(&format!("/review/policy-changes/{second}"))
         .is_some());
-    sign_in(&reviewer, &app, "rae@cms.example.gov").await;
+    sign_in(reviewer, app, "rae@cms.example.gov").await;
     reviewer.visit(&app.url("/review/policy-changes")).await;
     reviewer.wait_for_hydration().await;
     reviewer
@@ -457,10 +484,6 @@ async fn a_policy_change_is_diffed_approved_and_published_and_an_overdue_one_esc
         .await;
     reviewer.wait_for_text("#on-time-share", "50%").await;
     reviewer.wait_for_text("#on-time-share", "1 of 2").await;
-    for browser in [visitor, developer, reviewer] {
-        browser.close().await;
-    }
-    app.stop().await;
 }
 
 /// A re-review campaign in two browsers (admin, developer): the admin sees

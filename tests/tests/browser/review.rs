@@ -45,8 +45,27 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
     sign_in(&reviewer, &app, "rae@cms.example.gov").await;
 
     submit_in_browser(&applicant, &app, &id, "Submit the application").await;
+    the_reviewer_takes_it_from_the_queue(&reviewer, &app, &id).await;
+    the_reviewer_asks_for_a_change_to_the_breach_notice(&reviewer).await;
+    the_applicant_fixes_the_breach_notice_and_resubmits(&applicant, &app, &id).await;
+    the_reviewer_sees_what_changed_passes_it_and_invites_to_a_demo(&reviewer, &app, &id).await;
+    the_reviewer_publishes_a_slot(&reviewer, &app).await;
+    the_applicant_books_it(&applicant, &app, &id).await;
+    the_invitation_is_a_calendar_event_at_the_meeting_link(&app).await;
+    the_reviewer_records_the_demo_and_approves(&reviewer, &app, &id).await;
+    the_decision_letter_says_approved(&app).await;
 
-    // The reviewer finds it in the queue and takes it.
+    applicant.visit(&app.url(&format!("/access/{id}"))).await;
+    applicant.wait_for_text("#access-state", "Approved").await;
+    applicant
+        .wait_for_text("#demo", "Decision letter (approved)")
+        .await;
+    applicant.close().await;
+    reviewer.close().await;
+    app.stop().await;
+}
+
+async fn the_reviewer_takes_it_from_the_queue(reviewer: &Browser, app: &TestApp, id: &str) {
     reviewer.visit(&app.url("/review")).await;
     reviewer
         .wait_for_text("table.queue", "Acme Claims Viewer")
@@ -58,8 +77,10 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
         .await;
     reviewer.wait_for_text("#review-state", "In review").await;
     reviewer.check_accessibility().await;
+}
 
-    // Everything passes but the breach notice, which needs a change.
+/// Everything passes but the breach notice, which needs a change.
+async fn the_reviewer_asks_for_a_change_to_the_breach_notice(reviewer: &Browser) {
     reviewer.wait_for_hydration().await;
     for item in server::review::checklist::items() {
         let verdict = if item.key == "pp_breach" {
@@ -90,8 +111,14 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
     reviewer
         .wait_for_text("#review-state", "Changes requested")
         .await;
+}
 
-    // The applicant sees the item, fixes the answer and resubmits.
+/// The applicant sees the item, fixes the answer and submits version 2.
+async fn the_applicant_fixes_the_breach_notice_and_resubmits(
+    applicant: &Browser,
+    app: &TestApp,
+    id: &str,
+) {
     applicant.visit(&app.url(&format!("/access/{id}"))).await;
     applicant
         .wait_for_text(
@@ -116,9 +143,15 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
     applicant
         .wait_for_path(&format!("/access/{id}/review?saved=policies"))
         .await;
-    submit_in_browser(&applicant, &app, &id, "Submit version 2").await;
+    submit_in_browser(applicant, app, &id, "Submit version 2").await;
+}
 
-    // The reviewer sees what changed, takes it back and passes the item.
+/// The reviewer sees what changed, takes it back and passes the item.
+async fn the_reviewer_sees_what_changed_passes_it_and_invites_to_a_demo(
+    reviewer: &Browser,
+    app: &TestApp,
+    id: &str,
+) {
     reviewer.visit(&app.url(&format!("/review/{id}"))).await;
     reviewer
         .wait_for_text("#changes-heading", "What changed")
@@ -157,8 +190,10 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
     reviewer
         .wait_for_text("#demo", "invited to book a demo")
         .await;
+}
 
-    // A slot, booked by the applicant.
+/// A slot three days from the test clock's today.
+async fn the_reviewer_publishes_a_slot(reviewer: &Browser, app: &TestApp) {
     reviewer.visit(&app.url("/review/slots")).await;
     reviewer.wait_for_hydration().await;
     let starts = (app.state.clock.now() + chrono::Duration::days(3))
@@ -178,7 +213,9 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
     reviewer.click("main form button[type=submit]").await;
     reviewer.wait_for_path("/review/slots?published=1").await;
     reviewer.check_accessibility().await;
+}
 
+async fn the_applicant_books_it(applicant: &Browser, app: &TestApp, id: &str) {
     applicant.visit(&app.url(&format!("/access/{id}"))).await;
     applicant.wait_for_text("#demo", "Book a 1-hour demo").await;
     applicant.wait_for_hydration().await;
@@ -190,6 +227,10 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
         .wait_for_text("#access-state", "Demo scheduled")
         .await;
     applicant.check_accessibility().await;
+}
+
+/// The SMTP server received an .ics that parses back to the event.
+async fn the_invitation_is_a_calendar_event_at_the_meeting_link(app: &TestApp) {
     let invitation = app
         .smtp
         .wait_for("privacy@acme.example.com", "Demo booked")
@@ -213,8 +254,10 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
         Some("https://meet.example.gov/rae")
     );
     assert!(event.get_summary().unwrap().contains("Acme Claims Viewer"));
+}
 
-    // The demo happens; the reviewer records it and approves.
+/// The demo happens; the reviewer records it and approves.
+async fn the_reviewer_records_the_demo_and_approves(reviewer: &Browser, app: &TestApp, id: &str) {
     reviewer.visit(&app.url(&format!("/review/{id}"))).await;
     reviewer.wait_for_hydration().await;
     reviewer
@@ -231,7 +274,9 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
         .await;
     reviewer.wait_for_text("#review-state", "Approved").await;
     reviewer.check_accessibility().await;
+}
 
+async fn the_decision_letter_says_approved(app: &TestApp) {
     let decision = app
         .smtp
         .wait_for("privacy@acme.example.com", "Production access approved")
@@ -246,13 +291,4 @@ async fn an_application_goes_from_submission_to_approval_between_two_browsers() 
         text.contains("Decision: approved") && text.contains("Acme Claims Viewer"),
         "{text}"
     );
-
-    applicant.visit(&app.url(&format!("/access/{id}"))).await;
-    applicant.wait_for_text("#access-state", "Approved").await;
-    applicant
-        .wait_for_text("#demo", "Decision letter (approved)")
-        .await;
-    applicant.close().await;
-    reviewer.close().await;
-    app.stop().await;
 }
